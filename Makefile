@@ -1,0 +1,40 @@
+# Thin wrapper around CMake. `make test` is the one command that sets up, builds and
+# tests on a fresh Debian 12 machine.
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+FORMAT_DIRS := proto client-lib relay cli tests
+FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.h' -o -name '*.cpp' \) 2>/dev/null)
+
+.PHONY: all deps build test asan bench format check-format clean
+
+all: build
+
+deps:
+	@bash deploy/install-deps.sh
+
+build: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTOCSIN_WERROR=ON $(CMAKE_FLAGS)
+	cmake --build build -j $(JOBS)
+
+test: build
+	cd build && ctest --output-on-failure -j $(JOBS)
+
+asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOCSIN_SANITIZE=ON \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DTOCSIN_WERROR=ON $(CMAKE_FLAGS)
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# Benchmarks print medians; see docs/PERFORMANCE.md.
+bench: build
+	./build/tests/load/tocsin_crypto_bench
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+check-format: deps
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf build build-asan
