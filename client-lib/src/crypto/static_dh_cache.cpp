@@ -1,0 +1,63 @@
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "crypto/sealed_sender.h"
+
+namespace tocsin::crypto {
+
+std::uint8_t* StaticDhCache::Slot(std::size_t index) {
+  return slabs_[index / kSlabEntries].data() + (index % kSlabEntries) * kX25519Size;
+}
+
+Status StaticDhCache::Get(const X25519KeyPair& ours, PublicKeyView theirs,
+                          std::span<std::uint8_t, kX25519Size> out) {
+  Key key;
+  std::copy(ours.public_key().begin(), ours.public_key().end(), key.begin());
+  std::copy(theirs.begin(), theirs.end(), key.begin() + kX25519Size);
+  {
+    std::shared_lock lock(mutex_);
+    auto it = index_.find(key);
+    if (it != index_.end()) {
+      std::memcpy(out.data(), Slot(it->second), kX25519Size);
+      return Status::Ok();
+    }
+  }
+  TOCSIN_RETURN_IF_ERROR(X25519(ours.private_key(), theirs, out));
+  std::unique_lock lock(mutex_);
+  if (index_.contains(key)) return Status::Ok();  // another thread computed it meanwhile
+  std::size_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = next_slot_++;
+    if (slot / kSlabEntries == slabs_.size()) slabs_.emplace_back(kSlabEntries * kX25519Size);
+  }
+  std::memcpy(Slot(slot), out.data(), kX25519Size);
+  index_.emplace(key, slot);
+  return Status::Ok();
+}
+
+void StaticDhCache::Forget(PublicKeyView key) {
+  std::unique_lock lock(mutex_);
+  for (auto it = index_.begin(); it != index_.end();) {
+    const bool ours = std::equal(key.begin(), key.end(), it->first.begin());
+    const bool theirs = std::equal(key.begin(), key.end(), it->first.begin() + kX25519Size);
+    if (ours || theirs) {
+      sodium_memzero(Slot(it->second), kX25519Size);
+      free_slots_.push_back(it->second);
+      it = index_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::size_t StaticDhCache::size() const {
+  std::shared_lock lock(mutex_);
+  return index_.size();
+}
+
+}  // namespace tocsin::crypto

@@ -1,0 +1,105 @@
+// Helpers for the sealed sender tests: hex, a replaying Rng, the vector file reader.
+#ifndef TOCSIN_TESTS_SEALED_TEST_UTIL_H_
+#define TOCSIN_TESTS_SEALED_TEST_UTIL_H_
+
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crypto/random.h"
+#include "crypto/x25519.h"
+
+namespace tocsin::testing {
+
+using Bytes = std::vector<std::uint8_t>;
+
+inline Bytes FromHex(const std::string& hex) {
+  if (hex.size() % 2 != 0) throw std::invalid_argument("odd hex");
+  Bytes out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    out.push_back(static_cast<std::uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+inline std::string ToHex(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (std::uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+// Hands out exactly the bytes it was given, then fails the test by throwing.
+class ReplayRng final : public crypto::Rng {
+ public:
+  explicit ReplayRng(Bytes bytes) : bytes_(std::move(bytes)) {}
+  void Fill(std::span<std::uint8_t> out) override {
+    if (out.size() > bytes_.size() - used_) throw std::logic_error("ReplayRng exhausted");
+    std::copy_n(bytes_.begin() + static_cast<std::ptrdiff_t>(used_), out.size(), out.begin());
+    used_ += out.size();
+  }
+
+ private:
+  Bytes bytes_;
+  std::size_t used_ = 0;
+};
+
+// One block of proto/vectors/sealed_sender.txt: its section and its (key, hex) lines in
+// order (a key may repeat, as recipient_private / view do).
+struct VectorCase {
+  std::string section;
+  std::vector<std::pair<std::string, Bytes>> fields;
+  Bytes Get(const std::string& key) const {
+    for (const auto& [k, v] : fields) {
+      if (k == key) return v;
+    }
+    throw std::out_of_range("no field " + key);
+  }
+  std::vector<Bytes> All(const std::string& key) const {
+    std::vector<Bytes> out;
+    for (const auto& [k, v] : fields) {
+      if (k == key) out.push_back(v);
+    }
+    return out;
+  }
+};
+
+inline std::vector<VectorCase> ReadVectors(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  std::vector<VectorCase> cases;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line[0] == '[') {
+      cases.push_back({line.substr(1, line.find(']') - 1), {}});
+      continue;
+    }
+    const auto eq = line.find(" = ");
+    const std::string value = eq == std::string::npos ? "" : line.substr(eq + 3);
+    cases.back().fields.emplace_back(line.substr(0, line.find(" =")), FromHex(value));
+  }
+  return cases;
+}
+
+inline crypto::X25519KeyPair KeyPairOf(const Bytes& private_key) {
+  return std::move(crypto::X25519KeyPair::FromPrivate(private_key)).value();
+}
+
+inline crypto::PublicKey ToKey(const Bytes& bytes) {
+  crypto::PublicKey key{};
+  std::copy_n(bytes.begin(), key.size(), key.begin());
+  return key;
+}
+
+}  // namespace tocsin::testing
+
+#endif  // TOCSIN_TESTS_SEALED_TEST_UTIL_H_

@@ -1,0 +1,2 @@
+add_executable(tocsin_sealed_bench sealed_bench.cpp)
+target_link_libraries(tocsin_sealed_bench PRIVATE tocsin::crypto tocsin_warnings)
