@@ -28,7 +28,8 @@ asan: deps
 
 # Benchmarks print medians; see docs/PERFORMANCE.md.
 bench: build
-	./build/tests/load/tocsin_crypto_bench
+	./build/tests/load/tocsin_sealed_bench
+	./build/tests/load/tocsin_signal_bench
 
 format:
 	clang-format -i $(FORMAT_FILES)
