@@ -49,9 +49,9 @@
 // message, so the same ciphertext decrypts again after a restart (the relay keeps it
 // until it is acked, after the commit). Without a batch, a crash between the early
 // SaveIdentity of a PreKeySignalMessage and the commit would leave a newly trusted
-// identity behind with no session. InMemorySignalStore::BeginBatch shows the pattern. The send
-// side is the same: stage StoreSession / StoreSenderKey, then the outbox entry with the
-// returned ciphertext, then commit once, before anything leaves.
+// identity behind with no session. InMemorySignalStore::BeginBatch shows the pattern.
+// The send side is the same: stage StoreSession / StoreSenderKey, then the outbox entry
+// with the returned ciphertext, then commit once, before anything leaves.
 //
 // ---------------------------------------------------------------- Failures
 // A method that cannot read or write (disk, corruption, locked store) returns a non-OK

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "signal_test_util.h"
@@ -175,6 +176,44 @@ TEST_CASE("a changed identity key is detected", "[signal][session][identity]") {
   // Once Alice has verified the new key, the new Bob's message is accepted.
   CHECK(Take(p.alice.store->SaveIdentity(new_bob.address, new_bob.identity())));
   CHECK(Open(p.alice, new_bob, from_new_bob) == "it is me, new phone");
+}
+
+}  // namespace
+
+namespace {
+
+// Messages from `a` and `b` in turns (two of a's, one of b's) that arrive intact. Uses no
+// Catch2 macro: they are not thread-safe.
+int Converse(TestDevice& a, TestDevice& b, int messages) {
+  auto a_cipher = tocsin::crypto::PairwiseCipher::Create(*a.signal, b.address);
+  auto b_cipher = tocsin::crypto::PairwiseCipher::Create(*b.signal, a.address);
+  if (!a_cipher.ok() || !b_cipher.ok()) return 0;
+  int delivered = 0;
+  for (int i = 0; i < messages; ++i) {
+    auto& from = i % 3 == 2 ? *b_cipher : *a_cipher;
+    auto& to = i % 3 == 2 ? *a_cipher : *b_cipher;
+    const std::string text = Numbered("msg ", {i});
+    auto message = from.Encrypt(ToBytes(text));
+    if (!message.ok()) continue;
+    auto plaintext = to.Decrypt(message->type, message->bytes);
+    if (plaintext.ok() && ToText(*plaintext) == text) ++delivered;
+  }
+  return delivered;
+}
+
+TEST_CASE("devices sharing one context work from two threads at once", "[signal][session]") {
+  // The default Rng (libsodium) is thread-safe; the context's lock serialises libsignal.
+  auto context = Take(tocsin::crypto::SignalContext::Create());
+  TestDevice alice("alice", context), bob("bob", context);
+  TestDevice carol("carol", context), dave("dave", context);
+  alice.Meet(bob);
+  carol.Meet(dave);
+  int second = 0;
+  std::thread other([&] { second = Converse(carol, dave, 60); });
+  const int first = Converse(alice, bob, 60);
+  other.join();
+  CHECK(first == 60);
+  CHECK(second == 60);
 }
 
 }  // namespace

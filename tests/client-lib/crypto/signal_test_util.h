@@ -60,14 +60,11 @@ class TestDevice {
 
   // `seed` makes the device's randomness (and so its keys) reproducible.
   TestDevice(std::string name, std::uint8_t seed, std::uint32_t pre_keys = 4)
-      : rng(seed), address{std::move(name), 1} {
-    context = Take(crypto::SignalContext::Create(rng));
-    auto identity = Take(crypto::GenerateIdentityKeyPair(*context));
-    store = std::make_unique<crypto::InMemorySignalStore>(
-        std::move(identity), Take(crypto::GenerateRegistrationId(*context)));
-    signal = Take(crypto::SignalStoreContext::Create(context, store->stores()));
-    Publish(pre_keys);
-  }
+      : TestDevice(std::move(name), seed, nullptr, pre_keys) {}
+
+  // A device on a context shared with others (as devices of one process would be).
+  TestDevice(std::string name, std::shared_ptr<crypto::SignalContext> shared)
+      : TestDevice(std::move(name), 0, std::move(shared), 4) {}
 
   const crypto::PublicKey& identity() { return store->GetIdentityKeyPair().public_key(); }
 
@@ -105,6 +102,17 @@ class TestDevice {
   std::unique_ptr<crypto::SignalStoreContext> signal;  // destroyed before the store
 
  private:
+  TestDevice(std::string name, std::uint8_t seed, std::shared_ptr<crypto::SignalContext> shared,
+             std::uint32_t pre_keys)
+      : rng(seed), address{std::move(name), 1} {
+    context = shared ? std::move(shared) : Take(crypto::SignalContext::Create(rng));
+    auto identity = Take(crypto::GenerateIdentityKeyPair(*context));
+    store = std::make_unique<crypto::InMemorySignalStore>(
+        std::move(identity), Take(crypto::GenerateRegistrationId(*context)));
+    signal = Take(crypto::SignalStoreContext::Create(context, store->stores()));
+    Publish(pre_keys);
+  }
+
   void Publish(std::uint32_t count) {
     signed_pre_key_ = Take(crypto::GenerateSignedPreKey(*context, store->GetIdentityKeyPair(),
                                                         kSignedPreKeyId, kNowMs));
