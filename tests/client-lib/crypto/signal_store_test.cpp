@@ -188,6 +188,42 @@ TEST_CASE("a crash before the batch commits leaves the state as before the messa
   CHECK_FALSE(Take(bob.store->ContainsPreKey(bob.pre_keys()[0].id)));
 }
 
+// Encrypts `content` as it is, without our padding, with libsignal directly.
+SignalCiphertext EncryptUnpadded(TestDevice& from, const TestDevice& to, const Bytes& content) {
+  using tocsin::crypto::SignalOwned;
+  using tocsin::crypto::SignalRef;
+  const signal_protocol_address address =
+      tocsin::crypto::signal_internal::ToSignalAddress(to.address);
+  session_cipher* raw = nullptr;
+  REQUIRE(session_cipher_create(&raw, from.signal->get(), &address, from.signal->global()) == 0);
+  SignalOwned<session_cipher> cipher(raw);
+  SignalRef<ciphertext_message> message;
+  REQUIRE(session_cipher_encrypt(cipher.get(), content.data(), content.size(), message.out()) == 0);
+  const signal_buffer* bytes = ciphertext_message_get_serialized(message.get());
+  return {tocsin::crypto::MessageType::kSignal,
+          Bytes(signal_buffer_const_data(bytes),
+                signal_buffer_const_data(bytes) + signal_buffer_len(bytes))};
+}
+
+TEST_CASE("an authentic message with bad padding is rejected before any state is stored",
+          "[signal][store]") {
+  TestDevice alice("alice", 1), bob("bob", 2);
+  alice.Meet(bob);
+  REQUIRE(Receive(bob, alice, Send(alice, bob, "hi")).ok());
+  REQUIRE(Receive(alice, bob, Send(bob, alice, "hi")).ok());
+  const auto unpadded = EncryptUnpadded(alice, bob, Bytes{'n', 'o', ' ', 'p', 'a', 'd'});
+  const auto before = SessionOf(bob, alice.address);
+  bool called = false;
+  auto result = Receive(bob, alice, unpadded, [&](std::span<const std::uint8_t>) {
+    called = true;
+    return Status::Ok();
+  });
+  CHECK(result.status().code() == Code::kCryptoFailure);
+  CHECK_FALSE(called);
+  CHECK(SessionOf(bob, alice.address) == before);
+  CHECK(ToText(Take(Receive(bob, alice, Send(alice, bob, "padded")))) == "padded");
+}
+
 // A session store that fails its writes on demand, over an in-memory store.
 class FailingSessionStore final : public tocsin::crypto::SessionStore {
  public:
