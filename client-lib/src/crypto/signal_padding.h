@@ -2,14 +2,15 @@
 // length is its content's length plus a constant. Padded, a libsignal ciphertext reveals
 // its content's length only to a multiple of 160 bytes, wherever it is kept.
 //
-// The rule (SPEC.md section 10.5, content padding): before libsignal encrypts a content,
-// it becomes
+// The rule (SPEC.md section 10.5, "Inner padding", pad160): before libsignal encrypts a
+// content, it becomes
 //     content || 0x80 || zero bytes
 // of the smallest positive multiple of 160 bytes that holds the content and the 0x80
-// marker (as Signal's apps pad). After decryption the receiver removes it, and rejects
-// (CRYPTO_FAILURE) a padded content that is empty or not a multiple of 160 bytes, whose
-// last non-zero byte is not 0x80, or that is longer than the rule gives for its content
-// (160 or more zero bytes after the marker).
+// marker (as Signal's apps pad, though they stop one byte short of the multiple). After
+// decryption the receiver removes it, and rejects (CRYPTO_FAILURE) a padded content that
+// is empty or not a multiple of 160 bytes, whose last non-zero byte is not 0x80, or that
+// is longer than the rule gives for its content (160 or more zero bytes after the
+// marker): only what pad160 makes is accepted.
 //
 // The sealed layer pads again, the whole sealed plaintext to its buckets
 // (crypto/padding.h); the two paddings are independent.

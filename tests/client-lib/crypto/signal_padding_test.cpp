@@ -1,4 +1,4 @@
-// Content padding inside libsignal messages (SPEC.md section 10.5).
+// Content padding inside libsignal messages (SPEC.md section 10.5, "Inner padding").
 #include "crypto/signal_padding.h"
 
 #include <catch2/catch.hpp>

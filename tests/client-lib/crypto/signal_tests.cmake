@@ -5,3 +5,5 @@ tocsin_add_test(tocsin_signal_tests
                         signal_padding_test.cpp signal_store_test.cpp signal_session_test.cpp
                         signal_group_test.cpp
                 LIBS tocsin::crypto)
+target_compile_definitions(tocsin_signal_tests
+                           PRIVATE TOCSIN_VECTORS_DIR="${PROJECT_SOURCE_DIR}/proto/vectors")
