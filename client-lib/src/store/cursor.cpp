@@ -1,6 +1,7 @@
 #include "store/cursor.h"
 
 #include <cassert>
+#include <utility>
 
 #include "store/store_core.h"
 
@@ -13,6 +14,7 @@ std::unique_ptr<Cursor> CursorFactory::Make(const StoreCore& core,
   assert(!day || column == Column::kAlerts);
   std::unique_ptr<Cursor> cursor(new Cursor());
   cursor->core_ = &core;
+  core.live_cursors.fetch_add(1);
   cursor->snapshot_ = core.db->GetSnapshot();
   cursor->keys_ = std::move(keys);
   cursor->column_ = column;
@@ -29,6 +31,7 @@ std::unique_ptr<Cursor> CursorFactory::Make(const StoreCore& core,
 Cursor::~Cursor() {
   iter_.reset();
   if (snapshot_ != nullptr) core_->db->ReleaseSnapshot(snapshot_);
+  if (core_ != nullptr) core_->live_cursors.fetch_sub(1);
 }
 
 Status Cursor::LoadDayKeys(const StoreCore& core, rocksdb::WriteBatchWithIndex* batch,

@@ -68,7 +68,7 @@ class Cursor {
   Status LoadDayKeys(const StoreCore& core, rocksdb::WriteBatchWithIndex* batch,
                      std::optional<Day> only_day);
 
-  const StoreCore* core_ = nullptr;
+  const StoreCore* core_ = nullptr;              // counts this cursor in live_cursors
   const rocksdb::Snapshot* snapshot_ = nullptr;  // released in ~Cursor
   std::unique_ptr<rocksdb::Iterator> iter_;
   std::shared_ptr<const KeySet> keys_;

@@ -3,6 +3,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <cassert>
 #include <system_error>
 
 #include "store/maintenance.h"
@@ -78,7 +79,10 @@ Status Unlock(StoreCore& core, const crypto::SecretBytes& passphrase) {
 }  // namespace
 
 DeviceStore::DeviceStore(std::unique_ptr<StoreCore> core) : core_(std::move(core)) {}
-DeviceStore::~DeviceStore() = default;
+DeviceStore::~DeviceStore() {
+  // A cursor still alive would read a closed database.
+  assert(core_->live_cursors.load() == 0 && "a cursor outlived its DeviceStore");
+}
 
 bool DeviceStore::Exists(const std::filesystem::path& dir) {
   std::error_code error;

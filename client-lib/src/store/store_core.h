@@ -57,6 +57,8 @@ struct StoreCore {
   std::mutex commit_mutex;
   std::shared_ptr<const KeySet> keys;  // GUARDED_BY(state_mutex)
   std::atomic<std::uint64_t> next_sequence{0};
+  // Cursors pin RocksDB iterators and snapshots, which must go before the database.
+  mutable std::atomic<int> live_cursors{0};
 };
 
 // tocsin::Status for a RocksDB status, with context.

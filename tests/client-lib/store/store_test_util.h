@@ -92,16 +92,24 @@ inline bool FilesContain(const std::filesystem::path& dir, std::string_view need
 }
 
 // The store's files opened directly with RocksDB, as someone holding the folder would.
-// REQUIRES: the store is closed.
+// REQUIRES: the store is closed, or `secondary` names a scratch folder outside the
+// store's (then the files are read beside the open store, its WAL included, read-only).
 class RawDb {
  public:
-  explicit RawDb(const std::filesystem::path& dir) {
+  explicit RawDb(const std::filesystem::path& dir, const std::filesystem::path& secondary = {}) {
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     for (const std::string& name : AllFamilyNames()) {
       families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     rocksdb::DB* db = nullptr;
-    status_ = rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), families, &handles_, &db);
+    rocksdb::DBOptions options;
+    if (secondary.empty()) {
+      status_ = rocksdb::DB::Open(options, dir.string(), families, &handles_, &db);
+    } else {
+      options.max_open_files = -1;
+      status_ = rocksdb::DB::OpenAsSecondary(options, dir.string(), secondary.string(), families,
+                                             &handles_, &db);
+    }
     db_.reset(db);
   }
   ~RawDb() {
@@ -124,6 +132,11 @@ class RawDb {
     rocksdb::WriteOptions options;
     options.sync = true;
     return db_->Put(options, handles_[family], key, value).ok();
+  }
+  bool Delete(std::uint8_t family, const std::string& key) {
+    rocksdb::WriteOptions options;
+    options.sync = true;
+    return db_->Delete(options, handles_[family], key).ok();
   }
   bool Put(Column column, const std::string& key, const std::string& value) {
     return Put(FamilyOf(column), key, value);
