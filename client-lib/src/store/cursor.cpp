@@ -28,6 +28,12 @@ std::unique_ptr<Cursor> CursorFactory::Make(const StoreCore& core,
   return cursor;
 }
 
+std::unique_ptr<Cursor> CursorFactory::Failed(Status status) {
+  std::unique_ptr<Cursor> cursor(new Cursor());
+  cursor->status_ = std::move(status);
+  return cursor;
+}
+
 Cursor::~Cursor() {
   iter_.reset();
   if (snapshot_ != nullptr) core_->db->ReleaseSnapshot(snapshot_);

@@ -88,6 +88,8 @@ class CursorFactory {
   static std::unique_ptr<Cursor> Make(const StoreCore& core, std::shared_ptr<const KeySet> keys,
                                       rocksdb::WriteBatchWithIndex* batch, Column column,
                                       std::optional<Day> day);
+  // A cursor that is not Valid() and reports `status`.
+  static std::unique_ptr<Cursor> Failed(Status status);
 };
 
 }  // namespace tocsin::store

@@ -20,8 +20,10 @@ std::size_t Transaction::size() const {
   return batch_ == nullptr ? 0 : static_cast<std::size_t>(batch_->GetWriteBatch()->Count());
 }
 
+bool Transaction::Spent() const { return spent_ || core_ == nullptr || batch_ == nullptr; }
+
 Status Transaction::CheckUsable() const {
-  if (spent_ || core_ == nullptr) return Status::InvalidArgument("transaction already committed");
+  if (Spent()) return Status::InvalidArgument("transaction already committed");
   if (core_->CurrentKeys() != keys_) {
     return Status::Unavailable("the store was re-keyed during the transaction; redo it");
   }
@@ -29,7 +31,7 @@ Status Transaction::CheckUsable() const {
 }
 
 Result<std::optional<Plaintext>> Transaction::Get(Column column, ByteView name) {
-  if (spent_ || core_ == nullptr) return Status::InvalidArgument("transaction already committed");
+  if (Spent()) return Status::InvalidArgument("transaction already committed");
   std::shared_lock lock(core_->state_mutex);
   if (core_->keys != keys_) {
     return Status::Unavailable("the store was re-keyed during the transaction; redo it");
@@ -37,12 +39,23 @@ Result<std::optional<Plaintext>> Transaction::Get(Column column, ByteView name) 
   return ReadRow(RawReader(*core_, batch_.get(), nullptr), *keys_, column, name);
 }
 
+std::unique_ptr<Cursor> Transaction::MakeCursor(Column column, std::optional<Day> day) {
+  if (Spent())
+    return CursorFactory::Failed(Status::InvalidArgument("transaction already committed"));
+  std::shared_lock lock(core_->state_mutex);
+  if (core_->keys != keys_) {
+    return CursorFactory::Failed(
+        Status::Unavailable("the store was re-keyed during the transaction; redo it"));
+  }
+  return CursorFactory::Make(*core_, keys_, batch_.get(), column, day);
+}
+
 std::unique_ptr<Cursor> Transaction::NewCursor(Column column) {
-  return CursorFactory::Make(*core_, keys_, batch_.get(), column, std::nullopt);
+  return MakeCursor(column, std::nullopt);
 }
 
 std::unique_ptr<Cursor> Transaction::NewAlertCursor(Day day) {
-  return CursorFactory::Make(*core_, keys_, batch_.get(), Column::kAlerts, day);
+  return MakeCursor(Column::kAlerts, day);
 }
 
 Status Transaction::PutSealed(std::uint8_t family, const std::string& stored_key, ByteView name,
@@ -126,7 +139,7 @@ Status Transaction::CheckDayKeysUnchanged() const {
 }
 
 Status Transaction::Commit() {
-  if (spent_ || core_ == nullptr) return Status::InvalidArgument("transaction already committed");
+  if (Spent()) return Status::InvalidArgument("transaction already committed");
   std::shared_lock state(core_->state_mutex);
   std::lock_guard commit(core_->commit_mutex);
   if (core_->keys != keys_) {

@@ -71,7 +71,7 @@ class Transaction {
   Result<AlertId> AppendAlert(Day day, ByteView value);
 
   // Writes everything staged in one synced batch. Afterwards the transaction is spent:
-  // further calls fail with kInvalidArgument.
+  // further calls fail with kInvalidArgument (as they do on a moved-from transaction).
   Status Commit();
 
   // Number of staged operations.
@@ -80,7 +80,9 @@ class Transaction {
  private:
   friend class DeviceStore;
   Transaction(StoreCore* core, std::shared_ptr<const KeySet> keys);
+  bool Spent() const;  // committed, or moved from
   Status CheckUsable() const;
+  std::unique_ptr<Cursor> MakeCursor(Column column, std::optional<Day> day);
   Status PutSealed(std::uint8_t family, const std::string& stored_key, ByteView name,
                    ByteView value, const crypto::SecretBytes& key);
   Result<const crypto::SecretBytes*> DayKeyForWrite(Day day);

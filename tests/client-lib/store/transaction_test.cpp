@@ -102,12 +102,28 @@ TEST_CASE("a transaction begun before a passphrase change must be redone", "[sto
   auto txn = store->Begin();
   REQUIRE(txn.Put(Column::kContacts, AsByteView("a"), AsByteView("b")).ok());
   REQUIRE(store->ChangePassphrase(Secret("one"), Secret("two"), kTestKdfOptions).ok());
+  CHECK(txn.Get(Column::kContacts, AsByteView("a")).status().code() == Code::kUnavailable);
+  CHECK(txn.NewCursor(Column::kContacts)->status().code() == Code::kUnavailable);
   CHECK(txn.Commit().code() == Code::kUnavailable);
   CHECK(GetText(*store, Column::kContacts, "a") == "<absent>");
   auto again = store->Begin();
   REQUIRE(again.Put(Column::kContacts, AsByteView("a"), AsByteView("b")).ok());
   REQUIRE(again.Commit().ok());
   CHECK(GetText(*store, Column::kContacts, "a") == "b");
+}
+
+TEST_CASE("a moved-from transaction refuses to be used", "[store][transaction]") {
+  TempDir dir;
+  auto store = CreateStore(dir.store());
+  REQUIRE(store);
+  auto txn = store->Begin();
+  REQUIRE(txn.Put(Column::kGroups, AsByteView("g"), AsByteView("roster")).ok());
+  Transaction moved = std::move(txn);
+  CHECK(txn.Put(Column::kGroups, AsByteView("h"), AsByteView("x")).code() ==  // NOLINT
+        Code::kInvalidArgument);
+  CHECK(txn.Commit().code() == Code::kInvalidArgument);  // NOLINT: the point of the test
+  REQUIRE(moved.Commit().ok());
+  CHECK(GetText(*store, Column::kGroups, "g") == "roster");
 }
 
 TEST_CASE("a transaction that relied on a purged day's key must be redone",
