@@ -1,7 +1,7 @@
-// tocsin_store_bench: what the encrypted device store costs, as medians of several runs
+// tocsin_device_store_bench: what the encrypted device store costs, as medians of several runs
 // on real RocksDB in a temporary folder. Prints a Markdown table for docs/PERFORMANCE.md.
 //
-//   tocsin_store_bench [runs]     (default 5)
+//   tocsin_device_store_bench [runs]     (default 5)
 #include <sodium.h>
 
 #include <algorithm>
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "../store_test_util.h"
+#include "store_test_util.h"
 
 namespace {
 
