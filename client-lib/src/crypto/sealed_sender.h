@@ -129,10 +129,10 @@ Result<std::vector<std::uint8_t>> SealV1Raw(std::span<const std::uint8_t, kX2551
 
 // What M determines: e (clamped), E = e.G, the body key K and nonce.
 struct V2Secrets {
-  SecretBytes m;          // 32
-  SecretBytes e;          // 32
-  PublicKey e_public;     // E.pub
-  SecretBytes key_nonce;  // K (32) || nonce (24)
+  WipedArray<kX25519Size> m;
+  WipedArray<kX25519Size> e;
+  PublicKey e_public{};                                 // E.pub
+  WipedArray<kAeadKeySize + kAeadNonceSize> key_nonce;  // K || nonce
 };
 V2Secrets DeriveV2(std::span<const std::uint8_t, kX25519Size> m);
 

@@ -96,7 +96,7 @@ Result<std::vector<std::uint8_t>> SealV1Raw(std::span<const std::uint8_t, kX2551
 
 Result<std::vector<std::uint8_t>> SealV1(const X25519KeyPair& sender, PublicKeyView recipient,
                                          ByteView content, Rng& rng, StaticDhCache* cache) {
-  SecretBytes ephemeral(kX25519Size);
+  WipedArray<kX25519Size> ephemeral;
   rng.Fill(ephemeral.span());
   std::uint8_t static_dh[kX25519Size];
   Status status = sealed_detail::StaticDh(sender, recipient, cache, static_dh);

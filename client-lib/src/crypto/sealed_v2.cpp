@@ -37,10 +37,8 @@ void DeriveTag(std::span<const std::uint8_t, kX25519Size> static_dh, PublicKeyVi
 namespace sealed_internal {
 
 V2Secrets DeriveV2(std::span<const std::uint8_t, kX25519Size> m) {
-  V2Secrets secrets{SecretBytes::CopyOf(m),
-                    SecretBytes(kX25519Size),
-                    {},
-                    SecretBytes(kAeadKeySize + kAeadNonceSize)};
+  V2Secrets secrets;
+  std::copy(m.begin(), m.end(), secrets.m.data());
   HkdfSha256({}, m, {AsBytes(kELabel)}, secrets.e.span());
   ClampScalar(secrets.e.span().first<kX25519Size>());
   secrets.e_public = X25519Base(secrets.e.span().first<kX25519Size>());
@@ -116,7 +114,7 @@ void MakeViews(const X25519KeyPair& sender, const sealed_internal::V2Secrets& se
 
 Result<SealedV2> SealV2(const X25519KeyPair& sender, std::span<const PublicKey> recipients,
                         ByteView content, Rng& rng, const SealV2Options& options) {
-  SecretBytes m(kX25519Size);
+  WipedArray<kX25519Size> m;
   rng.Fill(m.span());
   const auto secrets = sealed_internal::DeriveV2(m.span().first<kX25519Size>());
   auto blob = sealed_internal::SealV2Body(secrets, sender.public_key(), content);

@@ -45,6 +45,8 @@ bool SecretBytes::Equals(std::span<const std::uint8_t> other) const {
   return ConstantTimeEquals(span(), other);
 }
 
+void Wipe(void* data, std::size_t size) { sodium_memzero(data, size); }
+
 bool ConstantTimeEquals(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;

@@ -9,6 +9,7 @@
 #ifndef TOCSIN_CRYPTO_SECURE_BUFFER_H_
 #define TOCSIN_CRYPTO_SECURE_BUFFER_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -46,6 +47,42 @@ class SecretBytes {
  private:
   std::uint8_t* data_ = nullptr;
   std::size_t size_ = 0;
+};
+
+// Wipes `size` bytes at `data` in a way the compiler cannot elide (sodium_memzero).
+void Wipe(void* data, std::size_t size);
+
+// WipedArray<N>: a fixed-size secret held inline (on the stack or inside another
+// object), zero-filled at birth and wiped on destruction and on move. Not copyable.
+//
+// For short-lived intermediate values on hot paths (per-message DH outputs and derived
+// keys): sodium_malloc's guard pages, mlock and munmap cost ~50 µs per SecretBytes here,
+// more than the X25519 they would hold. Long-lived keys stay in SecretBytes, which also
+// keeps them out of core dumps and swap.
+template <std::size_t N>
+class WipedArray {
+ public:
+  WipedArray() = default;
+  ~WipedArray() { Wipe(bytes_.data(), N); }
+  WipedArray(const WipedArray&) = delete;
+  WipedArray& operator=(const WipedArray&) = delete;
+  WipedArray(WipedArray&& other) noexcept : bytes_(other.bytes_) { Wipe(other.bytes_.data(), N); }
+  WipedArray& operator=(WipedArray&& other) noexcept {
+    if (this != &other) {
+      bytes_ = other.bytes_;
+      Wipe(other.bytes_.data(), N);
+    }
+    return *this;
+  }
+
+  std::uint8_t* data() { return bytes_.data(); }
+  const std::uint8_t* data() const { return bytes_.data(); }
+  static constexpr std::size_t size() { return N; }
+  std::span<std::uint8_t, N> span() { return std::span<std::uint8_t, N>(bytes_); }
+  std::span<const std::uint8_t, N> span() const { return std::span<const std::uint8_t, N>(bytes_); }
+
+ private:
+  std::array<std::uint8_t, N> bytes_{};
 };
 
 // Constant-time equality of two byte strings of the same length; false when the lengths

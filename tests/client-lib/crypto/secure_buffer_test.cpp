@@ -54,3 +54,28 @@ TEST_CASE("the deterministic rng repeats for a seed and differs across calls", "
   CHECK(a != c);
   CHECK(a != a2);
 }
+
+using tocsin::crypto::WipedArray;
+static_assert(!std::is_copy_constructible_v<WipedArray<32>>);
+static_assert(!std::is_copy_assignable_v<WipedArray<32>>);
+
+TEST_CASE("a wiped array starts zero and its move wipes the source", "[secure_buffer]") {
+  WipedArray<32> a;
+  CHECK(IsAllZero(a.span()));
+  a.data()[0] = 9;
+  a.data()[31] = 4;
+  WipedArray<32> b = std::move(a);
+  CHECK(b.data()[0] == 9);
+  CHECK(b.data()[31] == 4);
+  CHECK(IsAllZero(a.span()));  // NOLINT(bugprone-use-after-move): the point of the test
+  WipedArray<32> c;
+  c = std::move(b);
+  CHECK(c.data()[0] == 9);
+  CHECK(IsAllZero(b.span()));  // NOLINT(bugprone-use-after-move)
+}
+
+TEST_CASE("Wipe zeroes exactly the bytes it is given", "[secure_buffer]") {
+  std::array<std::uint8_t, 8> bytes{1, 2, 3, 4, 5, 6, 7, 8};
+  tocsin::crypto::Wipe(bytes.data() + 2, 4);
+  CHECK(bytes == std::array<std::uint8_t, 8>{1, 2, 0, 0, 0, 0, 7, 8});
+}

@@ -1,0 +1,152 @@
+// RelayPool: a device's links to its relays and to its contacts' relays
+// (proto/SPEC.md sections 2-9).
+//
+// For each relay the pool keeps at most one OWNER connection (authenticates this
+// device's mailboxes on that relay, subscribes them with a window, receives deliveries,
+// acks) and opens short-lived SEND connections on demand (never authenticated, never
+// resumed, closed when idle) for Send, PutBlob + SendViews and GetPrekeyBundle. The two
+// kinds are never mixed: a relay must not be able to link a send to its sender's
+// mailboxes.
+//
+// Every connection is TLS 1.3 with the relay's pinned key (RelayAddress.pin); a wrong
+// pin is a hard failure (kUnauthorized "relay pin mismatch") and is never retried
+// silently. Lost owner connections are re-established with exponential backoff and
+// jitter; on reconnect every mailbox is authenticated and subscribed again, and
+// everything unacked is delivered again (the caller drops duplicates).
+//
+// Thread-safety: every method may be called from any thread. Callbacks and handlers run
+// on the pool's io_context thread; they must not block (post longer work elsewhere).
+#ifndef TOCSIN_NET_RELAY_POOL_H_
+#define TOCSIN_NET_RELAY_POOL_H_
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/secure_buffer.h"
+#include "tocsin/relay.pb.h"
+#include "tocsin/relay_address.h"
+#include "tocsin/status.h"
+
+namespace asio {
+class io_context;
+}
+
+namespace tocsin::net {
+
+using MailboxId = std::array<std::uint8_t, 16>;
+using Token = std::array<std::uint8_t, 16>;
+
+// An Ed25519 mailbox auth key: public key and libsodium's 64-byte secret key.
+struct AuthKeyPair {
+  std::array<std::uint8_t, 32> public_key{};
+  crypto::SecretBytes secret_key;  // 64 bytes
+  static AuthKeyPair Generate();
+};
+
+// One delivery from a subscribed mailbox. Exactly one of `envelope` or `blob` + `view`.
+struct IncomingDelivery {
+  RelayAddress relay;
+  MailboxId mailbox{};
+  std::uint64_t seq = 0;
+  std::uint64_t expires_at_ms = 0;
+  std::string envelope;
+  std::shared_ptr<const std::string> blob;
+  std::string view;
+};
+
+struct OutgoingView {
+  MailboxId mailbox{};
+  Token token{};
+  std::string view;  // 48 bytes
+};
+
+enum class LinkState { kConnecting, kConnected, kFailing };
+
+struct RelayPoolOptions {
+  asio::io_context* io = nullptr;  // REQUIRES: non-null, run by the caller's thread
+  std::uint32_t window = 64;       // Subscribe window
+  std::chrono::milliseconds backoff_min{250};
+  std::chrono::milliseconds backoff_max{30000};
+  std::chrono::milliseconds request_timeout{15000};
+  std::chrono::milliseconds send_idle_close{5000};  // a send connection closes when idle
+  std::chrono::milliseconds ping_interval{60000};   // on owner connections
+  std::chrono::milliseconds connect_timeout{10000};
+};
+
+template <typename T>
+using Callback = std::function<void(Result<T>)>;
+using StatusCallback = std::function<void(Status)>;
+
+class RelayPool {
+ public:
+  explicit RelayPool(RelayPoolOptions options);
+  // Closes every connection; pending callbacks get kUnavailable.
+  // REQUIRES: called on the io thread or after it stopped.
+  ~RelayPool();
+  RelayPool(const RelayPool&) = delete;
+  RelayPool& operator=(const RelayPool&) = delete;
+
+  // ---- owner side
+
+  // Called for each delivery of each subscribed mailbox. The handler acks when (and
+  // only when) the delivery's effects are committed. Set before AddMailbox.
+  void SetDeliveryHandler(std::function<void(IncomingDelivery)> handler);
+  // Told whenever a relay's owner link changes state (with the last error if failing).
+  void SetStateHandler(std::function<void(const RelayAddress&, LinkState, Status)> handler);
+
+  // Authenticates and subscribes `mailbox` on `relay` now and after every reconnect.
+  // `done` runs after the first Subscribed (or the first hard failure, such as a pin
+  // mismatch or UNAUTHORIZED); later failures only change the link state.
+  void AddMailbox(const RelayAddress& relay, const MailboxId& mailbox, const AuthKeyPair& key,
+                  StatusCallback done);
+  void RemoveMailbox(const RelayAddress& relay, const MailboxId& mailbox);
+
+  // Acks delivered seqs (batched per mailbox). Lost if the connection drops first; the
+  // relay then delivers them again, which the caller's duplicate check absorbs.
+  void Ack(const RelayAddress& relay, const MailboxId& mailbox, std::uint64_t seq);
+
+  // Owner requests (on the owner connection of `relay`, opened if needed).
+  // CreateMailbox: the new mailbox is owned by the owner connection at once; call
+  // AddMailbox to subscribe it.
+  void CreateMailbox(const RelayAddress& relay, const std::string& invite, const AuthKeyPair& key,
+                     Callback<MailboxId> done);
+  void SetTokens(const RelayAddress& relay, const MailboxId& mailbox,
+                 std::vector<wire::TokenEntry> tokens, Callback<std::uint32_t> done);
+  void RotateToken(const RelayAddress& relay, const MailboxId& mailbox, wire::RotateToken request,
+                   Callback<std::uint64_t> done);
+  void PutPrekeys(const RelayAddress& relay, const MailboxId& mailbox, wire::PutPrekeys request,
+                  Callback<std::uint32_t> done);
+  void DeleteMailbox(const RelayAddress& relay, const MailboxId& mailbox, StatusCallback done);
+
+  // ---- send side (send connections only)
+
+  // OK only once the relay answered Stored.
+  void Send(const RelayAddress& relay, const MailboxId& mailbox, const Token& token,
+            std::string envelope, std::uint32_t ttl_seconds, StatusCallback done);
+  // PutBlob once, then SendViews in frames of at most the relay's max_views_per_frame.
+  // One code per view, in order.
+  void SendToMany(const RelayAddress& relay, std::string blob, std::uint32_t ttl_seconds,
+                  std::vector<OutgoingView> views, Callback<std::vector<Code>> done);
+  void GetPrekeyBundle(const RelayAddress& relay, const MailboxId& mailbox, const Token& token,
+                       Callback<wire::PrekeyBundle> done);
+
+  LinkState State(const RelayAddress& relay) const;
+  // The relay's limits from its last HelloOk, if connected once.
+  std::optional<wire::Limits> Limits(const RelayAddress& relay) const;
+  // Relay clock minus ours, from the last HelloOk/Pong (ms), for TTL decisions.
+  std::int64_t ClockSkewMs(const RelayAddress& relay) const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tocsin::net
+
+#endif  // TOCSIN_NET_RELAY_POOL_H_
