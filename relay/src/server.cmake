@@ -5,12 +5,6 @@ find_package(tomlplusplus CONFIG REQUIRED)
 
 set(TOCSIN_RELAY_SRC ${CMAKE_CURRENT_LIST_DIR})
 
-# Until the store part is built, its contract header is enough to compile against.
-if(NOT TARGET tocsin::relay_store)
-  add_library(tocsin_relay_store_contract INTERFACE)
-  add_library(tocsin::relay_store ALIAS tocsin_relay_store_contract)
-  target_include_directories(tocsin_relay_store_contract INTERFACE ${TOCSIN_RELAY_SRC})
-endif()
 
 # Config, protocol and fan-out: everything a test or fuzz target needs to drive a
 # session without sockets.
