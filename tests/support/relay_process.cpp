@@ -103,11 +103,13 @@ std::uint16_t FreePort() {
 bool SetTomlValue(std::string* text, const std::string& key, const std::string& value) {
   const std::size_t dot = key.rfind('.');
   if (dot == std::string::npos) return false;
-  const std::string header = "\n[" + key.substr(0, dot) + "]\n";
+  std::string header = "\n[";
+  header.append(key, 0, dot).append("]\n");
   const std::size_t section = text->find(header);
   if (section == std::string::npos) return false;
   const std::size_t section_end = text->find("\n[", section + header.size());
-  const std::string line_start = "\n" + key.substr(dot + 1) + " = ";
+  std::string line_start = "\n";
+  line_start.append(key, dot + 1).append(" = ");
   const std::size_t at = text->find(line_start, section);
   if (at == std::string::npos || (section_end != std::string::npos && at > section_end)) {
     return false;
