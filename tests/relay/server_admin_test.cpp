@@ -124,7 +124,7 @@ TEST_CASE("a backup restores to a relay that delivers its envelopes", "[relay][a
   fs::remove_all(backups);
 }
 
-TEST_CASE("a restart keeps the identity, the address and the mailboxes", "[relay][admin]") {
+TEST_CASE("a restart keeps the identity / the address and the mailboxes", "[relay][admin]") {
   auto relay = StartRelay();
   Owner owner = NewOwner(*relay);
   const RelayAddress before = relay->address();
@@ -194,7 +194,7 @@ TEST_CASE("metrics are served as Prometheus text on the metrics listener", "[rel
   CHECK(HttpGet(relay->metrics_port(), "/other").find("404") != std::string::npos);
 }
 
-TEST_CASE("every subcommand has --help, and --version works", "[relay][admin]") {
+TEST_CASE("every subcommand has --help and --version works", "[relay][admin]") {
   for (std::vector<std::string> args : {std::vector<std::string>{"--help"},
                                         {"init", "--help"},
                                         {"serve", "--help"},

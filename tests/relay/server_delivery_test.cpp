@@ -37,7 +37,7 @@ TEST_CASE("a live subscriber gets envelopes in order as they are stored",
   RequireCheckPasses(*relay);
 }
 
-TEST_CASE("queued envelopes come first after a reconnect, then new ones",
+TEST_CASE("queued envelopes come first after a reconnect then new ones",
           "[relay][server][delivery]") {
   auto relay = StartRelay();
   Owner owner = NewOwner(*relay);
@@ -87,7 +87,7 @@ TEST_CASE("window 0 means the default and a huge window is capped", "[relay][ser
   CHECK(big->window() == 9);
 }
 
-TEST_CASE("an ack removes exactly the acked envelopes; the rest come again",
+TEST_CASE("an ack removes exactly the acked envelopes - the rest come again",
           "[relay][server][delivery]") {
   auto relay = StartRelay();
   Owner owner = NewOwner(*relay);

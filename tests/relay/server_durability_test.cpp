@@ -85,7 +85,7 @@ void Drain(const RelayProcess& relay, const Mailboxes& m, const std::set<std::st
   }
 }
 
-TEST_CASE("kill -9 while clients send: everything answered Stored is delivered, none twice",
+TEST_CASE("kill -9 while clients send: everything answered Stored is delivered / none twice",
           "[relay][durability]") {
   auto relay = StartRelay();
   const Mailboxes m = MakeMailboxes(*relay);

@@ -26,7 +26,7 @@ void ExpectError(TestClient& client, std::uint64_t id, wire::ErrorCode code) {
 }
 
 TEST_CASE(
-    "framing errors: oversized, malformed, a response from the client close the "
+    "framing errors: oversized / malformed / a response from the client close the "
     "connection with id 0",
     "[relay][server][errors]") {
   auto relay = StartRelay();
@@ -99,7 +99,7 @@ TEST_CASE("garbage before and after TLS closes the connection", "[relay][server]
   CHECK(after->Ping().ok());
 }
 
-TEST_CASE("hello rules: first, version 1, a kind, only once", "[relay][server][errors]") {
+TEST_CASE("hello rules: first / version 1 / a kind / only once", "[relay][server][errors]") {
   auto relay = StartRelay();
   SECTION("another request first") {
     auto c = TestClient::Connect(relay->address());
@@ -147,7 +147,7 @@ TEST_CASE("connection kinds are enforced", "[relay][server][errors]") {
   CHECK(owner.client->Ping().ok());
 }
 
-TEST_CASE("someone else's mailbox cannot be read, acked or managed", "[relay][server][errors]") {
+TEST_CASE("someone else's mailbox cannot be read / acked or managed", "[relay][server][errors]") {
   auto relay = StartRelay();
   Owner victim = NewOwner(*relay);
   auto intruder = Connect(*relay, wire::OWNER);
@@ -180,7 +180,7 @@ TEST_CASE("an auth signature works only on the connection whose nonce it signs",
   CHECK(on_a->has_authenticated());
 }
 
-TEST_CASE("invites: missing, unknown, used up, expired", "[relay][server][errors]") {
+TEST_CASE("invites: missing / unknown / used up / expired", "[relay][server][errors]") {
   auto relay = StartRelay();
   auto c = Connect(*relay, wire::OWNER);
   const AuthKeyPair key = AuthKeyPair::Generate();
@@ -202,7 +202,7 @@ TEST_CASE("invites: missing, unknown, used up, expired", "[relay][server][errors
   CHECK(response->error().code() == wire::UNAUTHORIZED);
 }
 
-TEST_CASE("tokens: wrong, unknown mailbox, expired, revoked after grace",
+TEST_CASE("tokens: wrong / unknown mailbox / expired / revoked after grace",
           "[relay][server][errors]") {
   auto relay = StartRelay();
   Owner owner = NewOwner(*relay, wire::CONTACT);
@@ -221,7 +221,7 @@ TEST_CASE("tokens: wrong, unknown mailbox, expired, revoked after grace",
   CHECK(sender->Send(owner.mailbox, owner.token, "still fine").ok());
 }
 
-TEST_CASE("class quotas: intro sends and pre-key fetches, queue messages and bytes",
+TEST_CASE("class quotas: intro sends and pre-key fetches / queue messages and bytes",
           "[relay][server][errors]") {
   auto relay = StartRelay({{"tokens.intro.max_queued_messages", "100"},
                            {"tokens.contact.max_queued_messages", "3"},
@@ -260,7 +260,7 @@ TEST_CASE("class quotas: intro sends and pre-key fetches, queue messages and byt
   RequireCheckPasses(*relay);
 }
 
-TEST_CASE("size limits: TTL cap, envelope, blob, views per frame", "[relay][server][errors]") {
+TEST_CASE("size limits: TTL cap / envelope / blob / views per frame", "[relay][server][errors]") {
   auto relay =
       StartRelay({{"limits.max_ttl_seconds", "3600"}, {"limits.max_views_per_frame", "3"}});
   Owner owner = NewOwner(*relay);
@@ -278,7 +278,7 @@ TEST_CASE("size limits: TTL cap, envelope, blob, views per frame", "[relay][serv
   CHECK(CodeOf(sender->SendViews(*handle, {v, v, v, v})) == Code::kTooLarge);
 }
 
-TEST_CASE("send views: unknown handle, duplicate, unknown or wrong recipients",
+TEST_CASE("send views: unknown handle / duplicate / unknown or wrong recipients",
           "[relay][server][errors]") {
   auto relay = StartRelay();
   Owner a = NewOwner(*relay, wire::ALERT);

@@ -4,7 +4,7 @@
 namespace tocsin::testing {
 namespace {
 
-TEST_CASE("hello answers version, a fresh 32-byte nonce and the limits", "[relay][server]") {
+TEST_CASE("hello answers version / a fresh 32-byte nonce and the limits", "[relay][server]") {
   auto relay = StartRelay({{"limits.max_window", "512"}});
   auto a = TestClient::Connect(relay->address());
   auto b = TestClient::Connect(relay->address());
@@ -39,7 +39,7 @@ TEST_CASE("a mailbox is created with an invite and authenticated on a new connec
   RequireCheckPasses(*relay);
 }
 
-TEST_CASE("send is stored, pushed to the subscriber and deleted by its ack", "[relay][server]") {
+TEST_CASE("send is stored / pushed to the subscriber and deleted by its ack", "[relay][server]") {
   auto relay = StartRelay();
   Owner owner = NewOwner(*relay);
   REQUIRE(owner.client->Subscribe(owner.mailbox).ok());
@@ -92,7 +92,8 @@ TEST_CASE("a blob and its views reach every recipient", "[relay][server]") {
   RequireCheckPasses(*relay);
 }
 
-TEST_CASE("tokens rotate: the new one works, the old one until its grace ends", "[relay][server]") {
+TEST_CASE("tokens rotate: the new one works / the old one until its grace ends",
+          "[relay][server]") {
   auto relay = StartRelay();
   Owner owner = NewOwner(*relay);
   auto sender = Connect(*relay, wire::SEND);
@@ -109,7 +110,7 @@ TEST_CASE("tokens rotate: the new one works, the old one until its grace ends", 
   CHECK(sender->Send(owner.mailbox, third, "third").ok());
 }
 
-TEST_CASE("pre-keys: the lowest one-time key is taken once, then the signed key alone",
+TEST_CASE("pre-keys: the lowest one-time key is taken once then the signed key alone",
           "[relay][server]") {
   auto relay = StartRelay();
   Owner owner = NewOwner(*relay);

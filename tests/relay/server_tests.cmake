@@ -6,7 +6,7 @@ endif()
 
 tocsin_add_test(tocsin_relay_protocol_tests
                 SOURCES server_config_test.cpp server_session_test.cpp
-                LIBS tocsin_relay_core)
+                LIBS tocsin_relay_server)
 
 tocsin_add_test(tocsin_relay_server_tests
                 SOURCES server_requests_test.cpp server_errors_test.cpp

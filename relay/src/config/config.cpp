@@ -123,7 +123,9 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin,
   if (!relation.empty()) return Invalid(origin, relation);
   std::filesystem::path data(config.data_dir);
   if (data.is_relative() && !base_dir.empty()) {
-    config.data_dir = (std::filesystem::path(base_dir) / data).lexically_normal().string();
+    std::string joined = (std::filesystem::path(base_dir) / data).lexically_normal().string();
+    if (joined.size() > 1 && joined.back() == '/') joined.pop_back();  // "base/." -> "base"
+    config.data_dir = joined;
   }
   return config;
 }
