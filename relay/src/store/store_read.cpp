@@ -47,6 +47,7 @@ Result<MailboxInfo> StoreEngine::GetMailbox(const MailboxId& mailbox) const {
       !DecodeState(value, &state)) {
     return Status::Corruption("mailbox state record");
   }
+  TOCSIN_RETURN_IF_ERROR(AddQueueTail(*kv_, mailbox, &state));
   MailboxInfo info;
   info.auth_key = auth.auth_key;
   for (const ClassUsage& u : state.usage) info.queued += u.messages;
@@ -65,8 +66,8 @@ struct RawEntry {
 
 }  // namespace
 
-Status StoreEngine::ReadQueue(const MailboxId& mailbox, std::uint64_t after_seq,
-                                     std::size_t max, std::vector<QueuedEntry>* out) const {
+Status StoreEngine::ReadQueue(const MailboxId& mailbox, std::uint64_t after_seq, std::size_t max,
+                              std::vector<QueuedEntry>* out) const {
   std::shared_lock lock(kv_mutex_);
   if (!kv_) return Status::Unavailable("store is closed");
   std::string value;
@@ -110,22 +111,27 @@ Result<StoreStats> StoreEngine::Stats() const {
   if (!kv_) return Status::Unavailable("store is closed");
   const std::unique_ptr<KvReader> snap = kv_->Snapshot();
   StoreStats stats;
-  std::vector<MailboxId> non_empty;
+  std::vector<std::pair<MailboxId, StateRecord>> states;
   TOCSIN_RETURN_IF_ERROR(
       snap->Scan(Cf::kMailbox, "", "", [&](std::string_view k, std::string_view v) {
         if (k.size() != kMailboxIdSize + 1) return true;
         if (k.back() == kAuthRecord) ++stats.mailboxes;
         StateRecord state;
-        if (k.back() != kStateRecord || !DecodeState(v, &state)) return true;
-        stats.one_time_prekeys += state.prekeys;
-        for (const ClassUsage& u : state.usage) {
-          stats.queued_entries += u.messages;
-          stats.queued_bytes += u.bytes;
+        if (k.back() == kStateRecord && DecodeState(v, &state)) {
+          states.emplace_back(ArrayFrom<kMailboxIdSize>(k), state);
         }
-        if (state.usage != decltype(state.usage){})
-          non_empty.push_back(ArrayFrom<kMailboxIdSize>(k));
         return true;
       }));
+  std::vector<MailboxId> non_empty;
+  for (auto& [id, state] : states) {
+    TOCSIN_RETURN_IF_ERROR(AddQueueTail(*snap, id, &state));
+    stats.one_time_prekeys += state.prekeys;
+    for (const ClassUsage& u : state.usage) {
+      stats.queued_entries += u.messages;
+      stats.queued_bytes += u.bytes;
+    }
+    if (state.usage != decltype(state.usage){}) non_empty.push_back(id);
+  }
   TOCSIN_RETURN_IF_ERROR(snap->Scan(Cf::kBlob, "", "", [&](std::string_view, std::string_view v) {
     ++stats.blobs;
     stats.blob_bytes += v.size() > kBlobHeaderSize ? v.size() - kBlobHeaderSize : 0;

@@ -113,8 +113,9 @@ void StoreEngine::RunBatch(std::vector<std::unique_ptr<WriteOp>>& ops) {
 void StoreEngine::StageTouchedStates() {
   for (const MailboxId& id : touched_mailboxes_) {
     MailboxMeta* meta = FindMailbox(id);
-    if (meta == nullptr) continue;  // deleted in this batch
+    if (meta == nullptr || !meta->state_dirty) continue;  // deleted, or appends only
     batch_.Put(Cf::kMailbox, MailboxKey(id, kStateRecord), EncodeState(meta->state));
+    meta->state_dirty = false;
   }
 }
 
