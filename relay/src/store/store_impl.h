@@ -239,6 +239,8 @@ class StoreEngine {
   void RunBatch(std::vector<std::unique_ptr<WriteOp>>& ops);
   void StageTouchedStates();
   void AfterCommit();
+  // REQUIRES: published_mutex_ held exclusively, or no other thread running.
+  void Publish(const MailboxId& id);
   void Rollback();
   Status ReloadMailbox(const MailboxId& id);
   Status ReloadBlob(const BlobHandle& handle);
@@ -266,6 +268,11 @@ class StoreEngine {
 
   mutable std::mutex counters_mutex_;
   StoreCounters counters_;
+
+  // What GetMailbox answers: the committed state of each mailbox, published by the
+  // writer after each commit (before its callbacks, so a new mailbox is found at once).
+  mutable std::shared_mutex published_mutex_;
+  ByIdMap<MailboxId, MailboxInfo> published_;
 
  public:
   // Set before the first write; called on the writer thread.

@@ -35,24 +35,14 @@ void BlobCache::Erase(const BlobHandle& handle) {
 }
 
 Result<MailboxInfo> StoreEngine::GetMailbox(const MailboxId& mailbox) const {
-  std::shared_lock lock(kv_mutex_);
-  if (!kv_) return Status::Unavailable("store is closed");
-  std::string value;
-  const Status s = kv_->Get(Cf::kMailbox, MailboxKey(mailbox, kAuthRecord), &value);
-  if (!s.ok()) return s.code() == Code::kNotFound ? Status::NotFound("no such mailbox") : s;
-  AuthRecord auth;
-  if (!DecodeAuth(value, &auth)) return Status::Corruption("mailbox record");
-  StateRecord state;
-  if (kv_->Get(Cf::kMailbox, MailboxKey(mailbox, kStateRecord), &value).ok() &&
-      !DecodeState(value, &state)) {
-    return Status::Corruption("mailbox state record");
+  {
+    std::shared_lock open(kv_mutex_);
+    if (!kv_) return Status::Unavailable("store is closed");
   }
-  TOCSIN_RETURN_IF_ERROR(AddQueueTail(*kv_, mailbox, &state));
-  MailboxInfo info;
-  info.auth_key = auth.auth_key;
-  for (const ClassUsage& u : state.usage) info.queued += u.messages;
-  info.one_time_prekeys_left = state.prekeys;
-  return info;
+  std::shared_lock lock(published_mutex_);
+  const auto it = published_.find(mailbox);
+  if (it == published_.end()) return Status::NotFound("no such mailbox");
+  return it->second;
 }
 
 namespace {
@@ -70,10 +60,10 @@ Status StoreEngine::ReadQueue(const MailboxId& mailbox, std::uint64_t after_seq,
                               std::vector<QueuedEntry>* out) const {
   std::shared_lock lock(kv_mutex_);
   if (!kv_) return Status::Unavailable("store is closed");
-  std::string value;
-  const Status exists = kv_->Get(Cf::kMailbox, MailboxKey(mailbox, kAuthRecord), &value);
-  if (!exists.ok())
-    return exists.code() == Code::kNotFound ? Status::NotFound("no such mailbox") : exists;
+  {
+    std::shared_lock published(published_mutex_);
+    if (!published_.contains(mailbox)) return Status::NotFound("no such mailbox");
+  }
   if (max == 0 || after_seq == std::numeric_limits<std::uint64_t>::max()) return Status::Ok();
   const std::uint64_t now = Now();
   // Collected first, blobs resolved after: no store call from inside a scan.

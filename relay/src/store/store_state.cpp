@@ -13,6 +13,7 @@ Status StoreEngine::Load() {
   for (auto& [id, meta] : mailboxes_) {
     TOCSIN_RETURN_IF_ERROR(AddQueueTail(*kv_, id, &meta.state));
     meta.committed_next_seq = meta.state.next_seq;
+    Publish(id);
   }
   return LoadBlobs();
 }
@@ -91,6 +92,19 @@ Status StoreEngine::ReloadBlob(const BlobHandle& handle) {
   meta.size = static_cast<std::uint32_t>(body.size());
   blobs_.emplace(handle, std::move(meta));
   return Status::Ok();
+}
+
+void StoreEngine::Publish(const MailboxId& id) {
+  const MailboxMeta* meta = FindMailbox(id);
+  if (meta == nullptr) {
+    published_.erase(id);
+    return;
+  }
+  MailboxInfo& info = published_[id];
+  info.auth_key = meta->auth_key;
+  info.queued = 0;
+  for (const ClassUsage& u : meta->state.usage) info.queued += u.messages;
+  info.one_time_prekeys_left = meta->state.prekeys;
 }
 
 // ---- mailboxes and tokens

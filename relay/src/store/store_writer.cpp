@@ -120,8 +120,12 @@ void StoreEngine::StageTouchedStates() {
 }
 
 void StoreEngine::AfterCommit() {
-  for (const MailboxId& id : touched_mailboxes_) {
-    if (MailboxMeta* meta = FindMailbox(id)) meta->committed_next_seq = meta->state.next_seq;
+  {
+    std::unique_lock lock(published_mutex_);
+    for (const MailboxId& id : touched_mailboxes_) {
+      if (MailboxMeta* meta = FindMailbox(id)) meta->committed_next_seq = meta->state.next_seq;
+      Publish(id);
+    }
   }
   for (auto& [handle, body] : new_blobs_) blob_cache_.Put(handle, std::move(body));
   for (const BlobHandle& handle : dead_blobs_) blob_cache_.Erase(handle);
