@@ -16,8 +16,7 @@ TEST_CASE("entries come back in order with seqs that grow across reopen", "[stor
   StoreFixture f;
   const MailboxId box = f.NewMailbox();
   const Token token = f.AddToken(box, TokenClass::kContact);
-  for (int i = 1; i <= 3; ++i)
-    REQUIRE(*f.Send(box, token, std::to_string(i)) == std::uint64_t(i));
+  for (int i = 1; i <= 3; ++i) REQUIRE(*f.Send(box, token, std::to_string(i)) == std::uint64_t(i));
   REQUIRE(*f.Ack(box, {1, 2, 3}) == 3);
   f.Reopen();
   CHECK(*f.Send(box, token, "after reopen") == 4);  // never reused, even when acked

@@ -5,4 +5,6 @@ target_link_libraries(tocsin_store_test_util PUBLIC tocsin::relay_store Catch2::
 
 tocsin_add_test(tocsin_store_tests
                 SOURCES store_mailbox_test.cpp store_queue_test.cpp store_prekey_test.cpp
+                        store_concurrency_test.cpp store_fault_test.cpp store_model_test.cpp
+                        store_kv_test.cpp
                 LIBS tocsin_store_test_util)

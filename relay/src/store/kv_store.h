@@ -26,7 +26,7 @@ enum class Cf : std::uint8_t {
   kMailbox = 0,    // mailbox id || kind byte [|| token hash] -> auth record, state, tokens
   kQueue = 1,      // mailbox id || big-endian seq -> envelope or view
   kBlob = 2,       // blob handle -> expiry, size and the multi-recipient body
-  kBlobViews = 3,  // blob handle || mailbox id -> seq of the view (retries, sweeping)
+  kBlobViews = 3,  // blob handle || record number -> its views' (mailbox, seq) list
   kPrekey = 4,     // mailbox id || kind byte [|| big-endian id] -> pre-keys
   kInvite = 5,     // BLAKE2b-256 of the invite -> uses left, expiry
   kExpiry = 6,     // big-endian expires_at || Cf || key -> "" (the sweeper's index)

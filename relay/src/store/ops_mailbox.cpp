@@ -94,7 +94,6 @@ class DeleteMailboxOp final : public CallbackOp<std::monostate> {
     if (Status s = DeleteQueueIndexes(store, begin, end); !s.ok()) return Fail(s);
     store.DropStored(id_);
     for (const TokenState& token : meta->tokens) store.RemoveTokenIndex(id_, token);
-    DeleteViewIndexes(store);
     WriteBatch& batch = store.batch();
     batch.DeleteRange(Cf::kQueue, begin, end);
     batch.DeleteRange(Cf::kMailbox, begin, end);
@@ -104,7 +103,8 @@ class DeleteMailboxOp final : public CallbackOp<std::monostate> {
   }
 
  private:
-  // The expiry index records of its envelopes, the view index records of its views.
+  // The expiry index records of its envelopes. (Its views stay listed in their blobs'
+  // view index records, which go with the blobs; a deleted mailbox is never recreated.)
   Status DeleteQueueIndexes(Impl& store, std::string_view begin, std::string_view end) {
     WriteBatch& batch = store.batch();
     return store.kv().Scan(Cf::kQueue, begin, end, [&](std::string_view key, std::string_view v) {
@@ -113,23 +113,9 @@ class DeleteMailboxOp final : public CallbackOp<std::monostate> {
       if (!DecodeEntry(v, &header, &body)) return true;
       if (header.kind == EntryKind::kEnvelope) {
         batch.Delete(Cf::kExpiry, ExpiryKey(header.expires_ms, Cf::kQueue, key));
-      } else {
-        batch.Delete(Cf::kBlobViews, BlobViewKey(ArrayFrom<kBlobHandleSize>(body), id_));
       }
       return true;
     });
-  }
-
-  // Views already acked keep their index record (retries stay idempotent) until their
-  // blob goes: delete this mailbox's from every live blob.
-  void DeleteViewIndexes(Impl& store) {
-    for (const auto& [handle, blob] : store.blobs()) {
-      if (blob.viewers_loaded && !blob.viewers.contains(id_)) continue;
-      store.batch().Delete(Cf::kBlobViews, BlobViewKey(handle, id_));
-      BlobMeta* meta = store.FindBlob(handle);
-      store.TouchBlob(handle, *meta);
-      meta->viewers.erase(id_);
-    }
   }
 
   MailboxId id_;

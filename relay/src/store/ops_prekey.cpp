@@ -28,7 +28,7 @@ class PutPrekeysOp final : public CallbackOp<std::uint32_t> {
     }
     Store(store, *state);
     meta->state.prekeys = static_cast<std::uint32_t>(state->one_time.size());
-    store.Touch(id_, *meta);
+    store.MarkStateDirty(id_, *meta);
     Succeed(meta->state.prekeys);
   }
 
@@ -94,7 +94,7 @@ class TakePrekeyOp final : public CallbackOp<PrekeyBundle> {
       state.one_time.erase(lowest);
       meta.state.prekeys = static_cast<std::uint32_t>(state.one_time.size());
     }
-    store.Touch(id_, meta);
+    store.MarkStateDirty(id_, meta);
     return bundle;
   }
 

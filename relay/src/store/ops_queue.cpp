@@ -128,7 +128,11 @@ class AppendViewsOp final : public CallbackOp<std::vector<Code>> {
     if (body_ == nullptr) return Fail(Status::NotFound("no such blob"));
     store.TouchBlob(handle_, *blob_);
     std::vector<Code> codes(views_.size());
+    refs_.reserve(views_.size() * kViewRefSize);
     for (std::size_t i = 0; i < views_.size(); ++i) codes[i] = ApplyView(store, i);
+    if (!refs_.empty()) {
+      store.batch().Put(Cf::kBlobViews, BlobViewsKey(handle_, blob_->next_record++), refs_);
+    }
     Succeed(std::move(codes));
   }
 
@@ -159,9 +163,9 @@ class AppendViewsOp final : public CallbackOp<std::vector<Code>> {
   Code ApplyView(Impl& store, std::size_t i) {
     ViewRequest& view = views_[i];
     if (duplicate_[i] || view.view.size() != kViewSize) return Code::kBadFrame;
-    if (blob_->viewers.contains(view.mailbox)) return Code::kOk;  // a retry
     MailboxMeta* meta = store.FindMailbox(view.mailbox);
     if (meta == nullptr) return Code::kNotFound;
+    if (blob_->viewers.contains(view.mailbox)) return Code::kOk;  // a retry
     const std::uint32_t charged = static_cast<std::uint32_t>(kViewSize) + blob_->size;
     const Result<TokenClass> c = SpendSend(store, view.mailbox, *meta, hashes_[i], charged);
     if (!c.ok()) return c.status().code();
@@ -173,9 +177,7 @@ class AppendViewsOp final : public CallbackOp<std::vector<Code>> {
     header.charged_bytes = charged;
     const std::uint64_t seq =
         store.StageEntry(view.mailbox, *meta, header, Bytes(handle_), view.view);
-    seq_bytes_.clear();
-    PutFixed64(&seq_bytes_, seq);
-    store.batch().Put(Cf::kBlobViews, BlobViewKey(handle_, view.mailbox), seq_bytes_);
+    AppendViewRef(view.mailbox, seq, &refs_);
     blob_->viewers.insert(view.mailbox);
     QueuedEntry entry;
     entry.mailbox = view.mailbox;
@@ -193,7 +195,7 @@ class AppendViewsOp final : public CallbackOp<std::vector<Code>> {
   std::vector<bool> duplicate_;
   BlobMeta* blob_ = nullptr;
   std::shared_ptr<const std::string> body_;
-  std::string seq_bytes_;
+  std::string refs_;  // this call's view index record
 };
 
 class AckOp final : public CallbackOp<std::uint32_t> {

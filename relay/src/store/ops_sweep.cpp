@@ -69,11 +69,9 @@ class SweepOp final : public CallbackOp<std::pair<std::uint64_t, bool>> {
     std::vector<std::pair<MailboxId, std::uint64_t>> views;
     const Key begin = Key().Add(handle);
     const Status s = store.kv().Scan(
-        Cf::kBlobViews, begin, PrefixEnd(begin), [&](std::string_view k, std::string_view v) {
-          if (k.size() == kBlobHandleSize + kMailboxIdSize && v.size() == 8) {
-            views.emplace_back(ArrayFrom<kMailboxIdSize>(k.substr(kBlobHandleSize)),
-                               ReadFixed64(v.data()));
-          }
+        Cf::kBlobViews, begin, PrefixEnd(begin), [&](std::string_view, std::string_view v) {
+          ForEachViewRef(
+              v, [&](const MailboxId& id, std::uint64_t seq) { views.emplace_back(id, seq); });
           return true;
         });
     if (!s.ok()) return 0;  // the index entry is gone; Check() will tell

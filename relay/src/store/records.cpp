@@ -158,8 +158,28 @@ bool DecodeBlob(std::string_view in, std::uint64_t* expires_ms, std::string_view
   return true;
 }
 
-Key BlobViewKey(const BlobHandle& handle, const MailboxId& mailbox) {
-  return Key().Add(handle).Add(mailbox);
+Key BlobViewsKey(const BlobHandle& handle, std::uint32_t record) {
+  return Key().Add(handle).AddBigEndian32(record);
+}
+
+void AppendViewRef(const MailboxId& mailbox, std::uint64_t seq, std::string* out) {
+  out->append(Bytes(mailbox));
+  PutFixed64(out, seq);
+}
+
+Status AddQueueTail(const KvReader& kv, const MailboxId& id, StateRecord* state) {
+  const Key begin = QueueKey(id, state->next_seq);
+  return kv.Scan(Cf::kQueue, begin, PrefixEnd(Key().Add(id)),
+                 [state](std::string_view key, std::string_view value) {
+                   EntryHeader h;
+                   std::string_view body;
+                   if (!DecodeEntry(value, &h, &body)) return true;  // Check() reports it
+                   ClassUsage& usage = state->usage[ClassIndex(h.token_class)];
+                   ++usage.messages;
+                   usage.bytes += h.charged_bytes;
+                   state->next_seq = ReadBigEndian64(key.data() + kMailboxIdSize) + 1;
+                   return true;
+                 });
 }
 
 Key PrekeyKey(const MailboxId& id, char kind) { return Key().Add(id).AddByte(kind); }

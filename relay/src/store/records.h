@@ -74,6 +74,9 @@ struct ClassUsage {
   std::uint64_t bytes = 0;
   friend bool operator==(const ClassUsage&, const ClassUsage&) = default;
 };
+// Written when usage goes down (ack, expiry), when pre-keys change and at creation, not
+// on every append: entries at or after next_seq are counted on top of it when loaded
+// (AddQueueTail), which saves one write per queued entry.
 struct StateRecord {
   std::uint64_t next_seq = 1;
   std::uint32_t prekeys = 0;
@@ -109,13 +112,30 @@ void EncodeEntryHeader(const EntryHeader& h, std::string* out);
 // On success `body` is what follows the header.
 bool DecodeEntry(std::string_view in, EntryHeader* h, std::string_view* body);
 
+// Counts the entries of `id` at or after state->next_seq into `state` (usage, next seq).
+Status AddQueueTail(const KvReader& kv, const MailboxId& id, StateRecord* state);
+
 // ---- blob family: handle -> expires, stored, body
 inline constexpr std::size_t kBlobHeaderSize = 16;
 void EncodeBlobHeader(std::uint64_t expires_ms, std::uint64_t stored_ms, std::string* out);
 bool DecodeBlob(std::string_view in, std::uint64_t* expires_ms, std::string_view* body);
 
-// ---- blob views family: handle || mailbox -> fixed64 seq
-Key BlobViewKey(const BlobHandle& handle, const MailboxId& mailbox);
+// ---- blob views family: handle || be32 record number -> the views one AppendViews
+// queued, each mailbox id || fixed64 seq. One record per call, not one per view: a
+// 2,000-view frame costs one index write.
+inline constexpr std::size_t kViewRefSize = kMailboxIdSize + 8;
+Key BlobViewsKey(const BlobHandle& handle, std::uint32_t record);
+void AppendViewRef(const MailboxId& mailbox, std::uint64_t seq, std::string* out);
+// Calls f(mailbox, seq) for each reference; false when the record is malformed.
+template <typename F>
+bool ForEachViewRef(std::string_view record, F&& f) {
+  if (record.size() % kViewRefSize != 0) return false;
+  for (std::size_t pos = 0; pos < record.size(); pos += kViewRefSize) {
+    f(ArrayFrom<kMailboxIdSize>(record.substr(pos)),
+      ReadFixed64(record.data() + pos + kMailboxIdSize));
+  }
+  return true;
+}
 
 // ---- pre-key family: id || 'r' (ids), id || 's' (signed), id || 'o' || be32 (one-time)
 inline constexpr char kPrekeyIds = 'r';

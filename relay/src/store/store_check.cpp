@@ -1,13 +1,14 @@
 // Check(): the store's invariants, verified over one snapshot.
 //
-// - every mailbox record belongs to a mailbox, every mailbox has its state record;
-// - every queue entry belongs to a mailbox, has a seq below its next seq, and is indexed:
-//   an envelope in the expiry index, a view in its live blob's view index (same expiry);
-// - the quota usage of each mailbox matches its queue;
+// - every mailbox record belongs to a mailbox;
+// - every queue entry belongs to a mailbox and is indexed: an envelope in the expiry
+//   index, a view in its live blob's view index (with the same expiry);
+// - the quota usage in each state record matches the entries below its next seq;
 // - blobs, expiring tokens and invites are in the expiry index, and every index record
-//   names a live record; view index records name a live blob and mailbox;
+//   names a live record; view index records name a live blob;
 // - pre-keys belong to a mailbox and their count matches its state.
 #include <map>
+#include <set>
 
 #include "store/store_impl.h"
 
@@ -16,7 +17,6 @@ namespace {
 
 struct MailboxSeen {
   bool has_auth = false;
-  bool has_state = false;
   StateRecord state;
   std::array<ClassUsage, kTokenClassCount> usage{};  // tallied from the queue
   std::uint32_t prekeys = 0;                         // tallied from the pre-key family
@@ -29,8 +29,8 @@ class Checker {
   Result<CheckReport> Run() {
     TOCSIN_RETURN_IF_ERROR(ScanMailboxes());
     TOCSIN_RETURN_IF_ERROR(ScanBlobs());
-    TOCSIN_RETURN_IF_ERROR(ScanQueue());
     TOCSIN_RETURN_IF_ERROR(ScanViewIndex());
+    TOCSIN_RETURN_IF_ERROR(ScanQueue());
     TOCSIN_RETURN_IF_ERROR(ScanPrekeys());
     TOCSIN_RETURN_IF_ERROR(ScanInvites());
     TOCSIN_RETURN_IF_ERROR(ScanExpiry());
@@ -68,8 +68,7 @@ class Checker {
       const auto it = mailboxes_.find(id);
       if (it == mailboxes_.end()) return Problem("record of an unknown mailbox"), true;
       if (kind == kStateRecord) {
-        it->second.has_state = DecodeState(v, &it->second.state);
-        if (!it->second.has_state) Problem("malformed mailbox state");
+        if (!DecodeState(v, &it->second.state)) Problem("malformed mailbox state");
       } else if (kind == kTokenRecord) {
         CheckToken(k, v);
       } else {
@@ -114,12 +113,11 @@ class Checker {
       const auto it = mailboxes_.find(ArrayFrom<kMailboxIdSize>(k));
       if (it == mailboxes_.end()) return Problem("queue entry of an unknown mailbox"), true;
       const std::uint64_t seq = ReadBigEndian64(k.data() + kMailboxIdSize);
-      if (it->second.has_state && seq >= it->second.state.next_seq) {
-        Problem("queue entry at or past its mailbox's next seq");
+      if (seq < it->second.state.next_seq) {  // later ones are counted when loaded
+        ClassUsage& usage = it->second.usage[ClassIndex(h.token_class)];
+        ++usage.messages;
+        usage.bytes += h.charged_bytes;
       }
-      ClassUsage& usage = it->second.usage[ClassIndex(h.token_class)];
-      ++usage.messages;
-      usage.bytes += h.charged_bytes;
       if (h.kind == EntryKind::kEnvelope) {
         if (!Indexed(h.expires_ms, Cf::kQueue, k))
           Problem("envelope missing from the expiry index");
@@ -135,22 +133,27 @@ class Checker {
     const auto blob = blobs_.find(handle);
     if (blob == blobs_.end()) return Problem("view of a missing blob");
     if (blob->second != h.expires_ms) Problem("view expiring apart from its blob");
-    std::string v;
-    if (!snap_.Get(Cf::kBlobViews, BlobViewKey(handle, id), &v).ok() || v.size() != 8 ||
-        ReadFixed64(v.data()) != seq) {
+    if (!view_refs_.contains(ViewRef(handle, id, seq))) {
       Problem("view missing from its blob's view index");
     }
   }
 
+  static std::string ViewRef(const BlobHandle& handle, const MailboxId& id, std::uint64_t seq) {
+    std::string ref(Bytes(handle));
+    AppendViewRef(id, seq, &ref);
+    return ref;
+  }
+
   Status ScanViewIndex() {
-    return snap_.Scan(Cf::kBlobViews, "", "", [this](std::string_view k, std::string_view) {
+    return snap_.Scan(Cf::kBlobViews, "", "", [this](std::string_view k, std::string_view v) {
       ++checked_;
-      if (k.size() != kBlobHandleSize + kMailboxIdSize)
-        return Problem("malformed view index"), true;
-      if (!blobs_.contains(ArrayFrom<kBlobHandleSize>(k))) Problem("view index of a missing blob");
-      if (!mailboxes_.contains(ArrayFrom<kMailboxIdSize>(k.substr(kBlobHandleSize)))) {
-        Problem("view index of an unknown mailbox");
-      }
+      if (k.size() != kBlobHandleSize + 4) return Problem("malformed view index key"), true;
+      const BlobHandle handle = ArrayFrom<kBlobHandleSize>(k);
+      if (!blobs_.contains(handle)) Problem("view index of a missing blob");
+      const bool ok = ForEachViewRef(v, [&](const MailboxId& id, std::uint64_t seq) {
+        view_refs_.insert(ViewRef(handle, id, seq));
+      });
+      if (!ok) Problem("malformed view index record");
       return true;
     });
   }
@@ -192,10 +195,6 @@ class Checker {
   void CompareTallies() {
     for (const auto& [id, m] : mailboxes_) {
       if (!m.has_auth) continue;
-      if (!m.has_state) {
-        Problem("mailbox without its state record");
-        continue;
-      }
       if (m.usage != m.state.usage) Problem("quota usage differs from the queue");
       if (m.prekeys != m.state.prekeys) Problem("pre-key count differs from the pre-keys");
     }
@@ -207,6 +206,7 @@ class Checker {
   std::map<std::string, std::uint64_t> problems_;
   ByIdMap<MailboxId, MailboxSeen> mailboxes_;
   ByIdMap<BlobHandle, std::uint64_t> blobs_;  // -> expires
+  std::set<std::string> view_refs_;           // handle || mailbox || seq
 };
 
 }  // namespace

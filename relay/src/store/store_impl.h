@@ -55,6 +55,7 @@ struct MailboxMeta {
   std::uint64_t committed_next_seq = 1;  // seqs below this one are in the database
   std::vector<TokenState> tokens;
   std::uint64_t touched_batch = 0;
+  bool state_dirty = false;  // its state record must be written with this batch
 };
 
 struct BlobMeta {
@@ -64,6 +65,7 @@ struct BlobMeta {
   // SendViews queues nothing twice). Loaded on first use, dropped when unused for long.
   bool viewers_loaded = false;
   std::unordered_set<MailboxId, RandomBytesHash> viewers;
+  std::uint32_t next_record = 0;  // of its view index records; valid once loaded
   std::uint64_t touched_batch = 0;
   std::uint64_t used_batch = 0;
 };
@@ -192,6 +194,8 @@ class StoreEngine {
   // Remembers that this batch changes `meta` (its state record is written once at the
   // end of the batch; it is reloaded if the commit fails).
   void Touch(const MailboxId& id, MailboxMeta& meta);
+  // Touch, and the state record (usage, pre-key count) is written with the batch.
+  void MarkStateDirty(const MailboxId& id, MailboxMeta& meta);
   // The token of `meta` matching `hash` (constant-time compare): kUnauthorized when
   // none, kExpired when past its life.
   Result<TokenState*> FindToken(MailboxMeta& meta, const TokenHash& hash);
@@ -235,6 +239,8 @@ class StoreEngine {
   void RunBatch(std::vector<std::unique_ptr<WriteOp>>& ops);
   void StageTouchedStates();
   void AfterCommit();
+  // REQUIRES: published_mutex_ held exclusively, or no other thread running.
+  void Publish(const MailboxId& id);
   void Rollback();
   Status ReloadMailbox(const MailboxId& id);
   Status ReloadBlob(const BlobHandle& handle);
@@ -262,6 +268,11 @@ class StoreEngine {
 
   mutable std::mutex counters_mutex_;
   StoreCounters counters_;
+
+  // What GetMailbox answers: the committed state of each mailbox, published by the
+  // writer after each commit (before its callbacks, so a new mailbox is found at once).
+  mutable std::shared_mutex published_mutex_;
+  ByIdMap<MailboxId, MailboxInfo> published_;
 
  public:
   // Set before the first write; called on the writer thread.

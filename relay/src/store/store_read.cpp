@@ -35,23 +35,14 @@ void BlobCache::Erase(const BlobHandle& handle) {
 }
 
 Result<MailboxInfo> StoreEngine::GetMailbox(const MailboxId& mailbox) const {
-  std::shared_lock lock(kv_mutex_);
-  if (!kv_) return Status::Unavailable("store is closed");
-  std::string value;
-  const Status s = kv_->Get(Cf::kMailbox, MailboxKey(mailbox, kAuthRecord), &value);
-  if (!s.ok()) return s.code() == Code::kNotFound ? Status::NotFound("no such mailbox") : s;
-  AuthRecord auth;
-  if (!DecodeAuth(value, &auth)) return Status::Corruption("mailbox record");
-  StateRecord state;
-  if (kv_->Get(Cf::kMailbox, MailboxKey(mailbox, kStateRecord), &value).ok() &&
-      !DecodeState(value, &state)) {
-    return Status::Corruption("mailbox state record");
+  {
+    std::shared_lock open(kv_mutex_);
+    if (!kv_) return Status::Unavailable("store is closed");
   }
-  MailboxInfo info;
-  info.auth_key = auth.auth_key;
-  for (const ClassUsage& u : state.usage) info.queued += u.messages;
-  info.one_time_prekeys_left = state.prekeys;
-  return info;
+  std::shared_lock lock(published_mutex_);
+  const auto it = published_.find(mailbox);
+  if (it == published_.end()) return Status::NotFound("no such mailbox");
+  return it->second;
 }
 
 namespace {
@@ -65,14 +56,14 @@ struct RawEntry {
 
 }  // namespace
 
-Status StoreEngine::ReadQueue(const MailboxId& mailbox, std::uint64_t after_seq,
-                                     std::size_t max, std::vector<QueuedEntry>* out) const {
+Status StoreEngine::ReadQueue(const MailboxId& mailbox, std::uint64_t after_seq, std::size_t max,
+                              std::vector<QueuedEntry>* out) const {
   std::shared_lock lock(kv_mutex_);
   if (!kv_) return Status::Unavailable("store is closed");
-  std::string value;
-  const Status exists = kv_->Get(Cf::kMailbox, MailboxKey(mailbox, kAuthRecord), &value);
-  if (!exists.ok())
-    return exists.code() == Code::kNotFound ? Status::NotFound("no such mailbox") : exists;
+  {
+    std::shared_lock published(published_mutex_);
+    if (!published_.contains(mailbox)) return Status::NotFound("no such mailbox");
+  }
   if (max == 0 || after_seq == std::numeric_limits<std::uint64_t>::max()) return Status::Ok();
   const std::uint64_t now = Now();
   // Collected first, blobs resolved after: no store call from inside a scan.
@@ -110,22 +101,27 @@ Result<StoreStats> StoreEngine::Stats() const {
   if (!kv_) return Status::Unavailable("store is closed");
   const std::unique_ptr<KvReader> snap = kv_->Snapshot();
   StoreStats stats;
-  std::vector<MailboxId> non_empty;
+  std::vector<std::pair<MailboxId, StateRecord>> states;
   TOCSIN_RETURN_IF_ERROR(
       snap->Scan(Cf::kMailbox, "", "", [&](std::string_view k, std::string_view v) {
         if (k.size() != kMailboxIdSize + 1) return true;
         if (k.back() == kAuthRecord) ++stats.mailboxes;
         StateRecord state;
-        if (k.back() != kStateRecord || !DecodeState(v, &state)) return true;
-        stats.one_time_prekeys += state.prekeys;
-        for (const ClassUsage& u : state.usage) {
-          stats.queued_entries += u.messages;
-          stats.queued_bytes += u.bytes;
+        if (k.back() == kStateRecord && DecodeState(v, &state)) {
+          states.emplace_back(ArrayFrom<kMailboxIdSize>(k), state);
         }
-        if (state.usage != decltype(state.usage){})
-          non_empty.push_back(ArrayFrom<kMailboxIdSize>(k));
         return true;
       }));
+  std::vector<MailboxId> non_empty;
+  for (auto& [id, state] : states) {
+    TOCSIN_RETURN_IF_ERROR(AddQueueTail(*snap, id, &state));
+    stats.one_time_prekeys += state.prekeys;
+    for (const ClassUsage& u : state.usage) {
+      stats.queued_entries += u.messages;
+      stats.queued_bytes += u.bytes;
+    }
+    if (state.usage != decltype(state.usage){}) non_empty.push_back(id);
+  }
   TOCSIN_RETURN_IF_ERROR(snap->Scan(Cf::kBlob, "", "", [&](std::string_view, std::string_view v) {
     ++stats.blobs;
     stats.blob_bytes += v.size() > kBlobHeaderSize ? v.size() - kBlobHeaderSize : 0;

@@ -10,6 +10,11 @@ namespace tocsin::relay {
 
 Status StoreEngine::Load() {
   TOCSIN_RETURN_IF_ERROR(LoadMailboxes());
+  for (auto& [id, meta] : mailboxes_) {
+    TOCSIN_RETURN_IF_ERROR(AddQueueTail(*kv_, id, &meta.state));
+    meta.committed_next_seq = meta.state.next_seq;
+    Publish(id);
+  }
   return LoadBlobs();
 }
 
@@ -65,11 +70,16 @@ Status StoreEngine::LoadBlobs() {
 Status StoreEngine::ReloadMailbox(const MailboxId& id) {
   mailboxes_.erase(id);
   const Key begin = Key().Add(id);
-  return kv_->Scan(Cf::kMailbox, begin, PrefixEnd(begin),
-                   [this](std::string_view key, std::string_view value) {
-                     AddMailboxRecord(mailboxes_, key, value);
-                     return true;
-                   });
+  TOCSIN_RETURN_IF_ERROR(kv_->Scan(Cf::kMailbox, begin, PrefixEnd(begin),
+                                   [this](std::string_view key, std::string_view value) {
+                                     AddMailboxRecord(mailboxes_, key, value);
+                                     return true;
+                                   }));
+  MailboxMeta* meta = FindMailbox(id);
+  if (meta == nullptr) return Status::NotFound("mailbox");
+  TOCSIN_RETURN_IF_ERROR(AddQueueTail(*kv_, id, &meta->state));
+  meta->committed_next_seq = meta->state.next_seq;
+  return Status::Ok();
 }
 
 Status StoreEngine::ReloadBlob(const BlobHandle& handle) {
@@ -84,6 +94,19 @@ Status StoreEngine::ReloadBlob(const BlobHandle& handle) {
   return Status::Ok();
 }
 
+void StoreEngine::Publish(const MailboxId& id) {
+  const MailboxMeta* meta = FindMailbox(id);
+  if (meta == nullptr) {
+    published_.erase(id);
+    return;
+  }
+  MailboxInfo& info = published_[id];
+  info.auth_key = meta->auth_key;
+  info.queued = 0;
+  for (const ClassUsage& u : meta->state.usage) info.queued += u.messages;
+  info.one_time_prekeys_left = meta->state.prekeys;
+}
+
 // ---- mailboxes and tokens
 
 MailboxMeta* StoreEngine::FindMailbox(const MailboxId& id) {
@@ -93,7 +116,7 @@ MailboxMeta* StoreEngine::FindMailbox(const MailboxId& id) {
 
 MailboxMeta& StoreEngine::AddMailbox(const MailboxId& id, MailboxMeta meta) {
   MailboxMeta& added = mailboxes_.insert_or_assign(id, std::move(meta)).first->second;
-  Touch(id, added);
+  MarkStateDirty(id, added);
   return added;
 }
 
@@ -106,6 +129,11 @@ void StoreEngine::Touch(const MailboxId& id, MailboxMeta& meta) {
   if (meta.touched_batch == batch_number_) return;
   meta.touched_batch = batch_number_;
   touched_mailboxes_.push_back(id);
+}
+
+void StoreEngine::MarkStateDirty(const MailboxId& id, MailboxMeta& meta) {
+  Touch(id, meta);
+  meta.state_dirty = true;
 }
 
 Result<TokenState*> StoreEngine::FindToken(MailboxMeta& meta, const TokenHash& hash) {
@@ -134,7 +162,7 @@ void StoreEngine::RemoveTokenIndex(const MailboxId& id, const TokenState& token)
 }
 
 Status StoreEngine::CheckQueueQuota(const MailboxMeta& meta, TokenClass c,
-                                           std::uint64_t bytes) const {
+                                    std::uint64_t bytes) const {
   const ClassQuota& quota = Quota(c);
   const ClassUsage& usage = meta.state.usage[ClassIndex(c)];
   if (quota.max_queued_messages != 0 && usage.messages >= quota.max_queued_messages) {
@@ -149,8 +177,8 @@ Status StoreEngine::CheckQueueQuota(const MailboxMeta& meta, TokenClass c,
 // ---- queue entries
 
 std::uint64_t StoreEngine::StageEntry(const MailboxId& id, MailboxMeta& meta,
-                                             const EntryHeader& header, std::string_view body_a,
-                                             std::string_view body_b) {
+                                      const EntryHeader& header, std::string_view body_a,
+                                      std::string_view body_b) {
   Touch(id, meta);
   const std::uint64_t seq = meta.state.next_seq++;
   ClassUsage& usage = meta.state.usage[ClassIndex(header.token_class)];
@@ -185,7 +213,7 @@ bool StoreEngine::RemoveEntry(const MailboxId& id, MailboxMeta& meta, std::uint6
       batch_.Delete(Cf::kExpiry, ExpiryKey(header.expires_ms, Cf::kQueue, key));
     }
   }
-  Touch(id, meta);
+  MarkStateDirty(id, meta);
   batch_.Delete(Cf::kQueue, key);
   return true;
 }
@@ -207,7 +235,7 @@ BlobMeta* StoreEngine::FindBlob(const BlobHandle& handle) {
 }
 
 BlobMeta& StoreEngine::AddBlob(const BlobHandle& handle, BlobMeta meta,
-                                      std::shared_ptr<const std::string> body) {
+                               std::shared_ptr<const std::string> body) {
   meta.viewers_loaded = true;  // a new blob has no views yet
   BlobMeta& added = blobs_.insert_or_assign(handle, std::move(meta)).first->second;
   TouchBlob(handle, added);
@@ -225,14 +253,13 @@ void StoreEngine::TouchBlob(const BlobHandle& handle, BlobMeta& meta) {
 Status StoreEngine::LoadViewers(const BlobHandle& handle, BlobMeta& meta) {
   if (meta.viewers_loaded) return Status::Ok();
   meta.viewers.clear();
+  meta.next_record = 0;
   const Key begin = Key().Add(handle);
   TOCSIN_RETURN_IF_ERROR(kv_->Scan(
-      Cf::kBlobViews, begin, PrefixEnd(begin), [&](std::string_view key, std::string_view) {
-        if (key.size() != kBlobHandleSize + kMailboxIdSize) {
-          return true;
-        }
-        const auto id = ArrayFrom<kMailboxIdSize>(key.substr(kBlobHandleSize));
-        meta.viewers.insert(id);
+      Cf::kBlobViews, begin, PrefixEnd(begin), [&](std::string_view key, std::string_view value) {
+        if (key.size() != kBlobHandleSize + 4) return true;
+        meta.next_record = ReadBigEndian32(key.data() + kBlobHandleSize) + 1;
+        ForEachViewRef(value, [&](const MailboxId& id, std::uint64_t) { meta.viewers.insert(id); });
         return true;
       }));
   meta.viewers_loaded = true;

@@ -113,14 +113,19 @@ void StoreEngine::RunBatch(std::vector<std::unique_ptr<WriteOp>>& ops) {
 void StoreEngine::StageTouchedStates() {
   for (const MailboxId& id : touched_mailboxes_) {
     MailboxMeta* meta = FindMailbox(id);
-    if (meta == nullptr) continue;  // deleted in this batch
+    if (meta == nullptr || !meta->state_dirty) continue;  // deleted, or appends only
     batch_.Put(Cf::kMailbox, MailboxKey(id, kStateRecord), EncodeState(meta->state));
+    meta->state_dirty = false;
   }
 }
 
 void StoreEngine::AfterCommit() {
-  for (const MailboxId& id : touched_mailboxes_) {
-    if (MailboxMeta* meta = FindMailbox(id)) meta->committed_next_seq = meta->state.next_seq;
+  {
+    std::unique_lock lock(published_mutex_);
+    for (const MailboxId& id : touched_mailboxes_) {
+      if (MailboxMeta* meta = FindMailbox(id)) meta->committed_next_seq = meta->state.next_seq;
+      Publish(id);
+    }
   }
   for (auto& [handle, body] : new_blobs_) blob_cache_.Put(handle, std::move(body));
   for (const BlobHandle& handle : dead_blobs_) blob_cache_.Erase(handle);
