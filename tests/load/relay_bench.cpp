@@ -175,15 +175,20 @@ std::vector<Mailbox> OpenReceivers(Rig& rig, int n, std::uint32_t window,
 
 // ---------------------------------------------------------------- fan-out
 
+int kGapMs = 200;
+
 void FanOut(int n) {
   constexpr int kAlerts = 20;
   Rig rig({});
   std::vector<std::unique_ptr<BenchConn>> conns;
   std::vector<int> received(kAlerts + 1, 0);
   std::vector<Clock::time_point> last(kAlerts + 1);
+  std::vector<Clock::time_point> first(kAlerts + 1);
   auto on_delivery = [&](const wire::Delivery& d) {
     const std::string& blob = d.view().blob();
     const int alert = blob.empty() ? 0 : static_cast<unsigned char>(blob[0]);
+    if (alert <= kAlerts && received[static_cast<std::size_t>(alert)] == 0)
+      first[static_cast<std::size_t>(alert)] = Clock::now();
     if (alert <= kAlerts && ++received[static_cast<std::size_t>(alert)] == n) {
       last[static_cast<std::size_t>(alert)] = Clock::now();
     }
@@ -196,6 +201,8 @@ void FanOut(int n) {
 
   BenchConn sender(rig.io, rig.tls);
   std::vector<double> latencies;
+  std::vector<double> stored_ms;
+  std::vector<double> blob_ms;
   bool done = false;
   rig.Spawn([&]() -> awaitable<void> {
     co_await sender.Open(rig.endpoint);
@@ -208,6 +215,7 @@ void FanOut(int n) {
       put.mutable_put_blob()->set_blob(blob);
       put.mutable_put_blob()->set_ttl_seconds(3600);
       const std::string handle = (co_await sender.Call(put)).blob_stored().handle();
+      if (alert > 0) blob_ms.push_back(Ms(Clock::now() - start));
       for (std::size_t from = 0; from < mailboxes.size(); from += 2000) {
         wire::Request views;
         views.set_id(sender.NextId());
@@ -221,21 +229,36 @@ void FanOut(int n) {
         sender.Queue(std::move(views));
       }
       co_await sender.Flush();
+      const auto flushed = Clock::now();
+      for (std::size_t answers = 0; answers < (mailboxes.size() + 1999) / 2000;) {
+        if ((co_await sender.Read()).has_response()) ++answers;
+      }
+      if (alert > 0) stored_ms.push_back(Ms(Clock::now() - start));
       while (received[static_cast<std::size_t>(alert)] < n) {
         co_await rig.Sleep(std::chrono::milliseconds(1));
       }
       if (alert > 0) latencies.push_back(Ms(last[static_cast<std::size_t>(alert)] - start));
-      co_await rig.Sleep(std::chrono::milliseconds(200));  // acks settle between alerts
+      if (std::getenv("TOCSIN_BENCH_TRACE"))
+        std::fprintf(stderr, "alert %d flushed %.1f first %.1f last %.1f\n", alert,
+                     Ms(flushed - start), Ms(first[static_cast<std::size_t>(alert)] - start),
+                     Ms(last[static_cast<std::size_t>(alert)] - start));
+      co_await rig.Sleep(std::chrono::milliseconds(kGapMs));  // acks settle between alerts
     }
     done = true;
   });
   if (!rig.RunUntil([&] { return done; })) std::cerr << "fan-out did not finish\n";
   std::sort(latencies.begin(), latencies.end());
+  std::sort(stored_ms.begin(), stored_ms.end());
   if (latencies.empty()) return;
-  std::printf("fanout N=%-6d last delivery p50 %7.1f ms  max %7.1f ms  (setup %.1f s, relay "
-              "RSS subscribed %.1f MiB)\n",
-              n, latencies[latencies.size() / 2], latencies.back(), setup_ms / 1000,
-              static_cast<double>(rss) / 1024);
+  std::sort(blob_ms.begin(), blob_ms.end());
+  std::printf("  (BlobStored after p50 %.1f ms, ViewsResult after p50 %.1f ms)\n",
+              blob_ms[blob_ms.size() / 2], stored_ms[stored_ms.size() / 2]);
+  if (std::getenv("TOCSIN_BENCH_TRACE")) std::cerr << rig.relay.Log();
+  std::printf(
+      "fanout N=%-6d last delivery p50 %7.1f ms  max %7.1f ms  (setup %.1f s, relay "
+      "RSS subscribed %.1f MiB)\n",
+      n, latencies[latencies.size() / 2], latencies.back(), setup_ms / 1000,
+      static_cast<double>(rss) / 1024);
 }
 
 // ---------------------------------------------------------------- throughput
@@ -297,8 +320,8 @@ void Throughput() {
     return;
   }
   const double seconds = Ms(last_delivery - start) / 1000;
-  std::printf("throughput: %d envelopes (1 KiB) send -> deliver -> ack in %.2f s: %.0f/s\n",
-              kTotal, seconds, kTotal / seconds);
+  std::printf("throughput: %d envelopes (1 KiB) send -> deliver -> ack in %.2f s: %.0f/s\n", kTotal,
+              seconds, kTotal / seconds);
 }
 
 // ---------------------------------------------------------------- offline drain
@@ -367,9 +390,10 @@ void Drain() {
     });
   }
   rig.RunUntil([&] { return finished + rig.failures >= kMailboxes; });
-  std::printf("offline drain: %d mailboxes x %d envelopes, reconnect (full TLS handshakes) + "
-              "deliver + ack: %.0f ms\n",
-              kMailboxes, kEach, Ms(Clock::now() - start));
+  std::printf(
+      "offline drain: %d mailboxes x %d envelopes, reconnect (full TLS handshakes) + "
+      "deliver + ack: %.0f ms\n",
+      kMailboxes, kEach, Ms(Clock::now() - start));
 }
 
 // ---------------------------------------------------------------- idle connections
@@ -396,10 +420,11 @@ void Idle() {
   });
   rig.io.run_for(std::chrono::seconds(2));  // the relay settles
   const std::uint64_t after = RssKiB(rig.relay.pid());
-  std::printf("idle: %d TLS owner connections: relay RSS %.1f MiB (%.1f MiB before; %.1f KiB "
-              "per connection)\n",
-              ready, static_cast<double>(after) / 1024, static_cast<double>(before) / 1024,
-              static_cast<double>(after - before) / ready);
+  std::printf(
+      "idle: %d TLS owner connections: relay RSS %.1f MiB (%.1f MiB before; %.1f KiB "
+      "per connection)\n",
+      ready, static_cast<double>(after) / 1024, static_cast<double>(before) / 1024,
+      static_cast<double>(after - before) / ready);
 }
 
 }  // namespace
@@ -412,8 +437,10 @@ int main(int argc, char** argv) {
   std::vector<int> sizes;
   for (int i = 2; i < argc; ++i) sizes.push_back(std::atoi(argv[i]));
   if (sizes.empty()) sizes = {1000, 5000, 10000};
-  std::printf("relay bench (fsync, TLS 1.3, sender and receivers on this machine; shared "
-              "machine: figures are noisy)\n");
+  if (const char* gap = std::getenv("TOCSIN_BENCH_GAP_MS")) tocsin::bench::kGapMs = std::atoi(gap);
+  std::printf(
+      "relay bench (fsync, TLS 1.3, sender and receivers on this machine; shared "
+      "machine: figures are noisy)\n");
   if (what == "fanout" || what == "all") {
     for (int n : sizes) tocsin::bench::FanOut(n);
   }
