@@ -64,16 +64,16 @@ enum class Durability {
 
 // Limits of one token class, per mailbox. 0 means "no limit" for the counters.
 struct ClassQuota {
-  std::uint32_t max_queued_messages = 0;  // envelopes + views queued under this class
-  std::uint64_t max_queued_bytes = 0;     // their bytes (envelope, or view + blob size)
-  std::uint32_t max_sends = 0;            // over the life of one token (intro: a few)
-  std::uint32_t max_prekey_fetches = 0;   // over the life of one token (intro: 1)
+  std::uint32_t max_queued_messages = 0;        // envelopes + views queued under this class
+  std::uint64_t max_queued_bytes = 0;           // their bytes (envelope, or view + blob size)
+  std::uint32_t max_sends = 0;                  // over the life of one token (intro: a few)
+  std::uint32_t max_prekey_fetches = 0;         // over the life of one token (intro: 1)
   std::uint32_t default_token_ttl_seconds = 0;  // TokenEntry.ttl_seconds == 0; 0 = never
 };
 
 struct StoreOptions {
   Durability durability = Durability::kFsync;
-  std::array<ClassQuota, kTokenClassCount> quotas{};  // indexed by ClassIndex()
+  std::array<ClassQuota, kTokenClassCount> quotas{};   // indexed by ClassIndex()
   std::uint64_t token_grace_ms = 24ull * 3600 * 1000;  // RotateToken without grace
   std::uint32_t max_views_per_blob = 20000;
   std::uint32_t max_one_time_prekeys = 1000;  // stored per mailbox
@@ -81,6 +81,11 @@ struct StoreOptions {
   // How often the built-in sweeper deletes expired entries, blobs, tokens and invites;
   // 0 disables it (tests call SweepExpired themselves).
   std::uint32_t sweep_interval_ms = 10000;
+  // Tokens and invites past their expiry are kept this long before the sweeper deletes
+  // them, so that their use is answered kExpired rather than kUnauthorized.
+  std::uint64_t expired_keep_ms = 7ull * 24 * 3600 * 1000;
+  // TTL of an Append or PutBlob with ttl_seconds == 0, and the most any may ask for.
+  std::uint32_t max_ttl_seconds = 72u * 3600;
   // Unix time in ms. A parameter so that tests control expiry.
   std::function<std::uint64_t()> now_ms;  // empty: the system clock
   // Bytes for mailbox ids, blob handles and invites. Empty: randombytes_buf.
@@ -100,7 +105,7 @@ struct QueuedEntry {
 
 struct MailboxInfo {
   AuthKey auth_key{};
-  std::uint64_t queued = 0;               // entries waiting
+  std::uint64_t queued = 0;  // entries waiting
   std::uint32_t one_time_prekeys_left = 0;
 };
 
@@ -161,8 +166,8 @@ struct CheckReport {
 // Counters for metrics; monotonic since Open.
 struct StoreCounters {
   std::uint64_t commits = 0;
-  std::uint64_t committed_ops = 0;     // requests committed (sum of batch sizes)
-  std::uint64_t commit_micros = 0;     // total time in Write (+ fsync)
+  std::uint64_t committed_ops = 0;  // requests committed (sum of batch sizes)
+  std::uint64_t commit_micros = 0;  // total time in Write (+ fsync)
   std::uint64_t entries_stored = 0;
   std::uint64_t entries_acked = 0;
   std::uint64_t entries_expired = 0;
@@ -179,8 +184,7 @@ class MailboxStore {
   // Opens (creating if missing) the RocksDB store in `dir` (the parent must exist).
   // kIoError / kCorruption with the reason when it cannot be opened (another process
   // holds its lock, a damaged file, ...).
-  static Result<std::unique_ptr<MailboxStore>> Open(const std::string& dir,
-                                                    StoreOptions options);
+  static Result<std::unique_ptr<MailboxStore>> Open(const std::string& dir, StoreOptions options);
   // The same logic over any key-value layer (in-memory, fault-injecting).
   static Result<std::unique_ptr<MailboxStore>> OpenOn(std::unique_ptr<KvStore> kv,
                                                       StoreOptions options);
@@ -254,8 +258,7 @@ class MailboxStore {
                    std::vector<QueuedEntry>* out) const;
 
   // Deletes the listed entries (unknown seqs are ignored); returns how many existed.
-  void Ack(const MailboxId& mailbox, std::vector<std::uint64_t> seqs,
-           Callback<std::uint32_t> done);
+  void Ack(const MailboxId& mailbox, std::vector<std::uint64_t> seqs, Callback<std::uint32_t> done);
 
   // ---- pre-keys
 

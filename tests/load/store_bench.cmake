@@ -1,0 +1,2 @@
+add_executable(tocsin_store_bench store_bench.cpp)
+target_link_libraries(tocsin_store_bench PRIVATE tocsin::relay_store tocsin_warnings)

@@ -1,0 +1,149 @@
+// KvStore: the RocksDB and in-memory implementations behave alike, and the fault
+// injector fails, fills and cuts power as promised.
+#include <catch2/catch.hpp>
+
+#include "store/kv_faults.h"
+#include "store_test_util.h"
+
+namespace tocsin::relay::test {
+namespace {
+
+std::vector<std::string> Keys(const KvReader& kv, Cf cf, std::string_view begin = "",
+                              std::string_view end = "") {
+  std::vector<std::string> keys;
+  REQUIRE(kv.Scan(cf, begin, end, [&](std::string_view k, std::string_view) {
+              keys.emplace_back(k);
+              return true;
+            }).ok());
+  return keys;
+}
+
+std::string ValueOf(const KvReader& kv, Cf cf, std::string_view key) {
+  std::string value;
+  const Status s = kv.Get(cf, key, &value);
+  if (s.code() == Code::kNotFound) return "<none>";
+  REQUIRE(s.ok());
+  return value;
+}
+
+using Strings = std::vector<std::string>;
+
+TEST_CASE("PrefixEnd is the first key after a prefix", "[store][kv]") {
+  CHECK(PrefixEnd("ab") == "ac");
+  CHECK(PrefixEnd(std::string("a\xff", 2)) == "b");
+  CHECK(PrefixEnd(std::string("\xff\xff", 2)).size() == 66);
+}
+
+TEST_CASE("both key-value stores write, scan, delete ranges and snapshot alike", "[store][kv]") {
+  TempDir temp;
+  std::shared_ptr<KvStore> kv;
+  SECTION("RocksDB") {
+    auto rocks = OpenRocksKv(temp.Sub("kv"));
+    REQUIRE(rocks.ok());
+    kv = std::move(rocks).value();
+    REQUIRE(kv->Checkpoint(temp.Sub("copy")).ok());
+  }
+  SECTION("in memory") {
+    kv = NewMemoryKv();
+    CHECK(kv->Checkpoint(temp.Sub("copy")).code() == Code::kInvalidArgument);
+  }
+  WriteBatch batch;
+  for (const char* key : {"a1", "a2", "a3", "b1", "c1"}) batch.Put(Cf::kQueue, key, key);
+  batch.Put(Cf::kBlob, "a1", "other family");
+  batch.Delete(Cf::kQueue, "c1");
+  CHECK(batch.count() == 7);
+  REQUIRE(kv->Write(batch, true).ok());
+  CHECK(Keys(*kv, Cf::kQueue) == Strings{"a1", "a2", "a3", "b1"});
+  CHECK(Keys(*kv, Cf::kQueue, "a2", "b") == Strings{"a2", "a3"});
+  CHECK(Keys(*kv, Cf::kQueue, "a", PrefixEnd("a")) == Strings{"a1", "a2", "a3"});
+  CHECK(ValueOf(*kv, Cf::kBlob, "a1") == "other family");
+  CHECK(ValueOf(*kv, Cf::kQueue, "c1") == "<none>");
+  const std::unique_ptr<KvReader> snapshot = kv->Snapshot();
+  batch.Clear();
+  CHECK(batch.empty());
+  batch.DeleteRange(Cf::kQueue, "a2", "b");
+  batch.Put(Cf::kQueue, "a25", "put after the range delete survives");
+  REQUIRE(kv->Write(batch, false).ok());
+  CHECK(Keys(*kv, Cf::kQueue) == Strings{"a1", "a25", "b1"});
+  CHECK(Keys(*snapshot, Cf::kQueue) == Strings{"a1", "a2", "a3", "b1"});  // unchanged
+  int visited = 0;
+  REQUIRE(kv->Scan(Cf::kQueue, "", "", [&](std::string_view, std::string_view) {
+              return ++visited < 2;
+            }).ok());
+  CHECK(visited == 2);  // the visitor stopped the scan
+}
+
+struct Faulty {
+  Faulty()
+      : base(NewMemoryKv()),
+        faults(std::make_shared<FaultInjector>(base)),
+        kv(faults->NewStore()) {}
+  Status Put(std::string_view key, std::string_view value, bool sync) {
+    WriteBatch b;
+    b.Put(Cf::kQueue, key, value);
+    return kv->Write(b, sync);
+  }
+  std::shared_ptr<KvStore> base;
+  std::shared_ptr<FaultInjector> faults;
+  std::unique_ptr<KvStore> kv;
+};
+
+TEST_CASE("injected write failures change nothing", "[store][kv][faults]") {
+  Faulty f;
+  REQUIRE(f.Put("k", "1", true).ok());
+  f.faults->FailNextWrites(2);
+  CHECK(f.Put("k", "2", true).code() == Code::kIoError);
+  CHECK(f.Put("k", "3", true).code() == Code::kIoError);
+  CHECK(ValueOf(*f.kv, Cf::kQueue, "k") == "1");
+  CHECK(f.Put("k", "4", true).ok());
+  CHECK(f.faults->failed_writes() == 2);
+  CHECK(f.faults->writes() == 4);
+}
+
+TEST_CASE("a full disk fails writes with UNAVAILABLE until space is back", "[store][kv][faults]") {
+  Faulty f;
+  f.faults->SetSpaceLeft(60);
+  REQUIRE(f.Put("k", std::string(20, 'x'), true).ok());  // uses up ~25 bytes
+  CHECK(f.Put("k", std::string(40, 'y'), true).code() == Code::kUnavailable);
+  CHECK(ValueOf(*f.kv, Cf::kQueue, "k") == std::string(20, 'x'));
+  f.faults->SetUnlimitedSpace();
+  CHECK(f.Put("k", std::string(40, 'y'), true).ok());
+}
+
+TEST_CASE("a power cut undoes unsynced writes only", "[store][kv][faults]") {
+  Faulty f;
+  REQUIRE(f.Put("durable", "1", true).ok());
+  REQUIRE(f.Put("range-a", "a", true).ok());
+  REQUIRE(f.Put("range-b", "b", true).ok());
+  SECTION("unsynced writes since the last sync vanish") {
+    REQUIRE(f.Put("durable", "2", false).ok());
+    REQUIRE(f.Put("new", "n", false).ok());
+    WriteBatch b;
+    b.DeleteRange(Cf::kQueue, "range", PrefixEnd("range"));
+    b.Delete(Cf::kQueue, "durable");
+    REQUIRE(f.kv->Write(b, false).ok());
+    f.faults->SimulatePowerCut();
+    CHECK(f.faults->dropped_writes() == 3);
+    CHECK(Keys(*f.kv, Cf::kQueue) == Strings{"durable", "range-a", "range-b"});
+    CHECK(ValueOf(*f.kv, Cf::kQueue, "durable") == "1");
+  }
+  SECTION("a synced write makes the earlier ones durable") {
+    REQUIRE(f.Put("early", "e", false).ok());
+    REQUIRE(f.Put("sync", "s", true).ok());
+    REQUIRE(f.Put("late", "l", false).ok());
+    f.faults->SimulatePowerCut();
+    CHECK(Keys(*f.kv, Cf::kQueue) == Strings{"durable", "early", "range-a", "range-b", "sync"});
+  }
+  SECTION("SyncWal makes them durable too") {
+    REQUIRE(f.Put("early", "e", false).ok());
+    REQUIRE(f.kv->SyncWal().ok());
+    f.faults->SimulatePowerCut();
+    CHECK(ValueOf(*f.kv, Cf::kQueue, "early") == "e");
+  }
+  CHECK(f.Put("after", "x", true).code() == Code::kIoError);  // the power is off
+  f.faults->PowerOn();
+  CHECK(f.Put("after", "x", true).ok());
+}
+
+}  // namespace
+}  // namespace tocsin::relay::test
