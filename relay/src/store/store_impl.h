@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -103,6 +104,8 @@ class WriteOp {
   virtual void Apply(StoreEngine& store) = 0;
   // `commit` is the status of the batch's commit.
   virtual void Finish(const Status& commit) = 0;
+  // How much this op adds to a batch (a view counts as one): bounds the batch size.
+  virtual std::size_t Weight() const { return 1; }
 };
 
 // An op answering a Callback<T>: a failed commit answers kUnavailable.
@@ -257,7 +260,7 @@ class StoreEngine {
 
   std::mutex inbox_mutex_;
   std::condition_variable inbox_cv_;
-  std::vector<std::unique_ptr<WriteOp>> inbox_;
+  std::deque<std::unique_ptr<WriteOp>> inbox_;
   bool closing_ = false;
   bool closed_ = false;
   std::thread writer_;

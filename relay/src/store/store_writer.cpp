@@ -71,14 +71,22 @@ void StoreEngine::Submit(std::unique_ptr<WriteOp> op) {
   op->Finish(Status::Unavailable("store is closed"));
 }
 
+// Takes whatever is waiting, up to kMaxBatchWeight (a flood is cut into several
+// commits, each of bounded size and latency).
 void StoreEngine::WriterLoop() {
+  constexpr std::size_t kMaxBatchWeight = 16384;
   std::vector<std::unique_ptr<WriteOp>> ops;
   for (;;) {
     {
       std::unique_lock lock(inbox_mutex_);
       inbox_cv_.wait(lock, [this] { return !inbox_.empty() || closing_; });
       if (inbox_.empty()) return;  // closing, and everything is committed
-      ops.swap(inbox_);
+      std::size_t weight = 0;
+      while (!inbox_.empty() && (ops.empty() || weight < kMaxBatchWeight)) {
+        weight += inbox_.front()->Weight();
+        ops.push_back(std::move(inbox_.front()));
+        inbox_.pop_front();
+      }
     }
     RunBatch(ops);
     ops.clear();
