@@ -249,7 +249,7 @@ class StoreEngine {
   Status ReloadBlob(const BlobHandle& handle);
   void TrimViewerSets();
   void ResetBatch();
-  void RecordCommit(std::uint64_t ops, std::uint64_t micros, bool ok);
+  void RecordCommit(std::uint64_t ops, std::uint64_t micros, bool ok, bool wrote);
   Status LoadMailboxes();
   Status LoadBlobs();
 

@@ -107,7 +107,7 @@ void StoreEngine::RunBatch(std::vector<std::unique_ptr<WriteOp>>& ops) {
   if (!batch_.empty()) {
     commit = kv_->Write(batch_, options_.durability == Durability::kFsync);
   }
-  RecordCommit(ops.size(), MicrosSince(start), commit.ok());
+  RecordCommit(ops.size(), MicrosSince(start), commit.ok(), !batch_.empty());
   if (commit.ok()) {
     AfterCommit();
     if (stored_listener && !stored_.empty()) stored_listener(stored_);
@@ -172,14 +172,16 @@ void StoreEngine::ResetBatch() {
   if (scratch_.capacity() > (1u << 20)) std::string().swap(scratch_);
 }
 
-void StoreEngine::RecordCommit(std::uint64_t ops, std::uint64_t micros, bool ok) {
+// A batch whose ops all failed validation writes nothing: its ops count, no commit does.
+void StoreEngine::RecordCommit(std::uint64_t ops, std::uint64_t micros, bool ok, bool wrote) {
   std::lock_guard lock(counters_mutex_);
   if (!ok) {
     ++counters_.commit_failures;
     return;
   }
-  ++counters_.commits;
   counters_.committed_ops += ops;
+  if (!wrote) return;
+  ++counters_.commits;
   counters_.commit_micros += micros;
 }
 
