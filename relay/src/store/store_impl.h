@@ -57,6 +57,8 @@ struct MailboxMeta {
   std::vector<TokenState> tokens;
   std::uint64_t touched_batch = 0;
   bool state_dirty = false;  // its state record must be written with this batch
+  // Entries appended since its state record was last written: the tail counted at open.
+  std::uint32_t unsaved_appends = 0;
 };
 
 struct BlobMeta {

@@ -111,8 +111,10 @@ Status CountMailboxes(const KvReader& snap, StoreStats* stats, std::vector<Mailb
         }
         return true;
       }));
+  std::vector<std::pair<MailboxId, StateRecord*>> tails;
+  for (auto& [id, state] : states) tails.emplace_back(id, &state);
+  TOCSIN_RETURN_IF_ERROR(AddQueueTails(snap, &tails));
   for (auto& [id, state] : states) {
-    TOCSIN_RETURN_IF_ERROR(AddQueueTail(snap, id, &state));
     stats->one_time_prekeys += state.prekeys;
     for (const ClassUsage& u : state.usage) {
       stats->queued_entries += u.messages;
