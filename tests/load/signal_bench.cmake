@@ -1,0 +1,2 @@
+add_executable(tocsin_signal_bench signal_bench.cpp)
+target_link_libraries(tocsin_signal_bench PRIVATE tocsin::crypto tocsin_warnings)
