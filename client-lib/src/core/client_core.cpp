@@ -241,10 +241,10 @@ void ClientCore::StopEverything() {
     net_io_->stop();
     net_thread_.join();
   }
-  // The links' pending callbacks post to the stopped worker; its destruction drops them.
+  // The links' pending callbacks post to the stopped worker; its destruction (in Close,
+  // after the timers of the modules are gone) drops them.
   transport_.reset();
   context_.transport = nullptr;
-  worker_io_.reset();
 }
 
 void ClientCore::Close() {
@@ -267,6 +267,8 @@ void ClientCore::Close() {
   store_context_.reset();
   signal_store_.reset();
   store_.reset();
+  maintenance_timer_.reset();
+  worker_io_.reset();
   net_io_.reset();
 }
 

@@ -75,7 +75,7 @@ std::unique_ptr<Transport> MakePoolTransport(asio::io_context& net, const Client
   pool.backoff_min = options.reconnect_min;
   pool.backoff_max = options.reconnect_max;
   pool.request_timeout = options.request_timeout;
-  (void)rng;
+  pool.rng = &rng;
   return std::make_unique<PoolTransport>(pool);
 }
 
