@@ -1,6 +1,8 @@
 // tocsin/passphrase.h on the device store's passphrase readers.
 #include "tocsin/passphrase.h"
 
+#include <sodium.h>
+
 #include "core/passphrase_access.h"
 #include "store/passphrase_source.h"
 
@@ -19,6 +21,13 @@ std::size_t Passphrase::size() const { return impl_ ? impl_->secret.size() : 0; 
 
 namespace {
 
+// Secrets live in sodium_malloc'd memory, which needs libsodium initialised; an
+// application may make its passphrase before anything else of the library.
+Status InitSodium() {
+  if (sodium_init() < 0) return Status::Internal("libsodium could not be initialised");
+  return Status::Ok();
+}
+
 Result<Passphrase> Wrap(Result<crypto::SecretBytes> secret) {
   if (!secret.ok()) return secret.status();
   return internal::PassphraseAccess::Make(std::move(secret).value());
@@ -27,6 +36,7 @@ Result<Passphrase> Wrap(Result<crypto::SecretBytes> secret) {
 }  // namespace
 
 Result<Passphrase> Passphrase::FromString(std::string_view text) {
+  TOCSIN_RETURN_IF_ERROR(InitSodium());
   if (text.empty()) return Status::InvalidArgument("empty passphrase");
   if (text.size() > store::kMaxPassphraseSize)
     return Status::InvalidArgument("passphrase too long");
@@ -35,16 +45,22 @@ Result<Passphrase> Passphrase::FromString(std::string_view text) {
 }
 
 Result<Passphrase> Passphrase::FromFile(const std::string& path) {
+  TOCSIN_RETURN_IF_ERROR(InitSodium());
   return Wrap(store::ReadPassphraseFile(path));
 }
 
-Result<Passphrase> Passphrase::FromFd(int fd) { return Wrap(store::ReadPassphraseFd(fd)); }
+Result<Passphrase> Passphrase::FromFd(int fd) {
+  TOCSIN_RETURN_IF_ERROR(InitSodium());
+  return Wrap(store::ReadPassphraseFd(fd));
+}
 
 Result<Passphrase> Passphrase::Prompt(std::string_view prompt) {
+  TOCSIN_RETURN_IF_ERROR(InitSodium());
   return Wrap(store::PromptPassphrase(prompt));
 }
 
 Result<Passphrase> Passphrase::FromEnvironment(const char* name) {
+  TOCSIN_RETURN_IF_ERROR(InitSodium());
   return Wrap(store::TakePassphraseFromEnvironment(name));
 }
 

@@ -29,7 +29,6 @@ TEST_CASE("the installed package builds and runs the example", "[install][relay]
   const auto build = folder.path() / "build";
   const auto log = folder.path() / "log.txt";
   const std::string cmake = TOCSIN_CMAKE_COMMAND;
-  INFO(Read(log));
   REQUIRE(Run(cmake + " --install " TOCSIN_BUILD_DIR " --component tocsin_client --prefix " +
                   prefix.string(),
               log) == 0);
@@ -52,10 +51,11 @@ TEST_CASE("the installed package builds and runs the example", "[install][relay]
 
   auto relay = StartRelay();
   const auto out = folder.path() / "example.txt";
-  const std::string args = " '" + relay->address().ToString() + "' " +
-                           relay->CreateInvite(10, "1d") + " " + (folder.path() / "data").string();
+  const std::string args = " '" + relay->address().ToString() + "' " + Invite(*relay, 10) + " " +
+                           (folder.path() / "data").string();
+  const int code = Run(example.string() + args, out);
   INFO(Read(out));
-  REQUIRE(Run(example.string() + args, out) == 0);
+  REQUIRE(code == 0);
   const std::string printed = Read(out);
   CHECK(printed.find("Bob received: Hello Bob, this is Alice.") != std::string::npos);
   CHECK(printed.find("Alice received: Hello Alice.") != std::string::npos);

@@ -35,8 +35,18 @@ std::unique_ptr<RelayProcess> StartRelay(ConfigOverrides overrides) {
   return relay;
 }
 
+std::string Invite(const RelayProcess& relay, int uses) {
+  std::string invite;
+  // The admin socket may not answer in the first moments of a relay's life.
+  REQUIRE(WaitUntil([&] {
+    invite = relay.CreateInvite(uses, "7d");
+    return !invite.empty();
+  }));
+  return invite;
+}
+
 RelaySpec SpecOf(const RelayProcess& relay) {
-  return RelaySpec{relay.address().ToString(), relay.CreateInvite(100, "7d")};
+  return RelaySpec{relay.address().ToString(), Invite(relay, 100)};
 }
 
 Passphrase TestPassphrase(std::string_view text) { return Take(Passphrase::FromString(text)); }

@@ -60,6 +60,8 @@ class TempFolder {
 // A started relay (REQUIREs it).
 std::unique_ptr<RelayProcess> StartRelay(ConfigOverrides overrides = {});
 RelaySpec SpecOf(const RelayProcess& relay);
+// An invite for `uses` mailboxes (waits for the relay's admin socket).
+std::string Invite(const RelayProcess& relay, int uses);
 
 Passphrase TestPassphrase(std::string_view text = "test passphrase");
 ClientOptions FastOptions();
