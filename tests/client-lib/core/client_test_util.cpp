@@ -183,6 +183,19 @@ void HookedTransport::Release() {
   for (auto& delivery : held) handler(std::move(delivery));
 }
 
+void HookedTransport::ReleaseWhere(const std::function<bool(const net::IncomingDelivery&)>& which) {
+  std::vector<net::IncomingDelivery> released;
+  std::function<void(net::IncomingDelivery)> handler;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<net::IncomingDelivery> kept;
+    for (auto& delivery : held_) (which(delivery) ? released : kept).push_back(std::move(delivery));
+    held_.swap(kept);
+    handler = handler_;
+  }
+  for (auto& delivery : released) handler(std::move(delivery));
+}
+
 std::size_t HookedTransport::held() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return held_.size();

@@ -128,6 +128,9 @@ class HookedTransport final : public core::Transport {
   void Hold(std::function<bool(const net::IncomingDelivery&)> hold);
   // Hands on every held delivery and stops holding.
   void Release();
+  // Hands on the held deliveries that `which` selects; the others stay held, and the
+  // holding goes on.
+  void ReleaseWhere(const std::function<bool(const net::IncomingDelivery&)>& which);
   std::size_t held() const;
   struct FanOut {
     RelayAddress relay;
