@@ -127,7 +127,7 @@ void ClientCore::StartThreads() {
   net_thread_ = std::thread([this] { net_io_->run(); });
 }
 
-void ClientCore::Start() {
+Status ClientCore::Start() {
   Outbox::Hooks hooks;
   hooks.on_announced = [this](Batch& batch, const client::OutboxRecord& row) -> Status {
     const client::ContactRecord* contact = contacts_->Find(row.contact_id());
@@ -144,13 +144,23 @@ void ClientCore::Start() {
     event.set_message_id(row.message_id());
     return inbox_->StageEvent(batch, event);
   };
+  hooks.current_token = [this](const std::string& contact_id, const std::string& relay,
+                               const std::string& mailbox_id) -> std::string {
+    const client::ContactRecord* contact = contacts_->Find(contact_id);
+    if (contact == nullptr) return {};
+    for (const auto& address : contact->addresses()) {
+      if (address.relay() == relay && address.mailbox_id() == mailbox_id) return address.token();
+    }
+    return {};
+  };
   OutboxOptions outbox_options;
   outbox_options.retry_min = options_.retry_min;
   outbox_options.retry_max = options_.retry_max;
   outbox_options.idle_check = options_.maintenance_interval;
   auto outbox = Outbox::Load(*store_, context_.env, *transport_, *worker_io_, outbox_options,
                              std::move(hooks));
-  outbox_ = outbox.ok() ? std::move(outbox).value() : nullptr;
+  if (!outbox.ok()) return outbox.status();
+  outbox_ = std::move(outbox).value();
   context_.outbox = outbox_.get();
   pairwise_ = std::make_unique<PairwiseSender>(context_);
   receiver_ = std::make_unique<Receiver>(context_, *pairwise_);
@@ -185,6 +195,7 @@ void ClientCore::Start() {
     ScheduleMaintenance();
   });
   started_ = true;
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<ClientCore>> ClientCore::Open(const std::filesystem::path& dir,
@@ -195,7 +206,7 @@ Result<std::unique_ptr<ClientCore>> ClientCore::Open(const std::filesystem::path
   TOCSIN_RETURN_IF_ERROR(core->LoadModules());
   core->StartThreads();
   if (!core->transport_) return Status::Internal("no relay transport available");
-  core->Start();
+  TOCSIN_RETURN_IF_ERROR(core->Start());
   return core;
 }
 

@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -111,7 +112,7 @@ class ClientCore {
   Status OpenStore(const std::filesystem::path& dir, const Passphrase& passphrase);
   Status LoadModules();
   void StartThreads();
-  void Start();
+  Status Start();
   void StopEverything();
 
   // Create (client_core_create.cpp).
@@ -172,7 +173,20 @@ class ClientCore {
   std::unique_ptr<asio::steady_timer> maintenance_timer_;
   std::uint64_t last_slow_upkeep_ms_ = 0;
   std::map<std::string, std::pair<net::LinkState, Status>> relay_states_;  // worker only
-  std::map<std::uint32_t, bool> upkeep_running_;                           // worker only
+  // Mailboxes with a pre-key upload / a token registration running (worker only).
+  std::set<std::uint32_t> publishing_;
+  std::set<std::uint32_t> registering_;
+  // Waits until `index` is not in `busy`, then puts it there (ExclusiveGuard takes it
+  // out): one run at a time per mailbox, on the worker.
+  Awaitable<void> Exclusive(std::set<std::uint32_t>& busy, std::uint32_t index);
+  struct ExclusiveGuard {
+    ExclusiveGuard(std::set<std::uint32_t>& busy, std::uint32_t index) : busy_(busy), index_(index) {}
+    ~ExclusiveGuard() { busy_.erase(index_); }
+    ExclusiveGuard(const ExclusiveGuard&) = delete;
+    ExclusiveGuard& operator=(const ExclusiveGuard&) = delete;
+    std::set<std::uint32_t>& busy_;
+    std::uint32_t index_;
+  };
 };
 
 template <typename T>

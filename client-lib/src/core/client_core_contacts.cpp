@@ -33,7 +33,11 @@ Awaitable<Result<std::string>> ClientCore::MyCard(std::string name) {
   const std::uint64_t now = context_.env.NowMs();
   client::ContactCard card;
   for (const auto& mailbox : mailboxes_->all()) {
-    client::OwnMailbox record = mailbox.record;
+    // Whoever imports the card fetches a bundle next: our signed pre-key must be there.
+    if (mailbox.record.published_signed_prekey_id() != keys_->signed_prekey().id()) {
+      (void)co_await PublishPrekeys(mailbox.record.index(), 0);
+    }
+    client::OwnMailbox record = mailboxes_->Find(mailbox.record.index())->record;
     if (record.intro_token().empty() || record.intro_token_ms() + kIntroTokenRenewMs <= now) {
       const std::string token = context_.env.RandomString(16);
       auto set =

@@ -124,12 +124,12 @@ Result<std::unique_ptr<ClientCore>> ClientCore::Create(const std::filesystem::pa
   Status status =
       core->InitStore(dir, passphrase, *identity, *registration_id, std::move(mailboxes).value());
   if (status.ok()) status = core->LoadModules();
+  if (status.ok()) status = core->Start();
   if (!status.ok()) {
     core->Close();
     RemoveHalfMadeDevice(dir, existed);  // a half-made device is no device
     return status;
   }
-  core->Start();
   return core;
 }
 

@@ -148,9 +148,19 @@ void Outbox::Attempt(std::uint64_t seq, Entry& entry) {
   }
 }
 
+net::Token Outbox::TokenFor(const std::string& contact_id, const std::string& relay,
+                            const std::string& mailbox_id, const std::string& stored) const {
+  if (hooks_.current_token) {
+    const std::string current = hooks_.current_token(contact_id, relay, mailbox_id);
+    if (current.size() == 16) return ToToken(current);
+  }
+  return ToToken(stored);
+}
+
 void Outbox::AttemptPairwise(std::uint64_t seq, const client::OutboxRecord& record,
                              const RelayAddress& relay, std::uint32_t ttl) {
-  transport_.Send(relay, ToMailboxId(record.mailbox_id()), ToToken(record.token()),
+  transport_.Send(relay, ToMailboxId(record.mailbox_id()),
+                  TokenFor(record.contact_id(), record.relay(), record.mailbox_id(), record.token()),
                   record.envelope(), ttl,
                   [this, seq, weak = std::weak_ptr<Outbox*>(self_)](Status status) {
                     asio::post(worker_, [seq, weak, status = std::move(status)] {
@@ -166,7 +176,9 @@ void Outbox::AttemptFanout(std::uint64_t seq, const client::OutboxRecord& record
   std::vector<net::OutgoingView> views;
   views.reserve(static_cast<std::size_t>(record.views_size()));
   for (const auto& view : record.views()) {
-    views.push_back({ToMailboxId(view.mailbox_id()), ToToken(view.token()), view.view()});
+    views.push_back({ToMailboxId(view.mailbox_id()),
+                     TokenFor(view.contact_id(), record.relay(), view.mailbox_id(), view.token()),
+                     view.view()});
   }
   transport_.SendToMany(
       relay, record.blob(), ttl, std::move(views),

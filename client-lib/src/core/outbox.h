@@ -50,6 +50,12 @@ class Outbox {
     std::function<Status(Batch&, const client::OutboxRecord&)> on_announced;
     // Stages the kUndelivered event of a message that expired undelivered.
     std::function<Status(Batch&, const client::OutboxRecord&)> on_undelivered;
+    // The token to use now for (contact, relay, mailbox): a contact's tokens can change
+    // while its message waits (the card's intro token replaced by a contact token, a
+    // rotation). Empty: keep the stored one. The sealed bytes never change.
+    std::function<std::string(const std::string& contact_id, const std::string& relay,
+                              const std::string& mailbox_id)>
+        current_token;
   };
 
   static Result<std::unique_ptr<Outbox>> Load(store::DeviceStore& store, Env env,
@@ -96,6 +102,8 @@ class Outbox {
   void Rewrite(std::uint64_t seq, client::OutboxRecord record);
   bool MessageDelivered(const client::OutboxRecord& record, std::uint64_t except) const;
   std::uint32_t TtlSeconds(const client::OutboxRecord& record, const RelayAddress& relay) const;
+  net::Token TokenFor(const std::string& contact_id, const std::string& relay,
+                      const std::string& mailbox_id, const std::string& stored) const;
 
   store::DeviceStore& store_;
   Env env_;

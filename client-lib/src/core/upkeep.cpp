@@ -1,5 +1,6 @@
 // Upkeep: pre-keys published and topped up, delivery tokens registered, keys rotated,
 // old state pruned, relay link states reported.
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 
 #include "core/client_core.h"
@@ -37,6 +38,15 @@ wire::SignedPrekey ToWire(const client::SignedPrekeyRecord& record) {
 
 }  // namespace
 
+Awaitable<void> ClientCore::Exclusive(std::set<std::uint32_t>& busy, std::uint32_t index) {
+  asio::steady_timer wait(*worker_io_);
+  while (busy.count(index) != 0) {
+    wait.expires_after(std::chrono::milliseconds(10));
+    (void)co_await wait.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  }
+  busy.insert(index);
+}
+
 void ClientCore::OnRelayState(const RelayAddress& relay, net::LinkState state, Status status) {
   relay_states_[relay.ToString()] = {state, status};
   Event event;
@@ -56,18 +66,19 @@ void ClientCore::OnRelayState(const RelayAddress& relay, net::LinkState state, S
 }
 
 Awaitable<void> ClientCore::MailboxUpkeep(std::uint32_t index) {
-  if (upkeep_running_[index]) co_return;
-  upkeep_running_[index] = true;
   (void)co_await PublishPrekeys(index, 0);
   (void)co_await RegisterTokens(index);
-  upkeep_running_[index] = false;
 }
 
 Awaitable<Status> ClientCore::PublishPrekeys(std::uint32_t index, std::uint32_t) {
+  // One at a time per mailbox: two runs would hand out the same pre-key ids.
+  co_await Exclusive(publishing_, index);
+  ExclusiveGuard guard(publishing_, index);
   const OwnMailbox* mailbox = mailboxes_->Find(index);
   if (mailbox == nullptr) co_return Status::NotFound("no such mailbox");
   const RelayAddress relay = mailbox->relay;
   const net::MailboxId id = mailbox->id();
+  const std::uint32_t signed_id = keys_->signed_prekey().id();
   wire::PutPrekeys request;
   request.set_registration_id(keys_->registration_id());
   request.set_device_id(1);
@@ -76,30 +87,37 @@ Awaitable<Status> ClientCore::PublishPrekeys(std::uint32_t index, std::uint32_t)
     transport_->PutPrekeys(relay, id, request, std::move(done));
   });
   if (!left.ok()) co_return left.status();
-  if (*left >= kPrekeyLow) co_return Status::Ok();
   client::OwnMailbox record = mailboxes_->Find(index)->record;
+  const bool top_up = *left < kPrekeyLow;
+  if (!top_up && record.published_signed_prekey_id() == signed_id) co_return Status::Ok();
+  record.set_published_signed_prekey_id(signed_id);
   Batch batch(*store_);
-  auto prekeys = keys_->MakeOneTimePrekeys(batch, record, kPrekeyTarget - *left);
-  if (!prekeys.ok()) co_return prekeys.status();
-  record.set_published_signed_prekey_id(keys_->signed_prekey().id());
+  std::vector<crypto::PreKey> prekeys;
+  if (top_up) {
+    auto made = keys_->MakeOneTimePrekeys(batch, record, kPrekeyTarget - *left);
+    if (!made.ok()) co_return made.status();
+    prekeys = std::move(made).value();
+  }
   TOCSIN_CO_RETURN_IF_ERROR(mailboxes_->Stage(batch, record));
   TOCSIN_CO_RETURN_IF_ERROR(batch.Commit());  // private halves stored before publishing
-  wire::PutPrekeys top_up;
-  top_up.set_registration_id(keys_->registration_id());
-  top_up.set_device_id(1);
-  for (const auto& prekey : *prekeys) {
-    auto* out = top_up.add_one_time();
+  if (prekeys.empty()) co_return Status::Ok();
+  wire::PutPrekeys more;
+  more.set_registration_id(keys_->registration_id());
+  more.set_device_id(1);
+  for (const auto& prekey : prekeys) {
+    auto* out = more.add_one_time();
     out->set_id(prekey.id);
     out->set_public_key(ToString(crypto::SerializePublicKey(prekey.public_key)));
   }
-  auto stored =
-      co_await AwaitCallback<Result<std::uint32_t>>([&](net::Callback<std::uint32_t> done) {
-        transport_->PutPrekeys(relay, id, top_up, std::move(done));
-      });
+  auto stored = co_await AwaitCallback<Result<std::uint32_t>>([&](net::Callback<std::uint32_t> done) {
+    transport_->PutPrekeys(relay, id, more, std::move(done));
+  });
   co_return stored.ok() ? Status::Ok() : stored.status();
 }
 
 Awaitable<Status> ClientCore::RegisterTokens(std::uint32_t index) {
+  co_await Exclusive(registering_, index);
+  ExclusiveGuard guard(registering_, index);
   for (;;) {
     const OwnMailbox* mailbox = mailboxes_->Find(index);
     if (mailbox == nullptr) co_return Status::NotFound("no such mailbox");
