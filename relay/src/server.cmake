@@ -39,7 +39,11 @@ add_library(tocsin_relay_server STATIC
             ${TOCSIN_RELAY_SRC}/admin/commands.cpp
             ${TOCSIN_RELAY_SRC}/admin/serve.cpp)
 add_library(tocsin::relay_server ALIAS tocsin_relay_server)
-target_compile_definitions(tocsin_relay_server PUBLIC ASIO_NO_DEPRECATED)
+# Asio picks aligned_alloc or operator new by whether a libstdc++ header came before it
+# in each file; files that disagree pair malloc with operator delete (ASan's
+# alloc-dealloc-mismatch). One choice for every file:
+target_compile_definitions(tocsin_relay_server PUBLIC ASIO_NO_DEPRECATED
+                           ASIO_DISABLE_STD_ALIGNED_ALLOC)
 target_link_libraries(tocsin_relay_server
                       PUBLIC tocsin_relay_core OpenSSL::SSL OpenSSL::Crypto spdlog::spdlog
                       PRIVATE tocsin_warnings)

@@ -162,3 +162,25 @@ TEST_CASE("a deleted mailbox is gone with its queue", "[relay][server]") {
 
 }  // namespace
 }  // namespace tocsin::testing
+
+namespace tocsin::testing {
+namespace {
+
+TEST_CASE("only owner connections get a TLS ticket to resume with", "[relay][server]") {
+  auto relay = StartRelay();
+  auto owner = Connect(*relay, wire::OWNER);
+  REQUIRE(owner->Ping().ok());  // the ticket travels with the answers after Hello
+  auto resumed = TestClient::Connect(relay->address(), kDefaultTimeout, owner->Session());
+  REQUIRE(resumed.ok());
+  CHECK((*resumed)->Resumed());
+  CHECK((*resumed)->Hello(wire::OWNER).ok());
+
+  auto sender = Connect(*relay, wire::SEND);
+  REQUIRE(sender->Ping().ok());
+  auto again = TestClient::Connect(relay->address(), kDefaultTimeout, sender->Session());
+  REQUIRE(again.ok());
+  CHECK_FALSE((*again)->Resumed());
+}
+
+}  // namespace
+}  // namespace tocsin::testing

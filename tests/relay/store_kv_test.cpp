@@ -66,6 +66,13 @@ TEST_CASE("both key-value stores write, scan, delete ranges and snapshot alike",
   REQUIRE(kv->Write(batch, false).ok());
   CHECK(Keys(*kv, Cf::kQueue) == Strings{"a1", "a25", "b1"});
   CHECK(Keys(*snapshot, Cf::kQueue) == Strings{"a1", "a2", "a3", "b1"});  // unchanged
+  std::vector<std::string> ranged;
+  const std::vector<KvReader::Range> ranges = {{"a", "a3"}, {"b", "c"}};
+  REQUIRE(kv->ScanRanges(Cf::kQueue, ranges, [&](std::string_view k, std::string_view) {
+              ranged.emplace_back(k);
+              return k != "a1";  // ends its own range only
+            }).ok());
+  CHECK(ranged == Strings{"a1", "b1"});  // a25 skipped, b1 still visited
   int visited = 0;
   REQUIRE(kv->Scan(Cf::kQueue, "", "", [&](std::string_view, std::string_view) {
               return ++visited < 2;

@@ -11,7 +11,7 @@ add_library(tocsin_test_support STATIC
 target_include_directories(tocsin_test_support PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_compile_definitions(tocsin_test_support PUBLIC
                            TOCSIN_RELAY_BINARY="$<TARGET_FILE:tocsin-relay>"
-                           ASIO_NO_DEPRECATED)
+                           ASIO_NO_DEPRECATED ASIO_DISABLE_STD_ALIGNED_ALLOC)
 target_link_libraries(tocsin_test_support PUBLIC tocsin::proto OpenSSL::SSL OpenSSL::Crypto
                       PkgConfig::SODIUM Threads::Threads PRIVATE tocsin_warnings)
 add_dependencies(tocsin_test_support tocsin-relay)

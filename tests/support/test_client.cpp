@@ -169,7 +169,7 @@ TestClient::~TestClient() {
 }
 
 Result<std::unique_ptr<TestClient>> TestClient::Connect(const RelayAddress& address,
-                                                        milliseconds timeout) {
+                                                        milliseconds timeout, TlsSession resume) {
   auto impl = std::make_unique<Impl>();
   const auto deadline = Clock::now() + timeout;
   SSL_CTX* ctx = impl->tls.native_handle();
@@ -192,12 +192,19 @@ Result<std::unique_ptr<TestClient>> TestClient::Connect(const RelayAddress& addr
   if (*done) return Status::Unavailable("connect: " + done->message());
   impl->stream.next_layer().set_option(asio::ip::tcp::no_delay(true));
   done.reset();
+  if (resume) SSL_set_session(impl->stream.native_handle(), resume.get());
   impl->stream.async_handshake(asio::ssl::stream_base::client,
                                [&](asio::error_code e) { done = e; });
   if (!impl->RunUntil([&] { return done.has_value(); }, deadline)) return TimedOut();
   if (*done) return Status::Unavailable("TLS handshake: " + done->message());
   return std::unique_ptr<TestClient>(new TestClient(std::move(impl)));
 }
+
+TlsSession TestClient::Session() const {
+  return TlsSession(SSL_get1_session(impl_->stream.native_handle()), SSL_SESSION_free);
+}
+
+bool TestClient::Resumed() const { return SSL_session_reused(impl_->stream.native_handle()) == 1; }
 
 Status TestClient::WriteRaw(const std::string& bytes) {
   return impl_->Write(impl_->stream, bytes, Clock::now() + kDefaultTimeout);

@@ -33,6 +33,8 @@
 #include <string>
 #include <vector>
 
+#include <openssl/ssl.h>
+
 #include "tocsin/relay.pb.h"
 #include "tocsin/relay_address.h"
 #include "tocsin/status.h"
@@ -62,10 +64,19 @@ std::string CreateMailboxMessage(const std::string& nonce, const std::string& au
 // A Status for an answered error (its code and message).
 Status ErrorStatus(const wire::Error& error);
 
+// A TLS session to resume (owner connections get a ticket after Hello).
+using TlsSession = std::shared_ptr<SSL_SESSION>;
+
 class TestClient {
  public:
+  // `resume`: offer this TLS session (a ticket from an earlier connection).
   static Result<std::unique_ptr<TestClient>> Connect(const RelayAddress& address,
-                                                     milliseconds timeout = kDefaultTimeout);
+                                                     milliseconds timeout = kDefaultTimeout,
+                                                     TlsSession resume = nullptr);
+  // The TLS session as it stands (it holds a ticket once one was received), and
+  // whether this connection resumed an earlier one.
+  TlsSession Session() const;
+  bool Resumed() const;
   ~TestClient();
   TestClient(const TestClient&) = delete;
   TestClient& operator=(const TestClient&) = delete;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -72,9 +73,18 @@ int RunServe(const Config& config) {
   asio::io_context control(1);
   AdminServer admin(control, *store, config);
   if (Status s = admin.Start(); !s.ok()) return Fail("admin socket", s);
+  // Stats() scans every mailbox: scrapes reuse a result up to 10 s old.
+  std::optional<StoreStats> stats_cache;
+  auto stats_time = std::chrono::steady_clock::time_point();
   MetricsServer metrics_server(control, [&] {
-    Result<StoreStats> stats = store->Stats();
-    return RenderMetrics(metrics, store->counters(), stats.ok() ? &*stats : nullptr);
+    const auto now = std::chrono::steady_clock::now();
+    if (!stats_cache || now - stats_time > std::chrono::seconds(10)) {
+      Result<StoreStats> stats = store->Stats();
+      stats_cache.reset();
+      if (stats.ok()) stats_cache = *stats;
+      stats_time = now;
+    }
+    return RenderMetrics(metrics, store->counters(), stats_cache ? &*stats_cache : nullptr);
   });
   std::string metrics_at = "-";
   if (!config.metrics_listen.empty()) {

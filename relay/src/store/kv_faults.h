@@ -87,6 +87,9 @@ class FaultyKvStore final : public KvStore {
               const Visitor& visit) const override {
     return base_->Scan(cf, begin, end, visit);
   }
+  Status ScanRanges(Cf cf, const std::vector<Range>& ranges, const Visitor& visit) const override {
+    return base_->ScanRanges(cf, ranges, visit);
+  }
   Status Write(const WriteBatch& batch, bool sync) override { return faults_->Write(batch, sync); }
   Status SyncWal() override { return faults_->SyncWal(); }
   std::unique_ptr<KvReader> Snapshot() const override { return base_->Snapshot(); }

@@ -16,6 +16,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "tocsin/status.h"
 
@@ -88,6 +90,14 @@ class KvReader {
   // last key of the family".
   virtual Status Scan(Cf cf, std::string_view begin, std::string_view end,
                       const Visitor& visit) const = 0;
+  // Scan over each [begin, end) range in turn (ranges sorted, not overlapping); the
+  // visitor returning false ends the current range only. Implementations may reuse one
+  // iterator (much cheaper than a Scan per range when ranges are many and short).
+  using Range = std::pair<std::string, std::string>;
+  virtual Status ScanRanges(Cf cf, const std::vector<Range>& ranges, const Visitor& visit) const {
+    for (const Range& r : ranges) TOCSIN_RETURN_IF_ERROR(Scan(cf, r.first, r.second, visit));
+    return Status::Ok();
+  }
 };
 
 class KvStore : public KvReader {

@@ -114,6 +114,8 @@ class AppendViewsOp final : public CallbackOp<std::vector<Code>> {
         views_(std::move(views)),
         hashes_(std::move(hashes)) {}
 
+  std::size_t Weight() const override { return views_.size(); }
+
   void Apply(Impl& store) override {
     blob_ = store.FindBlob(handle_);
     if (blob_ == nullptr || blob_->expires_ms <= store.now()) {

@@ -1,5 +1,6 @@
 #include "store/records.h"
 
+#include <algorithm>
 #include <cassert>
 
 namespace tocsin::relay {
@@ -167,19 +168,45 @@ void AppendViewRef(const MailboxId& mailbox, std::uint64_t seq, std::string* out
   PutFixed64(out, seq);
 }
 
+namespace {
+
+void CountTailEntry(std::string_view key, std::string_view value, StateRecord* state) {
+  EntryHeader h;
+  std::string_view body;
+  if (!DecodeEntry(value, &h, &body)) return;  // Check() reports it
+  ClassUsage& usage = state->usage[ClassIndex(h.token_class)];
+  ++usage.messages;
+  usage.bytes += h.charged_bytes;
+  state->next_seq = ReadBigEndian64(key.data() + kMailboxIdSize) + 1;
+}
+
+}  // namespace
+
 Status AddQueueTail(const KvReader& kv, const MailboxId& id, StateRecord* state) {
   const Key begin = QueueKey(id, state->next_seq);
   return kv.Scan(Cf::kQueue, begin, PrefixEnd(Key().Add(id)),
                  [state](std::string_view key, std::string_view value) {
-                   EntryHeader h;
-                   std::string_view body;
-                   if (!DecodeEntry(value, &h, &body)) return true;  // Check() reports it
-                   ClassUsage& usage = state->usage[ClassIndex(h.token_class)];
-                   ++usage.messages;
-                   usage.bytes += h.charged_bytes;
-                   state->next_seq = ReadBigEndian64(key.data() + kMailboxIdSize) + 1;
+                   CountTailEntry(key, value, state);
                    return true;
                  });
+}
+
+Status AddQueueTails(const KvReader& kv, std::vector<std::pair<MailboxId, StateRecord*>>* states) {
+  std::sort(states->begin(), states->end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<KvReader::Range> ranges;
+  ranges.reserve(states->size());
+  for (const auto& [id, state] : *states) {
+    ranges.emplace_back(std::string(QueueKey(id, state->next_seq)), PrefixEnd(Key().Add(id)));
+  }
+  std::size_t i = 0;  // ranges are visited in order: keys' ids never go back
+  return kv.ScanRanges(Cf::kQueue, ranges, [&](std::string_view key, std::string_view value) {
+    const MailboxId id = ArrayFrom<kMailboxIdSize>(key);
+    while (i < states->size() && (*states)[i].first != id) ++i;
+    if (i == states->size()) return false;
+    CountTailEntry(key, value, (*states)[i].second);
+    return true;
+  });
 }
 
 Key PrekeyKey(const MailboxId& id, char kind) { return Key().Add(id).AddByte(kind); }

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "store/kv_store.h"
 #include "store/mailbox_store.h"
@@ -114,6 +116,8 @@ bool DecodeEntry(std::string_view in, EntryHeader* h, std::string_view* body);
 
 // Counts the entries of `id` at or after state->next_seq into `state` (usage, next seq).
 Status AddQueueTail(const KvReader& kv, const MailboxId& id, StateRecord* state);
+// The same for many mailboxes at once, in one pass. Sorts `states` by id.
+Status AddQueueTails(const KvReader& kv, std::vector<std::pair<MailboxId, StateRecord*>>* states);
 
 // ---- blob family: handle -> expires, stored, body
 inline constexpr std::size_t kBlobHeaderSize = 16;

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -56,6 +57,8 @@ struct MailboxMeta {
   std::vector<TokenState> tokens;
   std::uint64_t touched_batch = 0;
   bool state_dirty = false;  // its state record must be written with this batch
+  // Entries appended since its state record was last written: the tail counted at open.
+  std::uint32_t unsaved_appends = 0;
 };
 
 struct BlobMeta {
@@ -103,6 +106,8 @@ class WriteOp {
   virtual void Apply(StoreEngine& store) = 0;
   // `commit` is the status of the batch's commit.
   virtual void Finish(const Status& commit) = 0;
+  // How much this op adds to a batch (a view counts as one): bounds the batch size.
+  virtual std::size_t Weight() const { return 1; }
 };
 
 // An op answering a Callback<T>: a failed commit answers kUnavailable.
@@ -246,7 +251,7 @@ class StoreEngine {
   Status ReloadBlob(const BlobHandle& handle);
   void TrimViewerSets();
   void ResetBatch();
-  void RecordCommit(std::uint64_t ops, std::uint64_t micros, bool ok);
+  void RecordCommit(std::uint64_t ops, std::uint64_t micros, bool ok, bool wrote);
   Status LoadMailboxes();
   Status LoadBlobs();
 
@@ -257,7 +262,7 @@ class StoreEngine {
 
   std::mutex inbox_mutex_;
   std::condition_variable inbox_cv_;
-  std::vector<std::unique_ptr<WriteOp>> inbox_;
+  std::deque<std::unique_ptr<WriteOp>> inbox_;
   bool closing_ = false;
   bool closed_ = false;
   std::thread writer_;

@@ -96,55 +96,76 @@ Status StoreEngine::ReadQueue(const MailboxId& mailbox, std::uint64_t after_seq,
   return Status::Ok();
 }
 
-Result<StoreStats> StoreEngine::Stats() const {
-  std::shared_lock lock(kv_mutex_);
-  if (!kv_) return Status::Unavailable("store is closed");
-  const std::unique_ptr<KvReader> snap = kv_->Snapshot();
-  StoreStats stats;
+namespace {
+
+// Mailboxes, queued entries and bytes, pre-keys; the ids of non-empty mailboxes.
+Status CountMailboxes(const KvReader& snap, StoreStats* stats, std::vector<MailboxId>* non_empty) {
   std::vector<std::pair<MailboxId, StateRecord>> states;
   TOCSIN_RETURN_IF_ERROR(
-      snap->Scan(Cf::kMailbox, "", "", [&](std::string_view k, std::string_view v) {
+      snap.Scan(Cf::kMailbox, "", "", [&](std::string_view k, std::string_view v) {
         if (k.size() != kMailboxIdSize + 1) return true;
-        if (k.back() == kAuthRecord) ++stats.mailboxes;
+        if (k.back() == kAuthRecord) ++stats->mailboxes;
         StateRecord state;
         if (k.back() == kStateRecord && DecodeState(v, &state)) {
           states.emplace_back(ArrayFrom<kMailboxIdSize>(k), state);
         }
         return true;
       }));
-  std::vector<MailboxId> non_empty;
+  std::vector<std::pair<MailboxId, StateRecord*>> tails;
+  for (auto& [id, state] : states) tails.emplace_back(id, &state);
+  TOCSIN_RETURN_IF_ERROR(AddQueueTails(snap, &tails));
   for (auto& [id, state] : states) {
-    TOCSIN_RETURN_IF_ERROR(AddQueueTail(*snap, id, &state));
-    stats.one_time_prekeys += state.prekeys;
+    stats->one_time_prekeys += state.prekeys;
     for (const ClassUsage& u : state.usage) {
-      stats.queued_entries += u.messages;
-      stats.queued_bytes += u.bytes;
+      stats->queued_entries += u.messages;
+      stats->queued_bytes += u.bytes;
     }
-    if (state.usage != decltype(state.usage){}) non_empty.push_back(id);
+    if (state.usage != decltype(state.usage){}) non_empty->push_back(id);
   }
-  TOCSIN_RETURN_IF_ERROR(snap->Scan(Cf::kBlob, "", "", [&](std::string_view, std::string_view v) {
-    ++stats.blobs;
-    stats.blob_bytes += v.size() > kBlobHeaderSize ? v.size() - kBlobHeaderSize : 0;
+  return Status::Ok();
+}
+
+Status CountBlobsAndInvites(const KvReader& snap, StoreStats* stats) {
+  TOCSIN_RETURN_IF_ERROR(snap.Scan(Cf::kBlob, "", "", [&](std::string_view, std::string_view v) {
+    ++stats->blobs;
+    stats->blob_bytes += v.size() > kBlobHeaderSize ? v.size() - kBlobHeaderSize : 0;
     return true;
   }));
-  TOCSIN_RETURN_IF_ERROR(snap->Scan(Cf::kInvite, "", "", [&](std::string_view, std::string_view) {
-    ++stats.invites;
+  return snap.Scan(Cf::kInvite, "", "", [&](std::string_view, std::string_view) {
+    ++stats->invites;
     return true;
-  }));
-  // Seqs only grow: a mailbox's first entry is its oldest.
-  for (const MailboxId& id : non_empty) {
+  });
+}
+
+// Seqs only grow: a mailbox's first entry is its oldest.
+Status FindOldest(const KvReader& snap, const std::vector<MailboxId>& ids, StoreStats* stats) {
+  for (const MailboxId& id : ids) {
     const Key begin = Key().Add(id);
     TOCSIN_RETURN_IF_ERROR(
-        snap->Scan(Cf::kQueue, begin, PrefixEnd(begin), [&](std::string_view, std::string_view v) {
+        snap.Scan(Cf::kQueue, begin, PrefixEnd(begin), [&](std::string_view, std::string_view v) {
           EntryHeader h;
           std::string_view body;
           if (DecodeEntry(v, &h, &body) &&
-              (stats.oldest_entry_ms == 0 || h.stored_ms < stats.oldest_entry_ms)) {
-            stats.oldest_entry_ms = h.stored_ms;
+              (stats->oldest_entry_ms == 0 || h.stored_ms < stats->oldest_entry_ms)) {
+            stats->oldest_entry_ms = h.stored_ms;
           }
           return false;
         }));
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<StoreStats> StoreEngine::Stats() const {
+  std::shared_lock lock(kv_mutex_);
+  if (!kv_) return Status::Unavailable("store is closed");
+  const std::unique_ptr<KvReader> snap = kv_->Snapshot();
+  StoreStats stats;
+  std::vector<MailboxId> non_empty;
+  TOCSIN_RETURN_IF_ERROR(CountMailboxes(*snap, &stats, &non_empty));
+  TOCSIN_RETURN_IF_ERROR(CountBlobsAndInvites(*snap, &stats));
+  TOCSIN_RETURN_IF_ERROR(FindOldest(*snap, non_empty, &stats));
   return stats;
 }
 

@@ -10,8 +10,11 @@ namespace tocsin::relay {
 
 Status StoreEngine::Load() {
   TOCSIN_RETURN_IF_ERROR(LoadMailboxes());
+  std::vector<std::pair<MailboxId, StateRecord*>> states;
+  states.reserve(mailboxes_.size());
+  for (auto& [id, meta] : mailboxes_) states.emplace_back(id, &meta.state);
+  TOCSIN_RETURN_IF_ERROR(AddQueueTails(*kv_, &states));
   for (auto& [id, meta] : mailboxes_) {
-    TOCSIN_RETURN_IF_ERROR(AddQueueTail(*kv_, id, &meta.state));
     meta.committed_next_seq = meta.state.next_seq;
     Publish(id);
   }
@@ -179,7 +182,14 @@ Status StoreEngine::CheckQueueQuota(const MailboxMeta& meta, TokenClass c,
 std::uint64_t StoreEngine::StageEntry(const MailboxId& id, MailboxMeta& meta,
                                       const EntryHeader& header, std::string_view body_a,
                                       std::string_view body_b) {
-  Touch(id, meta);
+  // The state record is written on appends only now and then, so the tail that open
+  // must count stays short.
+  constexpr std::uint32_t kMaxUnsavedAppends = 64;
+  if (++meta.unsaved_appends >= kMaxUnsavedAppends) {
+    MarkStateDirty(id, meta);
+  } else {
+    Touch(id, meta);
+  }
   const std::uint64_t seq = meta.state.next_seq++;
   ClassUsage& usage = meta.state.usage[ClassIndex(header.token_class)];
   ++usage.messages;

@@ -71,14 +71,22 @@ void StoreEngine::Submit(std::unique_ptr<WriteOp> op) {
   op->Finish(Status::Unavailable("store is closed"));
 }
 
+// Takes whatever is waiting, up to kMaxBatchWeight (a flood is cut into several
+// commits, each of bounded size and latency).
 void StoreEngine::WriterLoop() {
+  constexpr std::size_t kMaxBatchWeight = 16384;
   std::vector<std::unique_ptr<WriteOp>> ops;
   for (;;) {
     {
       std::unique_lock lock(inbox_mutex_);
       inbox_cv_.wait(lock, [this] { return !inbox_.empty() || closing_; });
       if (inbox_.empty()) return;  // closing, and everything is committed
-      ops.swap(inbox_);
+      std::size_t weight = 0;
+      while (!inbox_.empty() && (ops.empty() || weight < kMaxBatchWeight)) {
+        weight += inbox_.front()->Weight();
+        ops.push_back(std::move(inbox_.front()));
+        inbox_.pop_front();
+      }
     }
     RunBatch(ops);
     ops.clear();
@@ -99,7 +107,7 @@ void StoreEngine::RunBatch(std::vector<std::unique_ptr<WriteOp>>& ops) {
   if (!batch_.empty()) {
     commit = kv_->Write(batch_, options_.durability == Durability::kFsync);
   }
-  RecordCommit(ops.size(), MicrosSince(start), commit.ok());
+  RecordCommit(ops.size(), MicrosSince(start), commit.ok(), !batch_.empty());
   if (commit.ok()) {
     AfterCommit();
     if (stored_listener && !stored_.empty()) stored_listener(stored_);
@@ -116,6 +124,7 @@ void StoreEngine::StageTouchedStates() {
     if (meta == nullptr || !meta->state_dirty) continue;  // deleted, or appends only
     batch_.Put(Cf::kMailbox, MailboxKey(id, kStateRecord), EncodeState(meta->state));
     meta->state_dirty = false;
+    meta->unsaved_appends = 0;
   }
 }
 
@@ -164,14 +173,16 @@ void StoreEngine::ResetBatch() {
   if (scratch_.capacity() > (1u << 20)) std::string().swap(scratch_);
 }
 
-void StoreEngine::RecordCommit(std::uint64_t ops, std::uint64_t micros, bool ok) {
+// A batch whose ops all failed validation writes nothing: its ops count, no commit does.
+void StoreEngine::RecordCommit(std::uint64_t ops, std::uint64_t micros, bool ok, bool wrote) {
   std::lock_guard lock(counters_mutex_);
   if (!ok) {
     ++counters_.commit_failures;
     return;
   }
-  ++counters_.commits;
   counters_.committed_ops += ops;
+  if (!wrote) return;
+  ++counters_.commits;
   counters_.commit_micros += micros;
 }
 
