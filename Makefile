@@ -31,6 +31,7 @@ bench: build
 	./build/tests/load/tocsin_sealed_bench
 	./build/tests/load/tocsin_signal_bench
 	./build/tests/load/tocsin_device_store_bench
+	./build/tests/load/tocsin_store_bench
 
 format:
 	clang-format -i $(FORMAT_FILES)
