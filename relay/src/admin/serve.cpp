@@ -1,0 +1,117 @@
+#include "admin/serve.h"
+
+#include <unistd.h>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "admin/admin_server.h"
+#include "metrics/metrics_server.h"
+#include "net/server.h"
+
+namespace tocsin::relay {
+namespace {
+
+namespace fs = std::filesystem;
+
+void SetUpLogging(const Config& config) {
+  auto logger = spdlog::stderr_color_mt("tocsin-relay");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+}
+
+std::string EndpointText(const asio::ip::tcp::endpoint& e) {
+  const std::string host = e.address().to_string();
+  return (e.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(e.port());
+}
+
+void WriteServingFile(const Config& config, const std::string& listen, const std::string& metrics) {
+  const fs::path path = fs::path(config.data_dir) / kServingFile;
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << "listen " << listen << "\nmetrics " << metrics << "\npid " << ::getpid() << "\n";
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);  // atomic: a reader sees all of it or nothing
+}
+
+struct Services {
+  std::unique_ptr<MailboxStore> store;
+  std::unique_ptr<Server> server;
+};
+
+int Fail(const std::string& what, const Status& status) {
+  spdlog::error("{}: {}", what, status.ToString());
+  return 1;
+}
+
+}  // namespace
+
+int RunServe(const Config& config) {
+  std::signal(SIGPIPE, SIG_IGN);  // a peer gone mid-write is an error code, not a signal
+  SetUpLogging(config);
+  Result<Identity> identity = LoadIdentity(config.data_dir);
+  if (!identity.ok()) return Fail("identity", identity.status());
+  Result<SslCtxPtr> tls = MakeServerTlsContext(*identity);
+  if (!tls.ok()) return Fail("tls", tls.status());
+  auto opened = MailboxStore::Open(config.StoreDir(), config.MakeStoreOptions());
+  if (!opened.ok()) return Fail("store", opened.status());
+  std::unique_ptr<MailboxStore> store = std::move(*opened);
+  RelayMetrics metrics;
+  auto server = std::make_unique<Server>(config, std::move(*tls), *store, metrics);
+  Fanout& fanout = server->fanout();
+  store->SetStoredListener([&fanout](std::span<const QueuedEntry> e) { fanout.OnStored(e); });
+  if (Status s = server->Start(); !s.ok()) return Fail("listen", s);
+
+  asio::io_context control(1);
+  AdminServer admin(control, *store, config);
+  if (Status s = admin.Start(); !s.ok()) return Fail("admin socket", s);
+  // Stats() scans every mailbox: scrapes reuse a result up to 10 s old.
+  std::optional<StoreStats> stats_cache;
+  auto stats_time = std::chrono::steady_clock::time_point();
+  MetricsServer metrics_server(control, [&] {
+    const auto now = std::chrono::steady_clock::now();
+    if (!stats_cache || now - stats_time > std::chrono::seconds(10)) {
+      Result<StoreStats> stats = store->Stats();
+      stats_cache.reset();
+      if (stats.ok()) stats_cache = *stats;
+      stats_time = now;
+    }
+    return RenderMetrics(metrics, store->counters(), stats_cache ? &*stats_cache : nullptr);
+  });
+  std::string metrics_at = "-";
+  if (!config.metrics_listen.empty()) {
+    if (Status s = metrics_server.Start(config.metrics_listen); !s.ok()) return Fail("metrics", s);
+    metrics_at = EndpointText(metrics_server.local_endpoint());
+  }
+  asio::signal_set signals(control, SIGINT, SIGTERM);
+  signals.async_wait([&](const asio::error_code&, int signal) {
+    spdlog::info("signal {}: shutting down", signal);
+    control.stop();
+  });
+  WriteServingFile(config, EndpointText(server->local_endpoint()), metrics_at);
+  spdlog::info("serving on port {} ({} durability)", server->local_endpoint().port(),
+               config.durability);
+  control.run();
+
+  admin.Stop();
+  metrics_server.Stop();
+  server->StopAccepting();
+  store->Close();  // commits what is queued; its answers still reach the sessions
+  server->Shutdown(std::chrono::milliseconds(2000));
+  server.reset();
+  store.reset();
+  std::error_code ec;
+  fs::remove(fs::path(config.data_dir) / kServingFile, ec);
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace tocsin::relay

@@ -1,0 +1,110 @@
+// tocsin-relay: the store-and-forward relay node. Subcommands: init, serve,
+// invite create, stats, check, backup (docs/architecture.md, docs/operator guide).
+#include <sodium.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "admin/commands.h"
+#include "admin/serve.h"
+
+namespace {
+
+using namespace tocsin::relay;
+
+struct Where {
+  std::string config;
+  std::string data;
+  void AddTo(CLI::App* app) {
+    auto* c = app->add_option("--config,-c", config, "relay.toml to use");
+    app->add_option("--data,-d", data, "data folder (uses DATA/relay.toml)")->excludes(c);
+  }
+};
+
+std::uint64_t NowMs() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+}
+
+int WithConfig(const Where& where, const std::function<int(const Config&)>& run) {
+  tocsin::Result<Config> config = LoadConfigFor(where.config, where.data);
+  if (!config.ok()) {
+    std::cerr << "tocsin-relay: " << config.status().message() << "\n";
+    return 2;
+  }
+  return run(*config);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (sodium_init() < 0) {
+    std::cerr << "tocsin-relay: libsodium failed to initialise\n";
+    return 1;
+  }
+  CLI::App app{"tocsin-relay: store-and-forward relay for Tocsin alert networks"};
+  app.set_version_flag("--version", std::string("tocsin-relay ") + TOCSIN_RELAY_VERSION);
+  app.require_subcommand(1);
+
+  InitOptions init;
+  auto* init_cmd = app.add_subcommand("init", "Create the relay's key, certificate and relay.toml");
+  init_cmd->add_option("--data,-d", init.data_dir, "data folder to create")->required();
+  init_cmd->add_option("--listen", init.listen, "HOST:PORT to accept connections on")
+      ->capture_default_str();
+  init_cmd->add_option("--address", init.public_host, "host name clients use (for the address)");
+
+  Where serve_where;
+  auto* serve_cmd = app.add_subcommand("serve", "Run the relay until SIGTERM / SIGINT");
+  serve_where.AddTo(serve_cmd);
+
+  Where invite_where;
+  std::uint32_t uses = 1;
+  std::string expires = "7d";
+  auto* invite_cmd = app.add_subcommand("invite", "Manage invites");
+  invite_cmd->require_subcommand(1);
+  auto* invite_create = invite_cmd->add_subcommand("create", "Print a new mailbox invite");
+  invite_create->add_option("--uses", uses, "mailboxes the invite may open")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000000u));
+  invite_create->add_option("--expires", expires, "lifetime: 45s, 30m, 12h, 7d, 2w or never")
+      ->capture_default_str();
+  invite_where.AddTo(invite_create);
+
+  Where stats_where, check_where, backup_where;
+  auto* stats_cmd = app.add_subcommand("stats", "Mailboxes, queued envelopes and bytes, blobs");
+  stats_where.AddTo(stats_cmd);
+  auto* check_cmd = app.add_subcommand("check", "Check the store's consistency");
+  check_where.AddTo(check_cmd);
+  std::string backup_dir;
+  auto* backup_cmd = app.add_subcommand("backup", "Write a consistent copy of the data folder");
+  backup_cmd->add_option("DIR", backup_dir, "folder to create (must not exist)")->required();
+  backup_where.AddTo(backup_cmd);
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (*init_cmd) return RunInit(init);
+  if (*serve_cmd) return WithConfig(serve_where, RunServe);
+  if (*invite_create) {
+    auto seconds = ParseDurationSeconds(expires);
+    if (!seconds.ok()) {
+      std::cerr << "tocsin-relay: --expires: " << seconds.status().message() << "\n";
+      return 2;
+    }
+    const std::uint64_t at = *seconds == 0 ? 0 : NowMs() + *seconds * 1000;
+    return WithConfig(invite_where, [&](const Config& c) {
+      return RunAdmin(c, "invite " + std::to_string(uses) + " " + std::to_string(at));
+    });
+  }
+  if (*stats_cmd)
+    return WithConfig(stats_where, [](const Config& c) { return RunAdmin(c, "stats"); });
+  if (*check_cmd)
+    return WithConfig(check_where, [](const Config& c) { return RunAdmin(c, "check"); });
+  if (*backup_cmd) {
+    const std::string dir = std::filesystem::absolute(backup_dir).lexically_normal().string();
+    return WithConfig(backup_where, [&](const Config& c) { return RunAdmin(c, "backup " + dir); });
+  }
+  return 1;
+}

@@ -1,0 +1,121 @@
+#include "metrics/metrics.h"
+
+#include <sstream>
+#include <string_view>
+
+#include "tocsin/status.h"
+
+namespace tocsin::relay {
+namespace {
+
+constexpr std::array<const char*, kRequestTypes> kTypeNames = {
+    "hello",       "create_mailbox",    "authenticate",   "subscribe",  "ack",
+    "send",        "put_blob",          "send_views",     "set_tokens", "rotate_token",
+    "put_prekeys", "get_prekey_bundle", "delete_mailbox", "ping",       "unknown"};
+
+void Metric(std::ostringstream& out, std::string_view name, std::string_view type,
+            std::string_view help) {
+  out << "# HELP tocsin_relay_" << name << ' ' << help << "\n# TYPE tocsin_relay_" << name << ' '
+      << type << '\n';
+}
+
+void Value(std::ostringstream& out, std::string_view name, std::uint64_t v) {
+  out << "tocsin_relay_" << name << ' ' << v << '\n';
+}
+
+void RenderConnections(std::ostringstream& out, const RelayMetrics& m) {
+  Metric(out, "connections", "gauge", "Open connections by kind");
+  const char* kinds[] = {"pending", "owner", "send"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const std::int64_t v = m.connections[i].load(std::memory_order_relaxed);
+    out << "tocsin_relay_connections{kind=\"" << kinds[i] << "\"} " << (v < 0 ? 0 : v) << '\n';
+  }
+  struct Row {
+    const char* name;
+    const RelayMetrics::Counter& c;
+    const char* help;
+  };
+  const Row rows[] = {
+      {"connections_accepted_total", m.connections_accepted, "Connections accepted"},
+      {"connections_refused_total", m.connections_refused, "Connections refused (max_connections)"},
+      {"handshake_failures_total", m.handshake_failures, "TLS handshakes that failed or timed out"},
+      {"slow_reader_disconnects_total", m.slow_reader_disconnects,
+       "Connections closed for an outbound backlog over the limit"},
+      {"idle_timeouts_total", m.timeouts, "Connections closed by the idle or handshake timeout"},
+      {"envelopes_delivered_total", m.envelopes_delivered, "Entries pushed to subscribers"},
+      {"bytes_received_total", m.bytes_received, "Bytes of frames received"},
+      {"bytes_sent_total", m.bytes_sent, "Bytes of frames sent"},
+  };
+  for (const Row& r : rows) {
+    Metric(out, r.name, "counter", r.help);
+    Value(out, r.name, r.c.load(std::memory_order_relaxed));
+  }
+}
+
+void RenderRequests(std::ostringstream& out, const RelayMetrics& m) {
+  Metric(out, "requests_total", "counter", "Requests by type and result code");
+  for (std::size_t t = 0; t < kRequestTypes; ++t) {
+    for (std::size_t c = 0; c < kResultCodes; ++c) {
+      const std::uint64_t v = m.requests[t][c].load(std::memory_order_relaxed);
+      if (v == 0) continue;
+      out << "tocsin_relay_requests_total{type=\"" << kTypeNames[t] << "\",code=\""
+          << CodeName(static_cast<Code>(c)) << "\"} " << v << '\n';
+    }
+  }
+}
+
+void RenderStore(std::ostringstream& out, const StoreCounters& c, const StoreStats* s) {
+  struct Row {
+    const char* name;
+    const char* type;
+    std::uint64_t v;
+    const char* help;
+  };
+  const Row rows[] = {
+      {"envelopes_stored_total", "counter", c.entries_stored, "Entries stored (envelopes, views)"},
+      {"envelopes_acked_total", "counter", c.entries_acked, "Entries deleted by an ack"},
+      {"envelopes_expired_total", "counter", c.entries_expired,
+       "Entries deleted unacked at expiry"},
+      {"stored_bytes_total", "counter", c.bytes_stored, "Bytes of entries and blobs stored"},
+      {"commits_total", "counter", c.commits, "Store commits (one batch, one fsync each)"},
+      {"committed_ops_total", "counter", c.committed_ops,
+       "Requests committed (committed_ops / commits is the mean batch size)"},
+      {"commit_seconds_total", "counter", c.commit_micros / 1000000,
+       "Time spent committing, whole seconds"},
+      {"commit_microseconds_total", "counter", c.commit_micros, "Time spent committing"},
+      {"commit_failures_total", "counter", c.commit_failures, "Commits that failed"},
+  };
+  for (const Row& r : rows) {
+    Metric(out, r.name, r.type, r.help);
+    Value(out, r.name, r.v);
+  }
+  if (s == nullptr) return;
+  const Row gauges[] = {
+      {"mailboxes", "gauge", s->mailboxes, "Mailboxes"},
+      {"queued_entries", "gauge", s->queued_entries, "Entries waiting in mailboxes"},
+      {"queued_bytes", "gauge", s->queued_bytes, "Bytes waiting in mailboxes"},
+      {"blobs", "gauge", s->blobs, "Multi-recipient blobs stored"},
+      {"blob_bytes", "gauge", s->blob_bytes, "Bytes of blobs stored"},
+  };
+  for (const Row& r : gauges) {
+    Metric(out, r.name, r.type, r.help);
+    Value(out, r.name, r.v);
+  }
+}
+
+}  // namespace
+
+const char* RequestTypeName(std::size_t index) {
+  return index < kRequestTypes ? kTypeNames[index] : "unknown";
+}
+
+std::string RenderMetrics(const RelayMetrics& metrics, const StoreCounters& counters,
+                          const StoreStats* stats) {
+  std::ostringstream out;
+  RenderConnections(out, metrics);
+  RenderRequests(out, metrics);
+  RenderStore(out, counters, stats);
+  return out.str();
+}
+
+}  // namespace tocsin::relay

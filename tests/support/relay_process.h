@@ -1,0 +1,105 @@
+// RelayProcess: the real tocsin-relay binary, run for a test or a benchmark.
+//
+// It makes a temporary data folder, runs `tocsin-relay init` there, applies config
+// overrides to the generated relay.toml, then `serve` on 127.0.0.1 with a free port
+// (the same port again on every restart, so the relay address stays the same), waits
+// until the relay accepts connections, and removes the folder when destroyed (killing
+// the relay first if it still runs). The binary's path is the compile definition
+// TOCSIN_RELAY_BINARY (see support.cmake).
+//
+// Usage:
+//   tocsin::testing::RelayProcess relay({{"limits.max_ttl_seconds", "60"}});
+//   relay.Start();                       // REQUIRE(relay.Start().ok())
+//   TestClient::Connect(relay.address()) ...
+//   relay.Kill9(); relay.Start();        // crash and restart on the same data
+//   int code = relay.Terminate();        // SIGTERM, returns the exit status
+//   auto r = relay.RunCommand({"stats"}); // any subcommand, --config added for you
+//
+// Thread-safety: one thread drives a RelayProcess.
+#ifndef TOCSIN_TESTS_SUPPORT_RELAY_PROCESS_H_
+#define TOCSIN_TESTS_SUPPORT_RELAY_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tocsin/relay_address.h"
+#include "tocsin/status.h"
+
+namespace tocsin::testing {
+
+// "section.key" -> TOML value text, e.g. {"server.durability", "\"wal\""},
+// {"limits.max_ttl_seconds", "60"}.
+using ConfigOverrides = std::map<std::string, std::string>;
+
+struct CommandResult {
+  int exit_code = -1;  // the exit status, or 128 + signal
+  std::string output;  // stdout
+  std::string errors;  // stderr
+};
+
+class RelayProcess {
+ public:
+  // Makes the folder and runs init. Check init_status() (a test should REQUIRE it ok).
+  explicit RelayProcess(ConfigOverrides overrides = {});
+  ~RelayProcess();
+  RelayProcess(const RelayProcess&) = delete;
+  RelayProcess& operator=(const RelayProcess&) = delete;
+
+  const Status& init_status() const { return init_status_; }
+
+  // Starts serve and waits (up to `timeout`) until it accepts TLS connections.
+  Status Start(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // SIGKILL and reap. No-op when not running.
+  void Kill9();
+  // SIGTERM; waits up to `timeout` for the exit and returns its status (-1: still
+  // running after the timeout, then killed).
+  int Terminate(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+
+  // tocsin://<pin>@127.0.0.1:<port>
+  const RelayAddress& address() const { return address_; }
+  std::uint16_t port() const { return address_.port; }
+  std::uint16_t metrics_port() const { return metrics_port_; }
+  const std::string& data_dir() const { return data_dir_; }
+  std::string config_path() const { return data_dir_ + "/relay.toml"; }
+  // The relay's stderr so far (all runs).
+  std::string Log() const;
+
+  // Runs `tocsin-relay <args...> --config <relay.toml>` and waits for it.
+  CommandResult RunCommand(const std::vector<std::string>& args) const;
+  // Runs `tocsin-relay <args...>` as given.
+  static CommandResult RunBinary(const std::vector<std::string>& args,
+                                 std::chrono::milliseconds timeout = std::chrono::seconds(120));
+  // A new invite from `invite create` (the 16 bytes), through the admin socket when
+  // running, on the folder directly otherwise. Empty on failure.
+  std::string CreateInvite(int uses = 100, const std::string& expires = "7d") const;
+
+  // A folder for the test's own files, removed with the relay's.
+  static std::string MakeTempDir(const std::string& prefix);
+
+ private:
+  Status ApplyOverrides(const ConfigOverrides& overrides);
+  bool Accepting() const;
+
+  std::string data_dir_;
+  RelayAddress address_;
+  std::uint16_t metrics_port_ = 0;
+  pid_t pid_ = -1;
+  Status init_status_;
+};
+
+// Sets `key` (section.name) to `value` in relay.toml text; false when not found.
+bool SetTomlValue(std::string* text, const std::string& key, const std::string& value);
+
+// An unused TCP port on 127.0.0.1 (bound and released: good enough for tests).
+std::uint16_t FreePort();
+
+}  // namespace tocsin::testing
+
+#endif  // TOCSIN_TESTS_SUPPORT_RELAY_PROCESS_H_
