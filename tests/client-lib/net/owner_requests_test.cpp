@@ -1,5 +1,6 @@
 // Owner requests through the pool against the real relay: tokens, rotation, deletion,
 // requests on a created mailbox after a reconnect, removal, and the keepalive.
+#include <algorithm>
 #include <atomic>
 
 #include "net/relay_pool.h"
@@ -98,6 +99,27 @@ TEST_CASE("an idle owner connection sends Pings and tracks the relay's clock", "
   CHECK(h.pool().State(m.relay) == LinkState::kConnected);
   // Same machine, same clock: the skew is the noise of one round trip.
   CHECK(std::abs(h.pool().ClockSkewMs(m.relay)) < 2000);
+}
+
+TEST_CASE("a relay that stops answering is noticed through the keepalive", "[net][owner]") {
+  auto relay = StartRelay();
+  RelayPoolOptions options = FastOptions();
+  options.ping_interval = milliseconds(200);
+  options.request_timeout = milliseconds(1500);
+  PoolHarness h(options);
+  TestMailbox m = NewMailbox(h, *relay);
+  // Frozen, the relay keeps the TCP connection open: only an unanswered Ping tells.
+  REQUIRE(FreezeRelay(*relay));
+  REQUIRE(h.WaitFor([&] {
+    return std::any_of(h.states.begin(), h.states.end(), [](const StateEvent& e) {
+      return e.state == LinkState::kFailing && e.status.message() == "relay did not answer in time";
+    });
+  }));
+  relay->Kill9();
+  REQUIRE(relay->Start().ok());
+  REQUIRE(h.WaitFor([&] { return h.states.back().state == LinkState::kConnected; }));
+  REQUIRE(h.Send(m.relay, m.id, m.token, "after the freeze").ok());
+  REQUIRE(h.WaitFor([&] { return h.deliveries.size() == 1; }));
 }
 
 }  // namespace
