@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 FORMAT_DIRS := proto client-lib relay cli tests
 FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.h' -o -name '*.cpp' \) 2>/dev/null)
 
-.PHONY: all deps build test asan bench format check-format clean
+.PHONY: all deps build test asan bench package format check-format clean
 
 all: build
 
@@ -31,6 +31,11 @@ bench: build
 	./build/tests/load/tocsin_sealed_bench
 	./build/tests/load/tocsin_signal_bench
 	./build/tests/load/tocsin_device_store_bench
+	./build/tests/load/tocsin_store_bench
+
+# The Debian package: build/tocsin_<version>_amd64.deb (docs/operators.md).
+package: build
+	cd build && cpack -G DEB
 
 format:
 	clang-format -i $(FORMAT_FILES)

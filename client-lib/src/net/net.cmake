@@ -28,7 +28,11 @@ add_library(tocsin_net STATIC
             ${TOCSIN_NET_DIR}/view_batches.cpp)
 add_library(tocsin::net ALIAS tocsin_net)
 target_include_directories(tocsin_net PUBLIC $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/src>)
-target_compile_definitions(tocsin_net PUBLIC ASIO_STANDALONE ASIO_NO_DEPRECATED)
+# The same Asio configuration as the relay and the test support (relay/src/server.cmake):
+# Asio chooses aligned_alloc or operator new per file, and files that disagree pair
+# malloc with operator delete (ASan's alloc-dealloc-mismatch).
+target_compile_definitions(tocsin_net PUBLIC ASIO_STANDALONE ASIO_NO_DEPRECATED
+                           ASIO_DISABLE_STD_ALIGNED_ALLOC)
 target_link_libraries(tocsin_net
                       PUBLIC tocsin::crypto tocsin::proto tocsin::tls OpenSSL::SSL Threads::Threads
                       PRIVATE tocsin_warnings)

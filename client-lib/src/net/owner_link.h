@@ -41,6 +41,8 @@ class OwnerLink : public std::enable_shared_from_this<OwnerLink> {
   void MailboxRequest(const MailboxId& mailbox, wire::Request request, ResponseCallback done);
   // Ends everything: the connection closes, every callback still owed gets `reason`.
   void Shutdown(const Status& reason);
+  // True when the current connection resumed the TLS session of an earlier one.
+  bool resumed() const { return conn_ && conn_->resumed(); }
 
  private:
   enum class Phase { kIdle, kAuthenticating, kAuthenticated, kSubscribing, kSubscribed };

@@ -40,6 +40,7 @@ void OwnerLink::RemoveMailbox(const MailboxId& id) {
   DropMailbox(id, Status::Unavailable("mailbox removed"), /*report=*/false);
   if (!HasWork() && conn_) {
     ConnPtr conn = std::exchange(conn_, nullptr);
+    if (conn->ticket()) ticket_ = conn->ticket();  // the next owner connection resumes
     ping_timer_.cancel();
     conn->Close(Status::Unavailable("no mailbox left on this relay"));
     env_->board.SetState(relay_, LinkState::kConnecting);

@@ -74,18 +74,32 @@ void RelayConnection::OnConnected(const asio::error_code& ec) {
   if (ec) return Close(ConnectionLost("cannot connect to the relay: " + ec.message()));
   asio::error_code ignored;
   stream_.next_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
-  SSL* ssl = stream_.native_handle();
-  if (options_.kind == wire::OWNER) {
-    SetTicketSlot(ssl, &ticket_);
-    if (options_.resume) SSL_set_session(ssl, options_.resume.get());
-  }
-  stream_.set_verify_mode(asio::ssl::verify_peer);
-  stream_.set_verify_callback([this](bool preverified, asio::ssl::verify_context& context) {
-    return VerifyPeer(preverified, context);
-  });
+  if (Status status = PrepareTls(); !status.ok()) return Close(status);
   stream_.async_handshake(
       asio::ssl::stream_base::client,
       [self = shared_from_this()](const asio::error_code& e) { self->OnHandshake(e); });
+}
+
+// The pin check, and for an owner connection its ticket slot and the session to resume.
+Status RelayConnection::PrepareTls() {
+  SSL* ssl = stream_.native_handle();
+  if (options_.kind == wire::OWNER) {
+    SetTicketSlot(ssl, &ticket_);
+    if (options_.resume && SSL_set_session(ssl, options_.resume.get()) != 1) {
+      return Status::Internal("cannot offer the saved TLS session");
+    }
+  }
+  asio::error_code ec;
+  stream_.set_verify_mode(asio::ssl::verify_peer, ec);
+  if (!ec) {
+    stream_.set_verify_callback(
+        [this](bool preverified, asio::ssl::verify_context& context) {
+          return VerifyPeer(preverified, context);
+        },
+        ec);
+  }
+  if (ec) return Status::Internal("cannot set up the pin check: " + ec.message());
+  return Status::Ok();
 }
 
 // SPEC.md section 2.3: only the leaf's key counts; the chain, dates and names do not.

@@ -112,6 +112,7 @@ class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
 
   void OnResolved(const asio::error_code& ec, asio::ip::tcp::resolver::results_type endpoints);
   void OnConnected(const asio::error_code& ec);
+  Status PrepareTls();
   void OnHandshake(const asio::error_code& ec);
   void SendHello();
   void OnHelloAnswer(Result<wire::Response> answer, std::int64_t sent_at_ms);

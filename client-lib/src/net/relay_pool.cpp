@@ -4,6 +4,7 @@
 #include "net/relay_pool.h"
 
 #include <map>
+#include <mutex>
 
 #include "net/link_env.h"
 #include "net/mailbox_auth.h"
@@ -70,23 +71,48 @@ class PoolCore {
     auto senders = std::move(senders_);
     for (auto& [name, link] : owners) link->Shutdown(PoolClosed());
     for (auto& [name, link] : senders) link->Shutdown(PoolClosed());
+    std::map<std::uint64_t, std::function<void()>> unrun;
+    {
+      std::lock_guard lock(posted_mu_);
+      unrun.swap(posted_);
+    }
+    for (auto& [ticket, gone] : unrun) gone();
+  }
+
+  // A call posted to the io thread is registered until it runs, so that Shutdown can
+  // answer it even when the io thread never gets to it (a pool destroyed after its
+  // io_context stopped).
+  std::uint64_t Register(std::function<void()> gone) {
+    std::lock_guard lock(posted_mu_);
+    posted_.emplace(next_ticket_, std::move(gone));
+    return next_ticket_++;
+  }
+  // True when the call is still to run; false when Shutdown answered it already.
+  bool Claim(std::uint64_t ticket) {
+    std::lock_guard lock(posted_mu_);
+    return posted_.erase(ticket) == 1;
   }
 
  private:
   std::shared_ptr<LinkEnv> env_;
+  std::mutex posted_mu_;
+  std::map<std::uint64_t, std::function<void()>> posted_;  // GUARDED_BY(posted_mu_)
+  std::uint64_t next_ticket_ = 1;                          // GUARDED_BY(posted_mu_)
   std::map<std::string, std::shared_ptr<OwnerLink>> owners_;
   std::map<std::string, std::shared_ptr<SendLink>> senders_;
 };
 
-// Runs `work` on the io thread with the pool, or `gone` when the pool is closed first.
-template <typename Work, typename Gone>
-void Post(const std::shared_ptr<PoolCore>& core, Work work, Gone gone) {
-  asio::post(core->env().io, [weak = std::weak_ptr<PoolCore>(core), work = std::move(work),
-                              gone = std::move(gone)]() mutable {
-    auto pool = weak.lock();
-    if (!pool || pool->env().closed) return gone();
-    work(*pool);
-  });
+// Runs `work` on the io thread with the pool; or `gone`, once, when the pool is closed
+// first.
+template <typename Work>
+void Post(const std::shared_ptr<PoolCore>& core, Work work, std::function<void()> gone) {
+  const std::uint64_t ticket = core->Register(std::move(gone));
+  asio::post(core->env().io,
+             [weak = std::weak_ptr<PoolCore>(core), ticket, work = std::move(work)]() mutable {
+               auto pool = weak.lock();
+               if (!pool || !pool->Claim(ticket)) return;  // Shutdown answered it
+               work(*pool);
+             });
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "net/tls_client.h"
 
+#include <exception>
+#include <string>
+
 #include "net/tls_pin.h"
 
 namespace tocsin::net {
@@ -44,7 +47,12 @@ ClientTls::ClientTls()
     : owner(asio::ssl::context::tls_client), send(asio::ssl::context::tls_client) {}
 
 Result<std::unique_ptr<ClientTls>> MakeClientTls() {
-  auto tls = std::make_unique<ClientTls>();
+  std::unique_ptr<ClientTls> tls;
+  try {
+    tls = std::make_unique<ClientTls>();
+  } catch (const std::exception& e) {  // asio::ssl::context throws when SSL_CTX_new fails
+    return Status::Internal(std::string("cannot create a TLS context: ") + e.what());
+  }
   TOCSIN_RETURN_IF_ERROR(Configure(tls->owner.native_handle(), true));
   TOCSIN_RETURN_IF_ERROR(Configure(tls->send.native_handle(), false));
   return tls;

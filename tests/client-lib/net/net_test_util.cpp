@@ -1,8 +1,11 @@
 #include "net_test_util.h"
 
+#include <signal.h>
 #include <sodium.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <optional>
 
@@ -88,11 +91,15 @@ PoolHarness::PoolHarness(RelayPoolOptions options) {
 
 PoolHarness::~PoolHarness() { Destroy(); }
 
-void PoolHarness::Destroy() {
-  if (!pool_) return;
+void PoolHarness::StopIo() {
   work_.reset();
   io_.stop();
   if (thread_.joinable()) thread_.join();
+}
+
+void PoolHarness::Destroy() {
+  if (!pool_) return;
+  StopIo();
   pool_.reset();
 }
 
@@ -258,6 +265,36 @@ bool WaitForMetric(const RelayProcess& relay, const std::string& name, std::int6
     std::this_thread::sleep_for(milliseconds(20));
   }
   return false;
+}
+
+namespace {
+
+// True when every thread of `pid` is stopped ('T' in /proc/<pid>/task/<tid>/stat).
+bool AllThreadsStopped(pid_t pid) {
+  std::error_code ec;
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  bool any = false;
+  for (const auto& entry : std::filesystem::directory_iterator(tasks, ec)) {
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::size_t paren = stat.rfind(')');  // the name may hold spaces
+    if (paren == std::string::npos || paren + 2 >= stat.size()) return false;
+    if (stat[paren + 2] != 'T' && stat[paren + 2] != 't') return false;
+    any = true;
+  }
+  return any && !ec;
+}
+
+}  // namespace
+
+bool FreezeRelay(const RelayProcess& relay, milliseconds timeout) {
+  if (::kill(relay.pid(), SIGSTOP) != 0) return false;
+  const auto until = Clock::now() + timeout;
+  while (!AllThreadsStopped(relay.pid())) {
+    if (Clock::now() > until) return false;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  return true;
 }
 
 bool WaitForStat(const RelayProcess& relay, const std::string& line, milliseconds timeout) {

@@ -44,6 +44,8 @@ class PoolHarness {
   ~PoolHarness();
 
   RelayPool& pool() { return *pool_; }
+  // Stops the io thread (the pool stays).
+  void StopIo();
   // Stops the io thread and destroys the pool now.
   void Destroy();
 
@@ -119,6 +121,11 @@ std::int64_t MetricValue(const std::string& page, const std::string& name);
 // Polls the metrics until `name` has `value`.
 bool WaitForMetric(const RelayProcess& relay, const std::string& name, std::int64_t value,
                    milliseconds timeout = kWait);
+// Freezes the relay (SIGSTOP) and waits until every one of its threads has stopped: a
+// stop is asynchronous, and a thread inside a slow system call (an fsync on a busy disk)
+// runs on until the call returns. Answers nothing from then on, until killed.
+bool FreezeRelay(const RelayProcess& relay, milliseconds timeout = kWait);
+
 // Polls `stats` until it prints `line` (e.g. "queued envelopes: 0").
 bool WaitForStat(const RelayProcess& relay, const std::string& line, milliseconds timeout = kWait);
 

@@ -3,6 +3,8 @@
 // handshakes, and deadlines.
 #include <optional>
 
+#include "net/mailbox_auth.h"
+#include "net/owner_link.h"
 #include "net/relay_connection.h"
 #include "net/relay_errors.h"
 #include "net_test_util.h"
@@ -114,6 +116,32 @@ TEST_CASE("owner connections resume the relay's ticket and send connections neve
   CHECK_FALSE(send->resumed());
   REQUIRE(f.Call(*send, Ping()).ok());
   CHECK(send->ticket() == nullptr);
+}
+
+TEST_CASE("an owner link resumes its last owner connection's session when it reconnects",
+          "[net][connection]") {
+  auto relay = StartRelay();
+  Fixture f;
+  RelayPoolOptions options = FastOptions();
+  options.io = &f.io;
+  auto env = std::make_shared<LinkEnv>(f.io, options);
+  env->tls = MakeClientTls().value();
+  auto link = std::make_shared<OwnerLink>(env, relay->address());
+  const AuthKeyPair key = AuthKeyPair::Generate();
+  std::optional<Result<MailboxId>> created;
+  link->CreateMailbox(relay->CreateInvite(), CopyKey(key),
+                      [&](Result<MailboxId> id) { created.emplace(std::move(id)); });
+  REQUIRE(RunUntil(f.io, [&] { return created.has_value(); }));
+  REQUIRE(created->ok());
+  CHECK_FALSE(link->resumed());
+  // Removing the last mailbox closes the connection; adding it again opens a new one.
+  link->RemoveMailbox(**created);
+  std::optional<Status> added;
+  link->AddMailbox(**created, CopyKey(key), [&](Status s) { added = s; });
+  REQUIRE(RunUntil(f.io, [&] { return added.has_value(); }));
+  REQUIRE(added->ok());
+  CHECK(link->resumed());
+  link->Shutdown(Status::Unavailable("done"));
 }
 
 TEST_CASE("a wrong pin fails the handshake as relay pin mismatch whether resumed or not",

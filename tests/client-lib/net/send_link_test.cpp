@@ -1,7 +1,5 @@
 // Send links against the real relay: sends on their own connections, SendToMany over
 // several frames, pre-key bundles, a relay that vanishes mid-send, relay errors.
-#include <signal.h>
-
 #include <atomic>
 #include <map>
 
@@ -163,7 +161,7 @@ TEST_CASE("a relay that vanishes mid-send fails each pending send once with UNAV
   TestMailbox m = NewMailbox(h, *relay, /*subscribe=*/false);
   REQUIRE(h.Send(m.relay, m.id, m.token, "opens the send connection").ok());
   // Frozen, the relay takes the requests into its socket but answers nothing.
-  REQUIRE(::kill(relay->pid(), SIGSTOP) == 0);
+  REQUIRE(FreezeRelay(*relay));
   constexpr std::size_t kSends = 40;
   auto counts = std::make_shared<CallCounts>(kSends);
   for (std::size_t i = 0; i < kSends; ++i) {
@@ -197,7 +195,7 @@ TEST_CASE("destroying the pool fails what is pending with UNAVAILABLE", "[net][s
   auto relay = StartRelay();
   auto h = std::make_unique<PoolHarness>();
   TestMailbox m = NewMailbox(*h, *relay, /*subscribe=*/false);
-  REQUIRE(::kill(relay->pid(), SIGSTOP) == 0);
+  REQUIRE(FreezeRelay(*relay));
   auto calls = std::make_shared<std::atomic<int>>(0);
   auto result = std::make_shared<Status>();
   h->pool().Send(m.relay, m.id, m.token, "never answered", 0, [calls, result](Status s) {
@@ -205,9 +203,21 @@ TEST_CASE("destroying the pool fails what is pending with UNAVAILABLE", "[net][s
     ++*calls;
   });
   CHECK_FALSE(h->WaitFor([&] { return *calls > 0; }, milliseconds(300)));
+  // A call made once the io thread has stopped never reaches a link; it is owed too.
+  h->StopIo();
+  auto late_calls = std::make_shared<std::atomic<int>>(0);
+  auto late = std::make_shared<Status>();
+  h->pool().GetPrekeyBundle(m.relay, m.id, m.token,
+                            [late_calls, late](Result<wire::PrekeyBundle> r) {
+                              *late = r.status();
+                              ++*late_calls;
+                            });
+  CHECK(*late_calls == 0);
   h->Destroy();
   CHECK(*calls == 1);
   CHECK(result->code() == Code::kUnavailable);
+  CHECK(*late_calls == 1);
+  CHECK(late->code() == Code::kUnavailable);
   relay->Kill9();
 }
 
