@@ -59,6 +59,9 @@ Usage: tests/load/compare.sh [options]
   --build-dir DIR  CMake build folder (default build/); missing programs are built there
   --out DIR        output folder (default BUILD_DIR/compare)
   --port-base P    servers listen on 127.0.0.1:P..P+3 (default 17880)
+  --fanout-n LIST  fan-out sizes (default 1000,5000,10000; --quick: 1000)
+  --alerts K       fan-out messages per size for the peers (default 20; the relay
+                   bench always sends 20)
   --no-install     never run apt-get; fail if a package is missing
 EOF
 }
@@ -82,6 +85,8 @@ parse_args() {
       --build-dir) BUILD_DIR="$(realpath -m "${2:?}")"; shift ;;
       --out) OUT_DIR="$(realpath -m "${2:?}")"; shift ;;
       --port-base) PORT_BASE="${2:?}"; shift ;;
+      --fanout-n) IFS=, read -r -a FANOUT_N <<<"${2:?--fanout-n needs a list}"; shift ;;
+      --alerts) ALERTS="${2:?}"; shift ;;
       --no-install) INSTALL=0 ;;
       -h|--help) usage; exit 0 ;;
       *) usage >&2; die "unknown option $1" ;;
@@ -100,7 +105,7 @@ parse_args() {
   done
   [[ -n "$OUT_DIR" ]] || OUT_DIR="$BUILD_DIR/compare"
   if [[ "$QUICK" == 1 ]]; then
-    FANOUT_N=(1000)
+    [[ "${FANOUT_N[*]}" == "1000 5000 10000" ]] && FANOUT_N=(1000)
     PER_SENDER=10000
     local kept=()
     for s in "${SCENARIOS[@]}"; do [[ "$s" == idle ]] || kept+=("$s"); done

@@ -63,21 +63,22 @@ MqttFleet::MqttFleet(std::string host, int port)
 MqttFleet::~MqttFleet() { close(epoll_); }
 
 bool MqttFleet::Connect(MqttClient* c) {
-  if (mosquitto_connect(c->handle(), host_.c_str(), port_, kKeepAliveSeconds) != MOSQ_ERR_SUCCESS) {
+  // Asynchronous: a connect that waits for a full accept queue must not stop the others.
+  if (mosquitto_connect_async(c->handle(), host_.c_str(), port_, kKeepAliveSeconds) !=
+      MOSQ_ERR_SUCCESS) {
     c->failed = true;
     return false;
   }
   c->fd = mosquitto_socket(c->handle());
   epoll_event event{};
-  event.events = EPOLLIN;
+  event.events = EPOLLIN | EPOLLOUT;  // EPOLLOUT: the connect completes
   event.data.ptr = c;
   if (epoll_ctl(epoll_, EPOLL_CTL_ADD, c->fd, &event) != 0) {
     c->failed = true;
     return false;
   }
-  c->watching_write = false;
+  c->watching_write = true;
   clients_.push_back(c);
-  Refresh(c);
   return true;
 }
 
