@@ -60,8 +60,7 @@ Usage: tests/load/compare.sh [options]
   --out DIR        output folder (default BUILD_DIR/compare)
   --port-base P    servers listen on 127.0.0.1:P..P+3 (default 17880)
   --fanout-n LIST  fan-out sizes (default 1000,5000,10000; --quick: 1000)
-  --alerts K       fan-out messages per size for the peers (default 20; the relay
-                   bench always sends 20)
+  --alerts K       fan-out messages per size (default 20)
   --no-install     never run apt-get; fail if a package is missing
 EOF
 }
@@ -252,12 +251,26 @@ tocsin_results_from_text() {
   ' "$1"
 }
 
+# tocsin_relay_bench's options for `scenario`: the same sizes and counts as the peers.
+tocsin_args() {  # scenario
+  local n
+  case "$1" in
+    fanout)
+      for n in "${FANOUT_N[@]}"; do echo "-n $n"; done
+      echo "--alerts $ALERTS" ;;
+    throughput) echo "-n 100 --messages $((4 * PER_SENDER))" ;;
+    drain) echo "-n $DRAIN_N --messages 20 --resume off" ;;
+    idle) echo "-n $IDLE_N" ;;
+  esac
+}
+
 run_tocsin() {  # run scenario
   local run="$1" scenario="$2"
   local log="$OUT_DIR/logs/run$run-tocsin-$scenario.log"
-  local args=("$scenario")
-  [[ "$scenario" == fanout ]] && args+=("${FANOUT_N[@]}")
-  note "run $run: tocsin $scenario ${args[*]:1}"
+  local args
+  # shellcheck disable=SC2207  # words on purpose: options and their values
+  args=("$scenario" $(tocsin_args "$scenario"))
+  note "run $run: tocsin ${args[*]}"
   if ! "$(binary tocsin_relay_bench)" "${args[@]}" >"$log" 2>&1; then
     FAILED+=("run $run tocsin $scenario (see $log)")
     tail -3 "$log" >&2

@@ -149,7 +149,7 @@ EOF
 }
 
 method_md() {
-  cat <<'EOF'
+  cat <<EOF
 
 ### How each system runs a scenario
 
@@ -157,18 +157,21 @@ method_md() {
   blob, a 48-byte view each). Mosquitto: N clients subscribed to one topic at QoS 1, one
   512-byte PUBLISH. Redis: N streams, one 512-byte XADD per stream pipelined on one
   connection, N readers blocked in XREAD BLOCK, each acking with XDEL. Time from the
-  send to the last receipt; p50 and max over 20 messages after a warm-up, 200 ms apart.
+  send to the last receipt; p50 and max over $ALERTS messages after a warm-up, 200 ms apart.
 - **Throughput**: 4 sending connections, at most 512 unanswered sends each, to 100
   receiving mailboxes (topics, streams) that ack what they receive; 1 KiB messages.
-- **Drain**: 1,000 mailboxes (persistent sessions, streams) get 20 x 1 KiB messages
-  while offline; then all reconnect at once (full TLS handshakes where TLS) and receive
-  and ack everything.
-- **Idle**: 10,000 subscribed connections; the server's resident memory.
+- **Drain**: $(group_digits "$DRAIN_N") mailboxes (persistent sessions, streams) get 20 x 1 KiB
+  messages while offline; then all reconnect at once (full TLS handshakes where TLS:
+  Tocsin's owners could resume their TLS sessions, but here they do not, as the peers'
+  clients do not) and receive and ack everything.
+- **Idle**: $(group_digits "$IDLE_N") subscribed connections; the server's resident memory.
 
 Peer clients: tests/load/peers (libmosquitto on one epoll thread; hiredis's protocol
 code on Asio). Details and caveats: tests/load/peers/README.md.
 EOF
 }
+
+group_digits() { printf "%'d" "$1"; }
 
 plot_fanout() {
   local dir="$OUT_DIR/plot" system plots=()
@@ -186,7 +189,8 @@ plot_fanout() {
   gnuplot <<EOF >"$dir/gnuplot.log" 2>&1 || { cat "$dir/gnuplot.log" >&2; return 1; }
 set terminal pngcairo size 960,600 font ",11"
 set output '$OUT_DIR/fanout.png'
-set title 'Fan-out: time from the send to the last subscriber (p50)'
+set title "Fan-out: time from the send to the last subscriber (p50)\\n$(nproc) shared vCPUs, servers and clients together; load average before / after: ${LOAD_BEFORE%% *} / ${LOAD_AFTER%% *}" noenhanced
+set offsets 0, graph 0.03, graph 0.05, 0
 set xlabel 'subscribers (mailboxes)'
 set ylabel 'ms'
 set key left top
