@@ -13,7 +13,7 @@ namespace {
 // The smallest sealed sender v1 envelope (a 1,024-byte bucket, proto/SPEC.md 10.1).
 constexpr std::size_t kEnvelopeBytes = 1024 + 97;
 constexpr int kSenders = 4;
-constexpr int kOutstanding = 1024;  // Send requests in flight per sender
+constexpr int kOutstanding = 512;  // Send requests in flight per sender (as the peers)
 
 // Sends `count` envelopes spread over `mailboxes`, keeping kOutstanding unanswered.
 awaitable<void> SendLoop(BenchConn& c, const std::vector<Mailbox>& mailboxes, int first,
