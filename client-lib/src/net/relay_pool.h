@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/random.h"
 #include "crypto/secure_buffer.h"
 #include "tocsin/relay.pb.h"
 #include "tocsin/relay_address.h"
@@ -77,6 +78,8 @@ struct RelayPoolOptions {
   std::chrono::milliseconds send_idle_close{5000};  // a send connection closes when idle
   std::chrono::milliseconds ping_interval{60000};   // on owner connections
   std::chrono::milliseconds connect_timeout{10000};
+  // Draws the reconnect jitter; null means crypto::DefaultRng(). Must outlive the pool.
+  crypto::Rng* rng = nullptr;
 };
 
 template <typename T>
@@ -98,7 +101,14 @@ class RelayPool {
   // only when) the delivery's effects are committed. Set before AddMailbox.
   void SetDeliveryHandler(std::function<void(IncomingDelivery)> handler);
   // Told whenever a relay's owner link changes state (with the last error if failing).
+  // A mailbox the relay stops accepting on a reconnect (UNAUTHORIZED, NOT_FOUND, ...) is
+  // dropped from the link and reported here as kFailing with that error.
   void SetStateHandler(std::function<void(const RelayAddress&, LinkState, Status)> handler);
+  // Told each time a mailbox is authenticated on an owner connection (first time and
+  // after every reconnect): how many entries are queued and how many one-time pre-keys
+  // are left (top up when low). Set before AddMailbox.
+  void SetAuthenticatedHandler(
+      std::function<void(const RelayAddress&, const wire::Authenticated&)> handler);
 
   // Authenticates and subscribes `mailbox` on `relay` now and after every reconnect.
   // `done` runs after the first Subscribed (or the first hard failure, such as a pin
@@ -113,7 +123,15 @@ class RelayPool {
 
   // Owner requests (on the owner connection of `relay`, opened if needed).
   // CreateMailbox: the new mailbox is owned by the owner connection at once; call
-  // AddMailbox to subscribe it.
+  // AddMailbox to subscribe it. `invite` is the 26-character text printed by
+  // `tocsin-relay invite create` (either case) or its 16 bytes. The link remembers the
+  // key and authenticates the new mailbox again after a reconnect (not subscribed until
+  // AddMailbox), so the requests below keep working on it.
+  // The requests naming a mailbox wait until it is authenticated on the current
+  // connection; they REQUIRE a mailbox added or created on this pool (else the relay
+  // answers UNAUTHORIZED). A request fails with the connection's error when the
+  // connection attempt carrying it fails, and at once (kUnavailable) while the link is
+  // waiting out a backoff.
   void CreateMailbox(const RelayAddress& relay, const std::string& invite, const AuthKeyPair& key,
                      Callback<MailboxId> done);
   void SetTokens(const RelayAddress& relay, const MailboxId& mailbox,
@@ -130,12 +148,19 @@ class RelayPool {
   void Send(const RelayAddress& relay, const MailboxId& mailbox, const Token& token,
             std::string envelope, std::uint32_t ttl_seconds, StatusCallback done);
   // PutBlob once, then SendViews in frames of at most the relay's max_views_per_frame.
-  // One code per view, in order.
+  // One code per view, in order. A frame that fails as a whole (the connection lost,
+  // TOO_LARGE, ...) gives each of its views that code; when nothing could be queued at
+  // all (PutBlob failed, or every frame failed as a whole) `done` gets that Status.
   void SendToMany(const RelayAddress& relay, std::string blob, std::uint32_t ttl_seconds,
                   std::vector<OutgoingView> views, Callback<std::vector<Code>> done);
   void GetPrekeyBundle(const RelayAddress& relay, const MailboxId& mailbox, const Token& token,
                        Callback<wire::PrekeyBundle> done);
 
+  // Requests (owner and send) fail with kUnavailable when the relay does not answer
+  // within request_timeout of the call; that also closes the connection, so every other
+  // request on it fails the same way (the relay is treated as gone).
+
+  // A relay with no owner link (never used, or every mailbox removed) is kConnecting.
   LinkState State(const RelayAddress& relay) const;
   // The relay's limits from its last HelloOk, if connected once.
   std::optional<wire::Limits> Limits(const RelayAddress& relay) const;

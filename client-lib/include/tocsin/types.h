@@ -1,0 +1,169 @@
+// Values of the libtocsin API: identifiers, contacts, groups, events, options.
+//
+// Identifiers are lower-case hex strings, stable for the life of what they name:
+// a ContactId does not change when the contact's identity key is re-verified, a GroupId
+// is the same on every member's device, a MessageId the same on the sender's and the
+// receivers' devices.
+//
+// Thread-safety: values; a const value may be read from any thread.
+#ifndef TOCSIN_TYPES_H_
+#define TOCSIN_TYPES_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "tocsin/status.h"
+
+namespace tocsin {
+
+using ContactId = std::string;  // 32 hex characters, chosen by this device
+using GroupId = std::string;    // 32 hex characters, chosen by the group's creator
+using MessageId = std::string;  // 32 hex characters, chosen by the sender
+using EventId = std::uint64_t;  // 0 for events that are not stored (relay state)
+
+// Wall-clock time for protocol decisions (TTLs, rotations, retention), Unix ms.
+// Inject a controllable one in tests. REQUIRES: thread-safe.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual std::uint64_t NowMs() = 0;
+};
+
+// Randomness for keys, tokens, ids and nonces. Inject a deterministic one in tests only.
+// REQUIRES: thread-safe; never fails.
+class Random {
+ public:
+  virtual ~Random() = default;
+  virtual void Fill(std::span<std::uint8_t> out) = 0;
+};
+
+// Argon2id cost of the passphrase (the device store's key derivation).
+enum class KdfCost {
+  kInteractive,  // 2 passes, 64 MiB: phones and the CLI (default)
+  kModerate,     // 3 passes, 256 MiB: desktops that unlock once per session
+  kMinimum,      // WARNING: tests only
+};
+
+// One relay, as the network's operators publish it.
+struct RelaySpec {
+  std::string address;  // tocsin://<pin>@host:port
+  std::string invite;   // an operator invite (text form); needed only at Create
+};
+
+enum class LinkState { kConnecting, kConnected, kFailing };
+
+// One of this device's mailboxes.
+struct RelayInfo {
+  std::string address;
+  LinkState state = LinkState::kConnecting;
+  Status last_error;  // when kFailing
+};
+
+// How a contact came to be.
+enum class ContactOrigin {
+  kAdded,      // we imported their card
+  kRequested,  // they wrote to us first: a contact request
+};
+
+struct ContactInfo {
+  ContactId id;
+  std::string name;
+  std::string identity_key;  // hex of the 32-byte identity key we trust
+  ContactOrigin origin = ContactOrigin::kAdded;
+  bool verified = false;  // the safety number was compared (MarkVerified)
+  // A different identity key was offered for this contact (a new card, or a message
+  // from it). Nothing is sent to it or accepted from it until MarkVerified.
+  bool identity_changed = false;
+  bool reachable = false;  // we have at least one address to send to
+  std::uint64_t added_ms = 0;
+};
+
+struct GroupInfo {
+  GroupId id;
+  std::string name;
+  std::vector<ContactId> members;           // who receives what we send to the group
+  std::vector<ContactId> accepted_senders;  // whose group messages we accept
+};
+
+enum class EventKind {
+  // A message from a contact (pairwise or group). `payload` is the serialized
+  // tocsin.app.Payload (proto/tocsin/alert.proto); `text` is set for a Text payload.
+  kMessage,
+  // Someone we did not know wrote to us with our card's intro token. They are now a
+  // contact (unverified); their first message follows as a kMessage event.
+  kContactRequest,
+  // A message of ours expired before any relay stored it. `message_id` says which.
+  kUndelivered,
+  // A message came from a contact's new, unverified identity key. It is held (not
+  // shown) until the user compares the new safety number and calls MarkVerified.
+  kIdentityChangeRefused,
+  // A contact sent its group key for a group we have not joined (or not accepted it as
+  // a sender of). JoinGroup with it as a sender to accept.
+  kGroupInvite,
+  // A relay link changed state. Not stored: `id` is 0 and Done is not needed.
+  kRelayState,
+};
+
+struct Event {
+  EventId id = 0;
+  EventKind kind = EventKind::kMessage;
+  std::uint64_t time_ms = 0;  // when it happened on this device (received, expired)
+  ContactId contact;          // the sender, or the recipient of an undelivered message
+  GroupId group;              // for group messages and invites
+  MessageId message_id;
+  std::uint64_t sent_ms = 0;  // the sender's clock
+  std::optional<std::string> text;
+  std::string payload;
+  std::string relay;  // kRelayState
+  LinkState link_state = LinkState::kConnecting;
+  Status error;  // kRelayState when failing
+};
+
+struct SendOptions {
+  // How long relays keep the message, and how long the outbox retries it. Zero: the
+  // client's default (ClientOptions::default_ttl). Capped by each relay's TTL cap.
+  std::chrono::seconds ttl{0};
+};
+
+struct ClientOptions {
+  std::shared_ptr<Clock> clock;    // null: the system clock
+  std::shared_ptr<Random> random;  // null: the operating system's CSPRNG (libsodium)
+  KdfCost kdf = KdfCost::kInteractive;
+  // k: how many relays keep a mailbox for this device (Create only). 0: 2 when two or
+  // more relays are given, else 1.
+  unsigned mailboxes = 0;
+
+  std::chrono::seconds default_ttl{72 * 3600};
+  // The relays' TTL cap: seen message ids, retired keys and pending messages are kept
+  // at least this long.
+  std::chrono::seconds ttl_cap{72 * 3600};
+  std::chrono::seconds envelope_key_rotation{7 * 24 * 3600};
+  std::chrono::seconds signed_prekey_rotation{7 * 24 * 3600};
+  // A group message whose sender key is missing this long gets a ResendRequest.
+  std::chrono::seconds resend_after{60};
+  // Received and sent content older than this is purged (by whole days).
+  std::chrono::seconds content_retention{7 * 24 * 3600};
+
+  // Outbox retries: exponential backoff with full jitter between these.
+  std::chrono::milliseconds retry_min{500};
+  std::chrono::milliseconds retry_max{60000};
+  // How often timers look at rotations, expiries, pending messages and retention.
+  std::chrono::milliseconds maintenance_interval{1000};
+
+  // Relay links.
+  std::chrono::milliseconds request_timeout{15000};
+  std::chrono::milliseconds reconnect_min{250};
+  std::chrono::milliseconds reconnect_max{30000};
+  std::uint32_t window = 64;
+
+  unsigned seal_threads = 2;  // threads sealing a group message for its members
+};
+
+}  // namespace tocsin
+
+#endif  // TOCSIN_TYPES_H_

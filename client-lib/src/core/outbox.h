@@ -1,0 +1,127 @@
+// Outbox: every message on its way to the relays, stored before anything leaves.
+//
+// One row (client::OutboxRecord, sequence column) per destination relay of a message:
+// the final sealed bytes (a v1 envelope for one mailbox, or a v2 blob and the views of
+// the mailboxes on that relay), written in the same synced batch as the libsignal state
+// change that produced them. The outbox sends each row and retries it with exponential
+// backoff and full jitter, resending exactly the stored bytes, until:
+//  - the relay stores it (Stored, or every view answered): the row is deleted, and the
+//    other rows of the same message are marked delivered ("delivered to the network");
+//  - the relay refuses it for good (UNAUTHORIZED, EXPIRED, NOT_FOUND, TOO_LARGE,
+//    BAD_FRAME: the token or mailbox no longer works): the row is dropped;
+//  - its expiry passes: the row is dropped.
+// When the last row of a message goes and none was ever stored, and the message asked
+// for it, the application gets a kUndelivered event (staged in the same batch).
+//
+// Thread-safety: the client's worker thread only (transport callbacks are posted there).
+#ifndef TOCSIN_CORE_OUTBOX_H_
+#define TOCSIN_CORE_OUTBOX_H_
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "core/batch.h"
+#include "core/environment.h"
+#include "core/transport.h"
+#include "store/device_store.h"
+#include "tocsin/client.pb.h"
+#include "tocsin/status.h"
+
+namespace tocsin::core {
+
+struct OutboxOptions {
+  std::chrono::milliseconds retry_min{500};
+  std::chrono::milliseconds retry_max{60000};
+  std::chrono::milliseconds idle_check{1000};  // expiry checks when nothing is due
+  std::size_t max_in_flight = 64;
+};
+
+class Outbox {
+ public:
+  struct Hooks {
+    // Stages what a stored row with `announces` set means (our addresses reached the
+    // contact's relay).
+    std::function<Status(Batch&, const client::OutboxRecord&)> on_announced;
+    // Stages the kUndelivered event of a message that expired undelivered.
+    std::function<Status(Batch&, const client::OutboxRecord&)> on_undelivered;
+    // The token to use now for (contact, relay, mailbox): a contact's tokens can change
+    // while its message waits (the card's intro token replaced by a contact token, a
+    // rotation). Empty: keep the stored one. The sealed bytes never change.
+    std::function<std::string(const std::string& contact_id, const std::string& relay,
+                              const std::string& mailbox_id)>
+        current_token;
+  };
+
+  static Result<std::unique_ptr<Outbox>> Load(store::DeviceStore& store, Env env,
+                                              Transport& transport, asio::io_context& worker,
+                                              OutboxOptions options, Hooks hooks);
+  ~Outbox();
+
+  // Stages the rows of one message; they are sent once the batch commits.
+  Status Stage(Batch& batch, std::vector<client::OutboxRecord> records);
+
+  // Starts (or resumes) sending; Stop cancels the timer (rows stay stored).
+  void Start();
+  void Stop();
+  // Retries every row now (a relay came back).
+  void RetryNow();
+
+  std::size_t size() const { return entries_.size(); }
+  // Rows of messages to `relay` (tests, diagnostics).
+  std::size_t CountFor(const std::string& message_id) const;
+
+ private:
+  struct Entry {
+    client::OutboxRecord record;
+    std::chrono::steady_clock::time_point next_attempt{};
+    int attempts = 0;
+    bool in_flight = false;
+  };
+  Outbox(store::DeviceStore& store, Env env, Transport& transport, asio::io_context& worker,
+         OutboxOptions options, Hooks hooks);
+
+  void Pump();
+  void Schedule();
+  void Attempt(std::uint64_t seq, Entry& entry);
+  void AttemptPairwise(std::uint64_t seq, const client::OutboxRecord& record,
+                       const RelayAddress& relay, std::uint32_t ttl);
+  void AttemptFanout(std::uint64_t seq, const client::OutboxRecord& record,
+                     const RelayAddress& relay, std::uint32_t ttl);
+  void OnPairwiseResult(std::uint64_t seq, const Status& status);
+  void OnFanoutResult(std::uint64_t seq, Result<std::vector<Code>> codes);
+  void Backoff(std::uint64_t seq, Entry& entry);
+  // The row is done: stored (`stored`) or given up. Stages the delete, sibling updates
+  // and events, commits.
+  void Finish(std::uint64_t seq, bool stored);
+  void Rewrite(std::uint64_t seq, client::OutboxRecord record);
+  bool MessageDelivered(const client::OutboxRecord& record, std::uint64_t except) const;
+  std::uint32_t TtlSeconds(const client::OutboxRecord& record, const RelayAddress& relay) const;
+  net::Token TokenFor(const std::string& contact_id, const std::string& relay,
+                      const std::string& mailbox_id, const std::string& stored) const;
+
+  store::DeviceStore& store_;
+  Env env_;
+  Transport& transport_;
+  asio::io_context& worker_;
+  OutboxOptions options_;
+  Hooks hooks_;
+  asio::steady_timer timer_;
+  std::map<std::uint64_t, Entry> entries_;
+  std::size_t in_flight_ = 0;
+  bool running_ = false;
+  // Lives as long as the outbox: callbacks that arrive after it is gone see it expired.
+  std::shared_ptr<Outbox*> self_;
+};
+
+// Codes a relay answers that are worth retrying (the others mean "this will not work").
+bool IsRetryable(Code code);
+
+}  // namespace tocsin::core
+
+#endif  // TOCSIN_CORE_OUTBOX_H_

@@ -1,0 +1,250 @@
+// An owner link's mailboxes: Authenticate, Subscribe, deliveries, acks, owner requests.
+#include "net/mailbox_auth.h"
+#include "net/owner_link.h"
+#include "net/relay_errors.h"
+
+namespace tocsin::net {
+namespace {
+
+// Answers that say "not now" rather than "no": the connection is dropped and retried.
+bool IsTransient(const Status& status) {
+  return status.code() == Code::kUnavailable || status.code() == Code::kRateLimited ||
+         status.code() == Code::kInternal;
+}
+
+}  // namespace
+
+void OwnerLink::AddMailbox(const MailboxId& id, AuthKeyPair key, StatusCallback done) {
+  auto [it, inserted] = mailboxes_.try_emplace(id);
+  Mailbox& mailbox = it->second;
+  StatusCallback replaced = std::exchange(mailbox.done, std::move(done));
+  if (inserted || mailbox.key.secret_key.empty()) mailbox.key = std::move(key);
+  mailbox.subscribe = true;
+  if (Usable()) {
+    if (mailbox.phase == Phase::kIdle) Authenticate(id);
+    if (mailbox.phase == Phase::kAuthenticated) Subscribe(id);
+  } else {
+    EnsureConnection();
+  }
+  StatusCallback finished;
+  if (mailbox.phase == Phase::kSubscribed) finished = std::exchange(mailbox.done, nullptr);
+  if (replaced) replaced(Status::Unavailable("mailbox added again"));
+  if (finished) finished(Status::Ok());
+}
+
+void OwnerLink::RemoveMailbox(const MailboxId& id) {
+  auto it = mailboxes_.find(id);
+  if (it == mailboxes_.end()) return;
+  // The relay keeps the subscription until the connection ends; its deliveries are
+  // dropped here (not acked, so nothing is lost).
+  DropMailbox(id, Status::Unavailable("mailbox removed"), /*report=*/false);
+  if (!HasWork() && conn_) {
+    ConnPtr conn = std::exchange(conn_, nullptr);
+    if (conn->ticket()) ticket_ = conn->ticket();  // the next owner connection resumes
+    ping_timer_.cancel();
+    conn->Close(Status::Unavailable("no mailbox left on this relay"));
+    env_->board.SetState(relay_, LinkState::kConnecting);
+    state_reported_ = false;
+  }
+}
+
+void OwnerLink::Authenticate(const MailboxId& id) {
+  Mailbox& mailbox = mailboxes_.at(id);
+  mailbox.phase = Phase::kAuthenticating;
+  const RelayConnection* raw = conn_.get();
+  conn_->Call(MakeAuthenticate(id, mailbox.key, conn_->hello().server_nonce()),
+              [weak = weak_from_this(), raw, id](Result<wire::Response> answer) {
+                if (auto self = weak.lock()) self->OnAuthenticated(raw, id, std::move(answer));
+              });
+}
+
+void OwnerLink::OnAuthenticated(const RelayConnection* conn, const MailboxId& id,
+                                Result<wire::Response> answer) {
+  if (conn_.get() != conn) return;
+  auto it = mailboxes_.find(id);
+  if (it == mailboxes_.end() || it->second.phase != Phase::kAuthenticating) return;
+  Status status =
+      answer.ok() ? CheckAnswer(*answer, wire::Response::kAuthenticated) : answer.status();
+  if (IsTransient(status)) return conn_->Close(status.Annotate("authenticate"));
+  if (!status.ok()) {
+    DropMailbox(id, status.Annotate("relay refused the mailbox"), true);
+    return CheckConnected();
+  }
+  Mailbox& mailbox = it->second;
+  mailbox.phase = Phase::kAuthenticated;
+  SendAcks(id, mailbox);
+  for (Queued& q : std::exchange(mailbox.waiting, {})) conn_->Call(std::move(q.request), q.done);
+  if (mailbox.subscribe) Subscribe(id);
+  auto self = shared_from_this();
+  if (env_->on_authenticated && !env_->closed)
+    env_->on_authenticated(relay_, answer->authenticated());
+  if (!env_->closed) CheckConnected();
+}
+
+void OwnerLink::Subscribe(const MailboxId& id) {
+  mailboxes_.at(id).phase = Phase::kSubscribing;
+  wire::Request request;
+  request.mutable_subscribe()->set_mailbox_id(std::string(AsBytes(id)));
+  request.mutable_subscribe()->set_window(env_->options.window);
+  const RelayConnection* raw = conn_.get();
+  conn_->Call(std::move(request),
+              [weak = weak_from_this(), raw, id](Result<wire::Response> answer) {
+                if (auto self = weak.lock()) self->OnSubscribed(raw, id, std::move(answer));
+              });
+}
+
+void OwnerLink::OnSubscribed(const RelayConnection* conn, const MailboxId& id,
+                             Result<wire::Response> answer) {
+  if (conn_.get() != conn) return;
+  auto it = mailboxes_.find(id);
+  if (it == mailboxes_.end() || it->second.phase != Phase::kSubscribing) return;
+  Status status = answer.ok() ? CheckAnswer(*answer, wire::Response::kSubscribed) : answer.status();
+  if (IsTransient(status)) return conn_->Close(status.Annotate("subscribe"));
+  if (!status.ok()) {
+    DropMailbox(id, status.Annotate("relay refused the subscription"), true);
+    return CheckConnected();
+  }
+  it->second.phase = Phase::kSubscribed;
+  StatusCallback done = std::exchange(it->second.done, nullptr);
+  auto self = shared_from_this();
+  CheckConnected();
+  if (done) done(Status::Ok());
+}
+
+// Forgets a mailbox. A first AddMailbox still waiting hears why; otherwise, if `report`,
+// the state handler does (then the link reports its state again).
+void OwnerLink::DropMailbox(const MailboxId& id, const Status& reason, bool report) {
+  auto node = mailboxes_.extract(id);
+  if (node.empty()) return;
+  Mailbox& mailbox = node.mapped();
+  auto self = shared_from_this();
+  for (Queued& q : std::exchange(mailbox.waiting, {})) q.done(reason);
+  if (mailbox.done) {
+    mailbox.done(reason);
+  } else if (report && mailbox.subscribe) {
+    SetState(LinkState::kFailing, reason);
+  }
+}
+
+void OwnerLink::OnPush(const RelayConnection* conn, wire::Push push) {
+  if (conn_.get() != conn || !push.has_delivery()) return;
+  wire::Delivery& d = *push.mutable_delivery();
+  Result<MailboxId> id = MailboxIdFrom(d.mailbox_id());
+  if (!id.ok()) return;
+  auto it = mailboxes_.find(*id);
+  if (it == mailboxes_.end() || !it->second.subscribe) return;  // removed: comes again later
+  IncomingDelivery delivery;
+  delivery.relay = relay_;
+  delivery.mailbox = *id;
+  delivery.seq = d.seq();
+  delivery.expires_at_ms = d.expires_at_ms();
+  if (d.has_view()) {
+    delivery.blob =
+        std::make_shared<const std::string>(std::move(*d.mutable_view()->mutable_blob()));
+    delivery.view = std::move(*d.mutable_view()->mutable_view());
+  } else {
+    delivery.envelope = std::move(*d.mutable_envelope());
+  }
+  if (env_->on_delivery && !env_->closed) env_->on_delivery(std::move(delivery));
+}
+
+void OwnerLink::Ack(const MailboxId& id, std::uint64_t seq) {
+  auto it = mailboxes_.find(id);
+  if (it == mailboxes_.end()) return;
+  it->second.acks.push_back(seq);
+  if (ack_flush_posted_) return;
+  ack_flush_posted_ = true;
+  asio::post(env_->io, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->FlushAcks();
+  });
+}
+
+// One Ack per mailbox for everything acked since the last flush.
+void OwnerLink::FlushAcks() {
+  ack_flush_posted_ = false;
+  if (!Usable()) return;  // sent after the next Authenticate
+  for (auto& [id, mailbox] : mailboxes_) {
+    if (mailbox.phase >= Phase::kAuthenticated) SendAcks(id, mailbox);
+  }
+}
+
+void OwnerLink::SendAcks(const MailboxId& id, Mailbox& mailbox) {
+  if (mailbox.acks.empty()) return;
+  wire::Request request;
+  wire::Ack* ack = request.mutable_ack();
+  ack->set_mailbox_id(std::string(AsBytes(id)));
+  for (std::uint64_t seq : mailbox.acks) ack->add_seqs(seq);
+  mailbox.acks.clear();
+  // A lost Ack costs a redelivery, which the receiver's duplicate check absorbs.
+  conn_->Call(std::move(request), [](Result<wire::Response>) {});
+}
+
+void OwnerLink::CreateMailbox(std::string invite, AuthKeyPair key, Callback<MailboxId> done) {
+  Result<std::string> invite_bytes = InviteBytes(invite);
+  if (!invite_bytes.ok()) return done(invite_bytes.status());
+  auto fail = [done](const Status& s) { done(s); };
+  if (Unreachable(fail)) return;
+  auto shared_key = std::make_shared<AuthKeyPair>(std::move(key));
+  WhenOpen(
+      [weak = weak_from_this(), bytes = *invite_bytes, shared_key, done] {
+        if (auto self = weak.lock()) self->SendCreate(bytes, shared_key, done);
+      },
+      fail);
+}
+
+void OwnerLink::SendCreate(const std::string& invite, const std::shared_ptr<AuthKeyPair>& key,
+                           Callback<MailboxId> done) {
+  const RelayConnection* raw = conn_.get();
+  conn_->Call(MakeCreateMailbox(invite, *key, conn_->hello().server_nonce()),
+              [weak = weak_from_this(), raw, key, done](Result<wire::Response> answer) {
+                Status status = answer.ok() ? CheckAnswer(*answer, wire::Response::kMailboxCreated)
+                                            : answer.status();
+                if (!status.ok()) return done(status);
+                Result<MailboxId> id = MailboxIdFrom(answer->mailbox_created().mailbox_id());
+                if (!id.ok()) return done(id.status());
+                if (auto self = weak.lock()) self->Remember(raw, *id, *key);
+                done(*id);
+              });
+}
+
+// A mailbox created here: its key is kept so that it is authenticated again after a
+// reconnect (the new connection does not own it otherwise).
+void OwnerLink::Remember(const RelayConnection* conn, const MailboxId& id, const AuthKeyPair& key) {
+  auto [it, inserted] = mailboxes_.try_emplace(id);
+  if (!inserted) return;
+  it->second.key = CopyKey(key);
+  if (conn_.get() == conn && Usable()) {
+    it->second.phase = Phase::kAuthenticated;
+  } else if (Usable()) {
+    Authenticate(id);
+  }
+}
+
+void OwnerLink::MailboxRequest(const MailboxId& id, wire::Request request, ResponseCallback done) {
+  if (request.has_delete_mailbox()) {
+    // Once deleted the mailbox is no longer this link's to authenticate.
+    done = [weak = weak_from_this(), id, done = std::move(done)](Result<wire::Response> r) {
+      auto self = weak.lock();
+      if (self && r.ok()) self->DropMailbox(id, Status::NotFound("mailbox deleted"), false);
+      done(std::move(r));
+    };
+  }
+  auto fail = [done](const Status& s) { done(s); };
+  if (Unreachable(fail)) return;
+  auto it = mailboxes_.find(id);
+  if (it == mailboxes_.end()) {
+    auto shared = std::make_shared<wire::Request>(std::move(request));
+    return WhenOpen(
+        [weak = weak_from_this(), shared, done] {
+          if (auto self = weak.lock()) self->conn_->Call(std::move(*shared), done);
+        },
+        fail);
+  }
+  if (Usable() && it->second.phase >= Phase::kAuthenticated) {
+    return conn_->Call(std::move(request), std::move(done));
+  }
+  it->second.waiting.push_back(Queued{std::move(request), std::move(done)});
+  EnsureConnection();
+}
+
+}  // namespace tocsin::net
