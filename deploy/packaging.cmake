@@ -36,6 +36,7 @@ set(TOCSIN_PACKAGE_MAINTAINER "Tocsin maintainers <maintainers@tocsin.invalid>"
     CACHE STRING "Maintainer field of the Debian package")
 set(CPACK_PACKAGE_CONTACT "${TOCSIN_PACKAGE_MAINTAINER}")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_INSTALL_PREFIX /usr)  # the prefix cpack installs with (CPACK_SET_DESTDIR)
 # Install with DESTDIR and the real prefix, so that absolute paths (/etc/tocsin) land in
 # the package and the install-time scripts see /usr as the prefix.
 set(CPACK_SET_DESTDIR ON)

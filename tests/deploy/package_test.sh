@@ -27,10 +27,12 @@ for path in ./usr/bin/tocsin-relay ./usr/lib/systemd/system/tocsin-relay.service
   ./etc/tocsin/relay.toml ./usr/share/doc/tocsin/operators.md; do
   grep -q " $path\$" <<<"$contents" || fail "$path not in the package"
 done
+# The client library when the build has it, its headers, CMake package and pkg-config
+# file (the library directory is GNUInstallDirs' for the configured prefix).
 if grep -q "/libtocsin.so" <<<"$contents"; then
-  for path in ./usr/include/tocsin/client.h ./usr/lib/x86_64-linux-gnu/pkgconfig/tocsin.pc \
-    ./usr/lib/x86_64-linux-gnu/cmake/tocsin/tocsinConfig.cmake; do
-    grep -q " $path\$" <<<"$contents" || fail "$path not in the package (libtocsin is)"
+  for path in ./usr/include/tocsin/client.h './usr/lib/([a-z0-9_-]+/)?pkgconfig/tocsin.pc' \
+    './usr/lib/([a-z0-9_-]+/)?cmake/tocsin/tocsinConfig.cmake'; do
+    grep -Eq " $path\$" <<<"$contents" || fail "$path not in the package (libtocsin is)"
   done
 fi
 grep -q "^-rwxr-xr-x root/root .* ./usr/bin/tocsin-relay$" <<<"$contents" ||
@@ -46,8 +48,7 @@ for lib in librocksdb7.8 libprotobuf32 libsodium23 libssl3 libspdlog1.10 libfmt9
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
 for script in postinst prerm postrm conffiles; do
-  grep -q " $script\$" <<<"$info" || grep -q "[0-9] $script " <<<"$info" ||
-    fail "no $script in the control archive"
+  grep -Eq "[0-9]+ lines +\*? +$script( |\$)" <<<"$info" || fail "no $script in the control archive"
 done
 dpkg-deb -e "$deb" "$scratch/control"
 [ "$(cat "$scratch/control/conffiles")" = "/etc/tocsin/relay.toml" ] || fail "conffiles"
@@ -69,6 +70,10 @@ config="$scratch/relay.toml"
 sed -e "s|^data_dir = .*|data_dir = '$scratch/data'|" \
   -e "s|^listen = .*|listen = '127.0.0.1:7443'|" "$root/etc/tocsin/relay.toml" >"$config"
 cp "$config" "$scratch/relay.toml.orig"
+status=0
+"$root/usr/bin/tocsin-relay" serve --config "$config" 2>"$scratch/serve.err" || status=$?
+[ "$status" = 2 ] || fail "serve without an identity exited $status, not 2"
+grep -q "init --config $config" "$scratch/serve.err" || fail "serve does not say to run init"
 address=$("$root/usr/bin/tocsin-relay" init --config "$config")
 [[ "$address" =~ ^tocsin://[a-z2-7]+@127\.0\.0\.1:7443$ ]] || fail "init printed '$address'"
 [ -f "$scratch/data/relay.key" ] || fail "no relay.key"
