@@ -107,12 +107,27 @@ taken_ports=" "
 
 picked_port=""
 
+# The ports to pick from: below the kernel's ephemeral range (where outgoing connections
+# take their local ports), from 20000; or above it when it starts too low.
+port_range() {
+  local low high
+  read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { low=32768; high=60999; }
+  if [ "$low" -ge 22000 ]; then
+    echo "20000 $((low - 20000))"
+  elif [ "$high" -le 63000 ]; then
+    echo "$((high + 1)) $((65535 - high))"
+  else
+    echo "20000 40000"
+  fi
+}
+read -r port_first port_count <<<"$(port_range)"
+
 # Sets picked_port to a loopback port nothing listens on and this script has not handed
-# out yet. A relay that still loses the race to bind it fails to start, and says so.
+# out yet. A relay that still loses the race to bind it is started again on another.
 pick_port() {
   local port tries=0
   while [ $tries -lt 200 ]; do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    port=$((port_first + (RANDOM * 32768 + RANDOM) % port_count))
     tries=$((tries + 1))
     [[ "$taken_ports" == *" $port "* ]] && continue
     port_accepts "$port" && continue
@@ -184,13 +199,22 @@ start_relay() {
   pids[i]=$!
 }
 
+# True once relay $1 says it accepts (serving.txt, written once accepting, names its pid)
+# and its port $2 does accept.
+relay_accepts() {
+  grep -qx "pid ${pids[$1]}" "$work_dir/relay$1/serving.txt" 2>/dev/null && port_accepts "$2"
+}
+
 # Waits until relay $1 on port $2 accepts, or its process ends, or the deadline passes.
 wait_accepting() {
   local i="$1" port="$2" deadline=$((SECONDS + timeout))
-  while ! port_accepts "$port"; do
+  while ! relay_accepts "$i" "$port"; do
     if ! kill -0 "${pids[i]}" 2>/dev/null; then
       wait "${pids[i]}" || true
       pids[i]=""
+      if grep -q "Address already in use" "$work_dir/relay$i/relay.log" && [ -z "$base_port" ]; then
+        return 1  # wait_relay moves it
+      fi
       echo "testnet.sh: relay $i exited before accepting connections" >&2
       log_tail "$work_dir/relay$i/relay.log"
       return 1
@@ -243,6 +267,34 @@ on_signal() {
   exit 0
 }
 
+# Relay $1 lost its port $2 to another program between the pick and the bind: moves it to
+# a new port (relay.toml and its address) and starts it again. Sets picked_port.
+move_relay() {
+  local i="$1" old_port="$2" dir="$work_dir/relay$1"
+  pick_port
+  echo "testnet.sh: port $old_port was taken, relay $i moves to $picked_port" >&2
+  set_toml "$dir/relay.toml" server.listen "'127.0.0.1:$picked_port'"
+  addresses[i]="${addresses[i]%:*}:$picked_port"
+  : >"$dir/relay.log"
+  start_relay "$i"
+}
+
+# Waits until relay $1 (on port $2) accepts; a relay that lost its port to a race is
+# moved (when the ports are picked here) up to 5 times. Sets picked_port to the port.
+wait_relay() {
+  local i="$1" port="$2" moves=0
+  until wait_accepting "$i" "$port"; do
+    if [ -n "$base_port" ] || [ $moves -ge 5 ] || [ -n "${pids[i]}" ] ||
+      ! grep -q "Address already in use" "$work_dir/relay$i/relay.log"; then
+      return 1
+    fi
+    moves=$((moves + 1))
+    move_relay "$i" "$port"
+    port=$picked_port
+  done
+  picked_port=$port
+}
+
 start_network() {
   local i port
   local -a ports=()
@@ -262,7 +314,7 @@ start_network() {
     start_relay "$i"
   done
   for ((i = 1; i <= relays; i++)); do
-    wait_accepting "$i" "${ports[i]}"
+    wait_relay "$i" "${ports[i]}"
   done
 }
 

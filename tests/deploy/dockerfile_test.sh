@@ -29,10 +29,11 @@ sh -n "$src/deploy/docker-entrypoint.sh" || fail "docker-entrypoint.sh does not 
 base=" libc6 libgcc-s1 libstdc++6 zlib1g "
 runtime=$(sed -n '/^FROM debian:12-slim/,$p' "$file")
 for lib in $(readelf -d "$relay" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ { print $NF; exit }')
+  # (awk reads to the end: an early exit would break the pipe under pipefail)
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ && !found { print $NF; found = 1 }')
   [ -n "$path" ] || fail "cannot find $lib"
-  package=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -n 1 | cut -d: -f1) ||
-    package=$(dpkg -S "$path" | head -n 1 | cut -d: -f1)
+  owners=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null || dpkg -S "$path")
+  package=$(sed -n '1s/:.*//p' <<<"$owners")
   [[ "$base" == *" $package "* ]] && continue
   grep -qw -- "$package" <<<"$runtime" || fail "$lib ($package) is not installed in the runtime stage"
 done
