@@ -10,5 +10,5 @@ if ! command -v shellcheck >/dev/null; then
 fi
 cd "$1/deploy"
 shellcheck testnet.sh install-deps.sh docker-entrypoint.sh debian/postinst debian/prerm \
-  debian/postrm
+  debian/postrm ../tests/deploy/*.sh
 echo "ok"
