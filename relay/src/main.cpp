@@ -1,5 +1,6 @@
 // tocsin-relay: the store-and-forward relay node. Subcommands: init, serve,
-// invite create, stats, check, backup (docs/architecture.md, docs/operator guide).
+// invite create, stats, check, backup, config-reference (docs/architecture.md,
+// docs/operators.md).
 #include <sodium.h>
 
 #include <CLI/CLI.hpp>
@@ -50,10 +51,18 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   InitOptions init;
-  auto* init_cmd = app.add_subcommand("init", "Create the relay's key, certificate and relay.toml");
-  init_cmd->add_option("--data,-d", init.data_dir, "data folder to create")->required();
-  init_cmd->add_option("--listen", init.listen, "HOST:PORT to accept connections on")
-      ->capture_default_str();
+  auto* init_cmd = app.add_subcommand(
+      "init", "Create the relay's key and certificate (and relay.toml with --data)");
+  auto* init_where = init_cmd->add_option_group("where", "the data folder, one of:");
+  auto* init_data = init_where->add_option("--data,-d", init.data_dir,
+                                           "data folder to create, with a new DATA/relay.toml");
+  init_where->add_option("--config,-c", init.config_path,
+                         "existing relay.toml: its data_dir and listen are used, the file "
+                         "is left as it is");
+  init_where->require_option(1);
+  init_cmd->add_option("--listen", init.listen, "HOST:PORT to accept connections on (--data)")
+      ->capture_default_str()
+      ->needs(init_data);
   init_cmd->add_option("--address", init.public_host, "host name clients use (for the address)");
 
   Where serve_where;
@@ -83,10 +92,33 @@ int main(int argc, char** argv) {
   backup_cmd->add_option("DIR", backup_dir, "folder to create (must not exist)")->required();
   backup_where.AddTo(backup_cmd);
 
+  bool reference_toml = false;
+  std::string reference_listen = "0.0.0.0:7443";
+  std::string reference_data = "/var/lib/tocsin";
+  auto* reference_cmd = app.add_subcommand(
+      "config-reference", "Print every setting: a Markdown table, or relay.toml with --toml");
+  reference_cmd->add_flag("--toml", reference_toml, "print a relay.toml with every default");
+  reference_cmd->add_option("--listen", reference_listen, "listen address written (--toml)")
+      ->capture_default_str();
+  reference_cmd->add_option("--data-dir", reference_data, "data_dir written (--toml)")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (*init_cmd) return RunInit(init);
-  if (*serve_cmd) return WithConfig(serve_where, RunServe);
+  if (*serve_cmd) {
+    return WithConfig(serve_where, [&](const Config& c) {
+      const std::string hint =
+          serve_where.config.empty() ? "--data " + c.data_dir : "--config " + serve_where.config;
+      if (const int missing = RequireIdentity(c, hint); missing != 0) return missing;
+      return RunServe(c);
+    });
+  }
+  if (*reference_cmd) {
+    std::cout << (reference_toml ? ConfigReferenceToml(reference_listen, reference_data)
+                                 : ConfigReferenceMarkdown());
+    return 0;
+  }
   if (*invite_create) {
     auto seconds = ParseDurationSeconds(expires);
     if (!seconds.ok()) {

@@ -1,6 +1,8 @@
 #include "admin/commands.h"
 
+#include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include <iostream>
 
 #include "admin/admin_protocol.h"
+#include "config/config_schema.h"
 #include "net/identity.h"
 #include "tocsin/relay_address.h"
 
@@ -31,6 +34,45 @@ std::string AddressHost(const InitOptions& options, const HostPort& listen) {
   char name[256] = {};
   if (::gethostname(name, sizeof(name) - 1) == 0 && name[0] != '\0') return name;
   return "localhost";
+}
+
+// What init works on: the data folder and listen address, from the options or from
+// an existing config file.
+struct InitPlan {
+  std::string data_dir;
+  std::string listen;
+  bool write_config = false;  // DATA/relay.toml, when initialising by data folder
+};
+
+Result<InitPlan> PlanInit(const InitOptions& options) {
+  if (options.config_path.empty()) return InitPlan{options.data_dir, options.listen, true};
+  Result<Config> config = LoadConfigFile(options.config_path);
+  if (!config.ok()) return config.status();
+  return InitPlan{config->data_dir, config->listen, false};
+}
+
+// Root making the identity in a folder that the service user owns would leave a key
+// that the relay, running as that user, cannot read.
+Status CheckOwner(const std::string& dir) {
+  struct stat st {};
+  if (::geteuid() != 0 || ::stat(dir.c_str(), &st) != 0 || st.st_uid == 0) return Status::Ok();
+  const passwd* pw = ::getpwuid(st.st_uid);
+  const std::string owner = pw != nullptr ? pw->pw_name : std::to_string(st.st_uid);
+  return Status::InvalidArgument(dir + " belongs to " + owner +
+                                 ": run init as that user (sudo -u " + owner +
+                                 " tocsin-relay init ...)");
+}
+
+Status WriteConfigIfMissing(const std::string& data_dir, const std::string& listen) {
+  const fs::path config_path = fs::path(data_dir) / "relay.toml";
+  std::error_code ec;
+  if (fs::exists(config_path, ec)) return Status::Ok();
+  // data_dir "." is read relative to the file, so the folder can move or be restored
+  // from a backup as a whole.
+  std::ofstream out(config_path);
+  out << GenerateConfigText(listen, ".");
+  if (!out) return Status::IoError("cannot write " + config_path.string());
+  return Status::Ok();
 }
 
 // Connects to the admin socket; -1 when no relay listens there.
@@ -80,24 +122,49 @@ Result<std::string> RunDirect(const Config& config, const std::string& line) {
   return result;
 }
 
+std::string TypeName(const Setting& s) {
+  return s.type == Setting::Type::kUInt ? "integer" : "string";
+}
+
+std::string DefaultText(const Setting& s) {
+  Config defaults;
+  if (s.type == Setting::Type::kUInt) return std::to_string(s.uint_ref(defaults));
+  return "\"" + s.string_ref(defaults) + "\"";
+}
+
+std::string RangeText(const Setting& s) {
+  if (s.type != Setting::Type::kUInt) return "";
+  return std::to_string(s.min) + " to " + std::to_string(s.max);
+}
+
+// A description inside a Markdown table cell: a literal "|" would end the cell.
+std::string EscapeCell(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 int RunInit(const InitOptions& options) {
-  Result<HostPort> listen = ParseHostPort(options.listen);
-  if (!listen.ok()) return PrintError("--listen: " + listen.status().message());
+  Result<InitPlan> plan = PlanInit(options);
+  if (!plan.ok()) return PrintError(plan.status().message());
+  Result<HostPort> listen = ParseHostPort(plan->listen);
+  if (!listen.ok()) return PrintError("listen address: " + listen.status().message());
+  if (Status s = CheckOwner(plan->data_dir); !s.ok()) return PrintError(s.message());
   std::error_code ec;
-  fs::create_directories(options.data_dir, ec);
-  if (ec) return PrintError("cannot create " + options.data_dir + ": " + ec.message());
-  fs::permissions(options.data_dir, fs::perms::owner_all, ec);
-  Result<Identity> identity = CreateIdentity(options.data_dir);
+  fs::create_directories(plan->data_dir, ec);
+  if (ec) return PrintError("cannot create " + plan->data_dir + ": " + ec.message());
+  fs::permissions(plan->data_dir, fs::perms::owner_all, ec);
+  Result<Identity> identity = CreateIdentity(plan->data_dir);
   if (!identity.ok()) return PrintError(identity.status().message());
-  const fs::path config_path = fs::path(options.data_dir) / "relay.toml";
-  if (!fs::exists(config_path, ec)) {
-    // data_dir "." is read relative to the file, so the folder can move or be restored
-    // from a backup as a whole.
-    std::ofstream out(config_path);
-    out << GenerateConfigText(options.listen, ".");
-    if (!out) return PrintError("cannot write " + config_path.string());
+  if (plan->write_config) {
+    if (Status s = WriteConfigIfMissing(plan->data_dir, plan->listen); !s.ok()) {
+      return PrintError(s.message());
+    }
   }
   RelayAddress address;
   address.pin = identity->pin;
@@ -105,6 +172,13 @@ int RunInit(const InitOptions& options) {
   address.port = listen->port;
   std::cout << address.ToString() << "\n";
   return 0;
+}
+
+int RequireIdentity(const Config& config, const std::string& config_hint) {
+  if (IdentityExists(config.data_dir)) return 0;
+  std::cerr << "tocsin-relay: no relay identity in " << config.data_dir
+            << ": run `tocsin-relay init " << config_hint << "` first\n";
+  return 2;
 }
 
 int RunAdmin(const Config& config, const std::string& line) {
@@ -143,6 +217,25 @@ Result<Config> LoadConfigFor(const std::string& config_path, const std::string& 
   if (!config_path.empty()) return LoadConfigFile(config_path);
   if (!data_dir.empty()) return LoadConfigFile((fs::path(data_dir) / "relay.toml").string());
   return LoadConfigFile("relay.toml");
+}
+
+std::string ConfigReferenceMarkdown() {
+  std::string out =
+      "| Setting | Type | Default | Range | Description |\n"
+      "|---|---|---|---|---|\n";
+  for (const Setting& s : ConfigSchema()) {
+    out += "| `" + s.FullName() + "` | " + TypeName(s) + " | `" + DefaultText(s) + "` | " +
+           RangeText(s) + " | " + EscapeCell(s.description) + " |\n";
+  }
+  return out;
+}
+
+std::string ConfigReferenceToml(const std::string& listen, const std::string& data_dir) {
+  std::string text = GenerateConfigText(listen, data_dir);
+  // The generated header says init wrote the file; this copy was asked for by hand.
+  const std::size_t first_line = text.find('\n');
+  return "# tocsin-relay configuration (docs/operators.md; `tocsin-relay config-reference`).\n" +
+         text.substr(first_line + 1);
 }
 
 }  // namespace tocsin::relay

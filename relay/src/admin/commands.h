@@ -14,16 +14,33 @@
 namespace tocsin::relay {
 
 struct InitOptions {
+  // Either a data folder (init writes DATA/relay.toml there), or an existing config
+  // file whose data_dir and listen are used (the file itself is left as it is).
   std::string data_dir;
-  std::string listen = "0.0.0.0:7443";
+  std::string config_path;
+  std::string listen = "0.0.0.0:7443";  // with data_dir only
   // Host written in the printed address; empty: the listen host, or this machine's
   // name when listening on every interface.
   std::string public_host;
 };
 
-// Creates the data folder (mode 0700), key, certificate and relay.toml, and prints the
-// relay address. Refuses to touch an existing identity.
+// Creates the data folder (mode 0700), key and certificate, plus DATA/relay.toml when
+// initialising by data folder, and prints the relay address. Refuses to touch an
+// existing identity, and refuses to run as root on a folder another user owns (the
+// relay, running as that user, could not read a key owned by root).
+// REQUIRES: exactly one of data_dir and config_path is set.
 int RunInit(const InitOptions& options);
+
+// Exit code 2 and a message when `config`'s data folder has no identity yet (serve
+// would fail to start; a service manager should not restart it in a loop).
+int RequireIdentity(const Config& config, const std::string& config_hint);
+
+// The configuration reference: a Markdown table of every setting of the schema
+// (setting, type, default, range, description), as docs/operators.md holds it.
+std::string ConfigReferenceMarkdown();
+
+// A complete relay.toml with every setting at its default, except listen and data_dir.
+std::string ConfigReferenceToml(const std::string& listen, const std::string& data_dir);
 
 // Sends one admin request line (admin_protocol.h) to the serving relay, or runs it on
 // the store directly when no relay serves; prints the answer.

@@ -1,0 +1,205 @@
+// deploy/testnet.sh: the relays it starts accept TLS connections that speak the
+// protocol, and SIGTERM to the script stops every relay and removes the temporary folder.
+// Also: the relay serves under MemoryDenyWriteExecute (the systemd unit sets it), checked
+// with the kernel's own W^X switch (prctl PR_SET_MDWE) where the kernel has it.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "relay_process.h"
+#include "test_client.h"
+
+namespace tocsin::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kDeadline = std::chrono::seconds(90);
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+// Runs `args` with stdout and stderr to files; returns the pid.
+pid_t Spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const int err_fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ::dup2(out_fd, 1);
+  ::dup2(err_fd, 2);
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  ::_exit(127);
+}
+
+// The exit status of `pid` once it ends before `deadline`; -1 if it does not.
+int WaitExit(pid_t pid, Clock::time_point deadline) {
+  while (Clock::now() < deadline) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+bool WaitFor(const std::function<bool()>& condition, Clock::time_point deadline) {
+  while (!condition()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+// The folder testnet.sh names on stderr ("data and logs in DIR").
+std::string NetworkDir(const std::string& errors) {
+  const std::string marker = "data and logs in ";
+  const std::size_t at = errors.find(marker);
+  if (at == std::string::npos) return "";
+  const std::size_t start = at + marker.size();
+  return errors.substr(start, errors.find('\n', start) - start);
+}
+
+// The relay pids from each relayN/serving.txt ("pid N" line).
+std::vector<pid_t> RelayPids(const std::string& dir, int relays) {
+  std::vector<pid_t> pids;
+  for (int i = 1; i <= relays; ++i) {
+    for (const std::string& line :
+         Lines(ReadText(dir + "/relay" + std::to_string(i) + "/serving.txt"))) {
+      if (line.rfind("pid ", 0) == 0) pids.push_back(std::stoi(line.substr(4)));
+    }
+  }
+  return pids;
+}
+
+void RequireSpeaksTheProtocol(const std::string& text) {
+  INFO(text);
+  Result<RelayAddress> address = ParseRelayAddress(text);
+  REQUIRE(address.ok());
+  CHECK(address->host == "127.0.0.1");
+  auto client = TestClient::Connect(*address);  // TLS 1.3 with the pin checked
+  INFO(client.status().ToString());
+  REQUIRE(client.ok());
+  auto hello = (*client)->Hello(wire::SEND);
+  REQUIRE(hello.ok());
+  CHECK((*client)->Ping().ok());
+}
+
+struct Network {
+  std::string scratch;
+  std::string addresses_file;
+  std::string out;
+  std::string err;
+  pid_t pid = -1;
+};
+
+Network StartNetwork(const std::string& binary, int relays) {
+  Network n;
+  n.scratch = RelayProcess::MakeTempDir("tocsin-testnet-test-");
+  n.addresses_file = n.scratch + "/addresses";
+  n.out = n.scratch + "/out";
+  n.err = n.scratch + "/err";
+  n.pid = Spawn({TOCSIN_TESTNET_SCRIPT, "--relays", std::to_string(relays), "--binary", binary,
+                 "--addresses", n.addresses_file, "--set", "limits.sweep_interval_ms=200"},
+                n.out, n.err);
+  return n;
+}
+
+// SIGTERM to the script; it must exit 0 leaving no relay process and no folder.
+void RequireCleanStop(Network& n, const std::string& dir, const std::vector<pid_t>& relay_pids) {
+  REQUIRE(::kill(n.pid, SIGTERM) == 0);
+  const int status = WaitExit(n.pid, Clock::now() + kDeadline);
+  INFO(ReadText(n.err));
+  CHECK(status == 0);
+  for (const pid_t pid : relay_pids) CHECK(::kill(pid, 0) == -1);
+  CHECK_FALSE(fs::exists(dir));
+  CHECK_FALSE(fs::exists(n.addresses_file));  // the script did not remove it: the test does
+  fs::remove_all(n.scratch);
+}
+
+TEST_CASE("testnet.sh starts relays that accept TLS and stops them on SIGTERM",
+          "[deploy][testnet]") {
+  Network n = StartNetwork(TOCSIN_RELAY_BINARY, 2);
+  REQUIRE(n.pid > 0);
+  const bool up = WaitFor([&] { return fs::exists(n.addresses_file); }, Clock::now() + kDeadline);
+  INFO(ReadText(n.err));
+  REQUIRE(up);
+  const std::vector<std::string> addresses = Lines(ReadText(n.addresses_file));
+  REQUIRE(addresses.size() == 2);
+  CHECK(addresses[0] != addresses[1]);
+  CHECK(Lines(ReadText(n.out)) == addresses);  // stdout says the same, in order
+  for (const std::string& a : addresses) RequireSpeaksTheProtocol(a);
+
+  const std::string dir = NetworkDir(ReadText(n.err));
+  REQUIRE(fs::is_directory(dir));
+  CHECK(ReadText(dir + "/relay1/relay.toml").find("sweep_interval_ms = 200") != std::string::npos);
+  const std::vector<pid_t> relay_pids = RelayPids(dir, 2);
+  REQUIRE(relay_pids.size() == 2);
+  fs::remove(n.addresses_file);
+  RequireCleanStop(n, dir, relay_pids);
+}
+
+// A wrapper that runs tocsin-relay with the kernel's W^X rule on (mdwe_exec), or "" when
+// the kernel does not have the rule or does not keep it across exec.
+std::string MdweWrapper(const std::string& dir) {
+  const pid_t check = Spawn({TOCSIN_MDWE_EXEC, "--check"}, "/dev/null", "/dev/null");
+  if (WaitExit(check, Clock::now() + kDeadline) != 0) return "";
+  const std::string path = dir + "/tocsin-relay-mdwe";
+  std::ofstream(path) << "#!/bin/sh\nexec " << TOCSIN_MDWE_EXEC << " " << TOCSIN_RELAY_BINARY
+                      << " \"$@\"\n";
+  fs::permissions(path, fs::perms::owner_all);
+  return path;
+}
+
+TEST_CASE("the relay serves with memory that is never writable and executable",
+          "[deploy][testnet]") {
+  const std::string dir = RelayProcess::MakeTempDir("tocsin-mdwe-");
+  const std::string wrapper = MdweWrapper(dir);
+  if (wrapper.empty()) {
+    WARN("this kernel has no PR_SET_MDWE: MemoryDenyWriteExecute not checked");
+    fs::remove_all(dir);
+    return;
+  }
+  Network n = StartNetwork(wrapper, 1);
+  const bool up = WaitFor([&] { return fs::exists(n.addresses_file); }, Clock::now() + kDeadline);
+  INFO(ReadText(n.err));
+  REQUIRE(up);
+  const std::vector<std::string> addresses = Lines(ReadText(n.addresses_file));
+  REQUIRE(addresses.size() == 1);
+  RequireSpeaksTheProtocol(addresses[0]);
+  const std::string net_dir = NetworkDir(ReadText(n.err));
+  const std::vector<pid_t> relay_pids = RelayPids(net_dir, 1);
+  REQUIRE(relay_pids.size() == 1);
+  fs::remove(n.addresses_file);
+  RequireCleanStop(n, net_dir, relay_pids);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tocsin::testing
