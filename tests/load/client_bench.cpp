@@ -217,9 +217,8 @@ class DecryptThread {
 class Receivers {
  public:
   Receivers(testing::RelayProcess& relay, std::size_t n) : relay_(relay), all_(n) {
-    // io_ and tls_ are declared before all_: the connections go first.
-    SSL_CTX_set_min_proto_version(tls_.native_handle(), TLS1_3_VERSION);
-    tls_.set_verify_mode(asio::ssl::verify_none);  // pinned by the client under test only
+    // io_ and tls_ are declared before all_: the connections go first. BenchTls checks no
+    // pin: only the client under test is pinned.
     endpoint_ = asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), relay.port());
   }
   std::vector<Receiver>& all() { return all_; }
@@ -273,21 +272,23 @@ class Receivers {
     co_await c.Call(subscribe);
     ++ready_;
     for (;;) {
-      wire::Frame frame = co_await c.Read();
-      if (!frame.has_push()) continue;
-      on_delivery_(i, frame.push().delivery());
       wire::Request ack;
+      co_await c.ReadSome([&](const wire::Frame& frame) {
+        if (!frame.has_push()) return;
+        on_delivery_(i, frame.push().delivery());
+        ack.mutable_ack()->add_seqs(frame.push().delivery().seq());
+      });
+      if (ack.ack().seqs_size() == 0) continue;
       ack.set_id(c.NextId());
       ack.mutable_ack()->set_mailbox_id(r.mailbox);
-      ack.mutable_ack()->add_seqs(frame.push().delivery().seq());
-      c.Queue(std::move(ack));
+      c.Queue(ack);
       co_await c.Flush();
     }
   }
 
   testing::RelayProcess& relay_;
   asio::io_context io_{1};
-  asio::ssl::context tls_{asio::ssl::context::tls_client};
+  BenchTls tls_;
   std::vector<Receiver> all_;
   asio::ip::tcp::endpoint endpoint_;
   std::function<void(std::size_t, const wire::Delivery&)> on_delivery_;
