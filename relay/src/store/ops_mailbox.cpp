@@ -94,26 +94,41 @@ class DeleteMailboxOp final : public CallbackOp<std::monostate> {
     if (Status s = DeleteQueueIndexes(store, begin, end); !s.ok()) return Fail(s);
     store.DropStored(id_);
     for (const TokenState& token : meta->tokens) store.RemoveTokenIndex(id_, token);
-    WriteBatch& batch = store.batch();
-    batch.DeleteRange(Cf::kQueue, begin, end);
-    batch.DeleteRange(Cf::kMailbox, begin, end);
-    batch.DeleteRange(Cf::kPrekey, begin, end);
+    if (Status s = DeleteMailboxRecords(store, *meta, begin, end); !s.ok()) return Fail(s);
+    store.batch().DeleteRange(Cf::kPrekey, begin, end);
     store.EraseMailbox(id_);
     Succeed(std::monostate{});
   }
 
  private:
-  // The expiry index records of its envelopes. (Its views stay listed in their blobs'
-  // view index records, which go with the blobs; a deleted mailbox is never recreated.)
+  // Its queue entries and the expiry index records of its envelopes, one by one (no
+  // DeleteRange: rocksdb_kv.cpp's insert hints). Entries of this batch are deleted by
+  // DropStored. (Its views stay listed in their blobs' view index records, which go
+  // with the blobs; a deleted mailbox is never recreated.)
   Status DeleteQueueIndexes(Impl& store, std::string_view begin, std::string_view end) {
     WriteBatch& batch = store.batch();
     return store.kv().Scan(Cf::kQueue, begin, end, [&](std::string_view key, std::string_view v) {
+      batch.Delete(Cf::kQueue, key);
       EntryHeader header;
       std::string_view body;
       if (!DecodeEntry(v, &header, &body)) return true;
       if (header.kind == EntryKind::kEnvelope) {
         batch.Delete(Cf::kExpiry, ExpiryKey(header.expires_ms, Cf::kQueue, key));
       }
+      return true;
+    });
+  }
+
+  // Its auth, state and token records: those in the database and those of this batch.
+  Status DeleteMailboxRecords(Impl& store, const MailboxMeta& meta, std::string_view begin,
+                              std::string_view end) {
+    WriteBatch& batch = store.batch();
+    batch.Delete(Cf::kMailbox, MailboxKey(id_, kAuthRecord));
+    batch.Delete(Cf::kMailbox, MailboxKey(id_, kStateRecord));
+    for (const TokenState& token : meta.tokens)
+      batch.Delete(Cf::kMailbox, TokenKey(id_, token.hash));
+    return store.kv().Scan(Cf::kMailbox, begin, end, [&](std::string_view key, std::string_view) {
+      batch.Delete(Cf::kMailbox, key);
       return true;
     });
   }

@@ -151,18 +151,31 @@ class RocksKv final : public KvStore {
   Handles cfs_;
 };
 
-// The expiry index's keys start with the big-endian expiry time, which only grows: its
-// memtable inserts all land near the end of the skip list. With an insert hint RocksDB
-// starts each insert where the last one with the same prefix (here the top 5 bytes of
-// the time, ~4.7 hours) went, instead of descending the whole list, ~20 comparisons per
-// level. Inserts only: reads, iteration and fsync are as before.
+// The key prefix under which a family's inserts come in order: RocksDB keeps the
+// memtable skip list's last insert position per prefix and starts the next insert with
+// that prefix there, instead of descending the whole list (~20 key comparisons per
+// level). Queue entries are appended per mailbox (and acked from its oldest end); a
+// mailbox's state record is rewritten in place; expiry keys begin with the big-endian
+// expiry time, which only grows (the top 5 bytes: ~4.7 hours). Inserts only: reads,
+// iteration and fsync are as before. 0: no hint.
 //
-// Only for families that never see DeleteRange: RocksDB 7.8 keeps one hint table per
+// Never for a family that sees DeleteRange: RocksDB 7.8 keeps one hint table per
 // memtable for both its point and its range-deletion skip lists, so a range deletion
-// would be inserted from a point-list position (its debug assertion fires in the store
-// tests). The queue, mailbox and blob-view families use DeleteRange.
+// would be inserted from a point-list position (Debian's librocksdb asserts; without
+// assertions the memtable would be corrupted). The store deletes queue and mailbox
+// records one by one for that reason; the pre-key and blob-view families use
+// DeleteRange and get no hint.
 std::size_t InsertHintPrefix(std::size_t family) {
-  return family == static_cast<std::size_t>(Cf::kExpiry) ? 5 : 0;
+  switch (static_cast<Cf>(family)) {
+    case Cf::kQueue:
+      return 16;  // mailbox id (16 bytes) || seq
+    case Cf::kMailbox:
+      return 17;  // mailbox id || kind byte
+    case Cf::kExpiry:
+      return 5;
+    default:
+      return 0;
+  }
 }
 
 rocksdb::ColumnFamilyOptions FamilyOptions(const RocksKvOptions& options,

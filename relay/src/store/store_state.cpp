@@ -240,6 +240,7 @@ void StoreEngine::DropStored(const MailboxId& id) {
   std::erase_if(stored_, [&](const QueuedEntry& e) {
     if (e.mailbox != id) return false;
     const Key key = QueueKey(id, e.seq);
+    batch_.Delete(Cf::kQueue, key);
     if (e.envelope) batch_.Delete(Cf::kExpiry, ExpiryKey(e.expires_at_ms, Cf::kQueue, key));
     return true;
   });
