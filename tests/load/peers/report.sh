@@ -72,7 +72,8 @@ tables_md() {
       print "| system | durability | TLS | " unit " | Tocsin ÷ system |"
       print "|---|---|---|---:|---:|"
       for (i = 1; i <= ns; i++) {
-        s = sys[i]; if (!seen[s, sc]) continue
+        s = sys[i]
+        if (!seen[s, sc]) { print head_row(s) " failed (no figure) | — |"; continue }
         n = n_of[s, sc]
         val = has(s, sc, n, m) ? (fmt == "int" ? group(v[s, sc, n, m]) : sprintf(fmt, v[s, sc, n, m])) : "failed"
         print head_row(s) " " val " | " ratio(sc, n, m, s, n_of["tocsin", sc]) " |"
@@ -86,7 +87,7 @@ tables_md() {
       for (j = 1; j <= nn; j++) { line = line " N = " group(ns_[j]) ": p50 / max (ms) | Tocsin ÷ |"; sep = sep "---:|---:|" }
       print line; print sep
       for (i = 1; i <= ns; i++) {
-        s = sys[i]; if (!seen[s, "fanout"]) continue
+        s = sys[i]
         line = head_row(s)
         for (j = 1; j <= nn; j++) {
           n = ns_[j]
