@@ -9,6 +9,8 @@ packages=(
   libsignal-protocol-c-dev libsodium-dev librocksdb-dev libasio-dev libssl-dev
   libprotobuf-dev protobuf-compiler catch2 libcli11-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libqrencode-dev
+  # tests/deploy: the unit is checked with systemd-analyze, the scripts with shellcheck
+  systemd shellcheck
 )
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang-14 libclang-rt-14-dev)
