@@ -101,7 +101,16 @@ Result<RelayAddress> ParseRelayAddress(std::string_view text) {
       return Status::InvalidArgument("relay address: IPv6 hosts go in brackets");
     }
   }
-  if (host.empty() || host.find_first_of("/@ ") != std::string_view::npos) {
+  // A DNS name or IPv4 address outside brackets, an IPv6 address (hex digits, colons,
+  // and dots for an embedded IPv4) inside: anything else would not print back as the
+  // same address, or would reach the resolver as something else.
+  const bool bracketed = host_port.starts_with('[');
+  const std::string_view allowed =
+      bracketed ? "0123456789abcdefABCDEF:."
+                : "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-";
+  if (host.empty() || host.size() > 253 ||
+      host.find_first_not_of(allowed) != std::string_view::npos ||
+      (bracketed && host.find(':') == std::string_view::npos)) {
     return Status::InvalidArgument("relay address: bad host");
   }
   auto port_number = ParsePort(port);

@@ -61,7 +61,12 @@ TEST_CASE("malformed relay addresses get a typed error", "[relay_address]") {
         Text("tocsin://" + pin + "@host"), Text("tocsin://" + pin + "@host:0"),
         Text("tocsin://" + pin + "@host:65536"), Text("tocsin://" + pin + "@host:12x"),
         Text("tocsin://" + pin + "@::1:80"), Text("tocsin://" + pin + "@[::1]80"),
-        Text("tocsin://" + std::string(52, '1') + "@host:1")}) {
+        Text("tocsin://" + std::string(52, '1') + "@host:1"),
+        // Found by the text_parsers fuzz target: "[J" printed back as "[[J]".
+        Text("tocsin://" + pin + "@[[J]:5"), Text("tocsin://" + pin + "@[relay.org]:5"),
+        Text("tocsin://" + pin + "@ho st:1"), Text("tocsin://" + pin + "@host%0a:1"),
+        Text("tocsin://" + pin + "@ho_st:1"),
+        Text("tocsin://" + pin + "@" + std::string(254, 'h') + ":1")}) {
     INFO(bad);
     CHECK(ParseRelayAddress(bad).status().code() == Code::kInvalidArgument);
   }
