@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 FORMAT_DIRS := proto client-lib relay cli tests
 FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.h' -o -name '*.cpp' \) 2>/dev/null)
 
-.PHONY: all deps build test asan bench package format check-format clean
+.PHONY: all deps build test asan fuzz bench package format check-format clean
 
 all: build
 
@@ -21,10 +21,22 @@ test: build
 
 asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOCSIN_SANITIZE=ON \
-	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DTOCSIN_WERROR=ON $(CMAKE_FLAGS)
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DTOCSIN_WERROR=ON \
+	  -DTOCSIN_BUILD_BENCHMARKS=OFF $(CMAKE_FLAGS)
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# libFuzzer (clang) over every target of tests/fuzz, FUZZ_SECONDS each, two at a time;
+# summary in build-fuzz/fuzz/summary.txt (tests/fuzz/README.md).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@bash deploy/install-deps.sh --fuzz
+	CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DTOCSIN_FUZZ=ON -DTOCSIN_WERROR=OFF \
+	  -DTOCSIN_BUILD_BENCHMARKS=OFF $(CMAKE_FLAGS)
+	cmake --build build-fuzz -j $(JOBS) --target tocsin_fuzzers
+	bash tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
 
 # Benchmarks print medians; see docs/PERFORMANCE.md.
 bench: build
@@ -44,4 +56,4 @@ check-format: deps
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

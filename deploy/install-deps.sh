@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Tocsin builds and tests with (see docs/building.md).
 # Does nothing when every package is already present; uses sudo when not root.
+# --fuzz adds clang and libFuzzer (make fuzz).
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,9 @@ packages=(
   libprotobuf-dev protobuf-compiler catch2 libcli11-dev libtomlplusplus-dev
   libspdlog-dev libfmt-dev libqrencode-dev
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang-14 libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -13,6 +13,10 @@ tocsin_add_test(tocsin_relay_server_tests
                         server_delivery_test.cpp server_admin_test.cpp
                 LIBS tocsin_test_support)
 
+tocsin_add_test(tocsin_relay_limits_tests
+                SOURCES server_limits_test.cpp
+                LIBS tocsin_test_support)
+
 tocsin_add_test(tocsin_relay_durability_tests
                 SOURCES server_durability_test.cpp
                 LIBS tocsin_test_support)

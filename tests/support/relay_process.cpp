@@ -47,7 +47,7 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& out_path,
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
                                    0600);
   pid_t pid = -1;
-  if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid = -1;
+  if (posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid = -1;
   posix_spawn_file_actions_destroy(&actions);
   return pid;
 }
@@ -81,6 +81,19 @@ bool TcpConnects(std::uint16_t port) {
   const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   ::close(fd);
   return ok;
+}
+
+// `serve` on `config`, under the wrapper named by TOCSIN_RELAY_WRAPPER if set (words
+// separated by spaces, e.g. "valgrind --tool=callgrind --instr-atstart=no").
+std::vector<std::string> ServeCommand(const std::string& config) {
+  std::vector<std::string> args;
+  if (const char* wrapper = std::getenv("TOCSIN_RELAY_WRAPPER")) {
+    std::istringstream words(wrapper);
+    for (std::string word; words >> word;) args.push_back(word);
+  }
+  for (const char* a : {TOCSIN_RELAY_BINARY, "serve", "--config"}) args.emplace_back(a);
+  args.push_back(config);
+  return args;
 }
 
 }  // namespace
@@ -173,7 +186,7 @@ Status RelayProcess::Start(std::chrono::milliseconds timeout) {
   if (!init_status_.ok()) return init_status_;
   if (running()) return Status::InvalidArgument("already running");
   const std::string log = data_dir_ + "/../relay.log";
-  pid_ = Spawn({TOCSIN_RELAY_BINARY, "serve", "--config", config_path()}, log, log);
+  pid_ = Spawn(ServeCommand(config_path()), log, log);
   if (pid_ < 0) return Status::IoError("cannot start " TOCSIN_RELAY_BINARY);
   const auto until = Clock::now() + timeout;
   while (!Accepting()) {

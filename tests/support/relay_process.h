@@ -5,7 +5,8 @@
 // (the same port again on every restart, so the relay address stays the same), waits
 // until the relay accepts connections, and removes the folder when destroyed (killing
 // the relay first if it still runs). The binary's path is the compile definition
-// TOCSIN_RELAY_BINARY (see support.cmake).
+// TOCSIN_RELAY_BINARY (see support.cmake). With TOCSIN_RELAY_WRAPPER set in the
+// environment, `serve` runs under that command (a profiler: "valgrind --tool=callgrind").
 //
 // Usage:
 //   tocsin::testing::RelayProcess relay({{"limits.max_ttl_seconds", "60"}});

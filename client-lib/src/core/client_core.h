@@ -180,7 +180,8 @@ class ClientCore {
   // out): one run at a time per mailbox, on the worker.
   Awaitable<void> Exclusive(std::set<std::uint32_t>& busy, std::uint32_t index);
   struct ExclusiveGuard {
-    ExclusiveGuard(std::set<std::uint32_t>& busy, std::uint32_t index) : busy_(busy), index_(index) {}
+    ExclusiveGuard(std::set<std::uint32_t>& busy, std::uint32_t index)
+        : busy_(busy), index_(index) {}
     ~ExclusiveGuard() { busy_.erase(index_); }
     ExclusiveGuard(const ExclusiveGuard&) = delete;
     ExclusiveGuard& operator=(const ExclusiveGuard&) = delete;

@@ -159,16 +159,16 @@ net::Token Outbox::TokenFor(const std::string& contact_id, const std::string& re
 
 void Outbox::AttemptPairwise(std::uint64_t seq, const client::OutboxRecord& record,
                              const RelayAddress& relay, std::uint32_t ttl) {
-  transport_.Send(relay, ToMailboxId(record.mailbox_id()),
-                  TokenFor(record.contact_id(), record.relay(), record.mailbox_id(), record.token()),
-                  record.envelope(), ttl,
-                  [this, seq, weak = std::weak_ptr<Outbox*>(self_)](Status status) {
-                    asio::post(worker_, [seq, weak, status = std::move(status)] {
-                      if (auto self = weak.lock(); self && *self) {
-                        (*self)->OnPairwiseResult(seq, status);
-                      }
-                    });
-                  });
+  transport_.Send(
+      relay, ToMailboxId(record.mailbox_id()),
+      TokenFor(record.contact_id(), record.relay(), record.mailbox_id(), record.token()),
+      record.envelope(), ttl, [this, seq, weak = std::weak_ptr<Outbox*>(self_)](Status status) {
+        asio::post(worker_, [seq, weak, status = std::move(status)] {
+          if (auto self = weak.lock(); self && *self) {
+            (*self)->OnPairwiseResult(seq, status);
+          }
+        });
+      });
 }
 
 void Outbox::AttemptFanout(std::uint64_t seq, const client::OutboxRecord& record,

@@ -109,9 +109,10 @@ Awaitable<Status> ClientCore::PublishPrekeys(std::uint32_t index, std::uint32_t)
     out->set_id(prekey.id);
     out->set_public_key(ToString(crypto::SerializePublicKey(prekey.public_key)));
   }
-  auto stored = co_await AwaitCallback<Result<std::uint32_t>>([&](net::Callback<std::uint32_t> done) {
-    transport_->PutPrekeys(relay, id, more, std::move(done));
-  });
+  auto stored =
+      co_await AwaitCallback<Result<std::uint32_t>>([&](net::Callback<std::uint32_t> done) {
+        transport_->PutPrekeys(relay, id, more, std::move(done));
+      });
   co_return stored.ok() ? Status::Ok() : stored.status();
 }
 

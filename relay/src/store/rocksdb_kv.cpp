@@ -3,6 +3,7 @@
 // by its own end key).
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
@@ -150,10 +151,29 @@ class RocksKv final : public KvStore {
   Handles cfs_;
 };
 
+// The expiry index's keys start with the big-endian expiry time, which only grows: its
+// memtable inserts all land near the end of the skip list. With an insert hint RocksDB
+// starts each insert where the last one with the same prefix (here the top 5 bytes of
+// the time, ~4.7 hours) went, instead of descending the whole list, ~20 comparisons per
+// level. Inserts only: reads, iteration and fsync are as before.
+//
+// Only for families that never see DeleteRange: RocksDB 7.8 keeps one hint table per
+// memtable for both its point and its range-deletion skip lists, so a range deletion
+// would be inserted from a point-list position (its debug assertion fires in the store
+// tests). The queue, mailbox and blob-view families use DeleteRange.
+std::size_t InsertHintPrefix(std::size_t family) {
+  return family == static_cast<std::size_t>(Cf::kExpiry) ? 5 : 0;
+}
+
 rocksdb::ColumnFamilyOptions FamilyOptions(const RocksKvOptions& options,
-                                           const std::shared_ptr<rocksdb::Cache>& cache) {
+                                           const std::shared_ptr<rocksdb::Cache>& cache,
+                                           std::size_t hint_prefix) {
   rocksdb::ColumnFamilyOptions family;
   family.write_buffer_size = options.write_buffer_bytes;
+  if (hint_prefix != 0) {
+    family.memtable_insert_with_hint_prefix_extractor.reset(
+        rocksdb::NewFixedPrefixTransform(hint_prefix));
+  }
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -170,9 +190,10 @@ Result<std::unique_ptr<KvStore>> OpenRocksKv(const std::string& dir,
   db_options.max_background_jobs = 2;
   const auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions(options, cache));
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions(options, cache, 0));
   for (std::size_t i = 0; i < kCfCount; ++i) {
-    families.emplace_back(std::string(CfName(static_cast<Cf>(i))), FamilyOptions(options, cache));
+    families.emplace_back(std::string(CfName(static_cast<Cf>(i))),
+                          FamilyOptions(options, cache, InsertHintPrefix(i)));
   }
   Handles handles;
   rocksdb::DB* db = nullptr;

@@ -25,6 +25,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "store/entry_cache.h"
 #include "store/kv_store.h"
 #include "store/mailbox_store.h"
 #include "store/records.h"
@@ -295,7 +296,8 @@ class StoreEngine {
   ByIdMap<BlobHandle, BlobMeta> blobs_;
   std::vector<MailboxId> touched_mailboxes_;
   std::vector<BlobHandle> touched_blobs_;
-  std::unordered_set<std::string> deleted_entries_;          // queue keys deleted in this batch
+  std::unordered_set<std::string> deleted_entries_;  // queue keys deleted in this batch
+  EntryCache entry_cache_;  // headers of committed entries: an Ack reads no entry
   ByIdMap<TokenHash, std::optional<InviteRecord>> invites_;  // nullopt: absent
   ByIdMap<MailboxId, PrekeyState> prekeys_;
   std::vector<std::pair<BlobHandle, std::shared_ptr<const std::string>>> new_blobs_;

@@ -200,6 +200,7 @@ std::uint64_t StoreEngine::StageEntry(const MailboxId& id, MailboxMeta& meta,
   scratch_.append(body_b);
   const Key key = QueueKey(id, seq);
   batch_.Put(Cf::kQueue, key, scratch_);
+  entry_cache_.Stage(id, seq, header);
   // Views expire with their blob, whose index entry covers them.
   if (header.kind == EntryKind::kEnvelope) {
     batch_.Put(Cf::kExpiry, ExpiryKey(header.expires_ms, Cf::kQueue, key), "");
@@ -210,12 +211,19 @@ std::uint64_t StoreEngine::StageEntry(const MailboxId& id, MailboxMeta& meta,
 bool StoreEngine::RemoveEntry(const MailboxId& id, MailboxMeta& meta, std::uint64_t seq) {
   if (seq == 0 || seq >= meta.committed_next_seq) return false;  // not in the database
   const Key key = QueueKey(id, seq);
-  std::string value;
-  if (!kv_->Get(Cf::kQueue, key, &value).ok()) return false;
-  if (!deleted_entries_.emplace(key.view()).second) return false;  // gone in this batch
   EntryHeader header;
-  std::string_view body;
-  if (DecodeEntry(value, &header, &body)) {
+  bool known = false;
+  if (const std::optional<EntryHeader> cached = entry_cache_.Take(id, seq)) {
+    header = *cached;
+    known = true;
+  } else {
+    std::string value;
+    if (!kv_->Get(Cf::kQueue, key, &value).ok()) return false;
+    std::string_view body;
+    known = DecodeEntry(value, &header, &body);
+  }
+  if (!deleted_entries_.emplace(key.view()).second) return false;  // gone in this batch
+  if (known) {
     ClassUsage& usage = meta.state.usage[ClassIndex(header.token_class)];
     usage.messages -= std::min<std::uint32_t>(usage.messages, 1);
     usage.bytes -= std::min<std::uint64_t>(usage.bytes, header.charged_bytes);

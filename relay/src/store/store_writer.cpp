@@ -129,6 +129,7 @@ void StoreEngine::StageTouchedStates() {
 }
 
 void StoreEngine::AfterCommit() {
+  entry_cache_.Commit();
   {
     std::unique_lock lock(published_mutex_);
     for (const MailboxId& id : touched_mailboxes_) {
@@ -163,6 +164,7 @@ void StoreEngine::ResetBatch() {
   touched_mailboxes_.clear();
   touched_blobs_.clear();
   deleted_entries_.clear();
+  entry_cache_.DropStaged();  // a failed batch's entries were never written
   invites_.clear();
   prekeys_.clear();
   new_blobs_.clear();

@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "client_test_util.h"
+#include "tocsin/relay_address.h"
 
 namespace tocsin::testing {
 namespace {
@@ -16,6 +17,13 @@ int Run(const std::string& command, const std::filesystem::path& log) {
   const std::string full = command + " >>" + log.string() + " 2>&1";
   const int status = std::system(full.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// The text form of an invite, as `tocsin-relay invite create` prints it: the raw bytes
+// would not survive the shell.
+std::string InviteText(const RelayProcess& relay) {
+  const std::string bytes = Invite(relay, 10);
+  return Base32Encode({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
 }
 
 std::string Read(const std::filesystem::path& path) {
@@ -51,7 +59,7 @@ TEST_CASE("the installed package builds and runs the example", "[install][relay]
 
   auto relay = StartRelay();
   const auto out = folder.path() / "example.txt";
-  const std::string args = " '" + relay->address().ToString() + "' " + Invite(*relay, 10) + " " +
+  const std::string args = " '" + relay->address().ToString() + "' " + InviteText(*relay) + " " +
                            (folder.path() / "data").string();
   const int code = Run(example.string() + args, out);
   INFO(Read(out));

@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# The performance proof (DESIGN.md "Performance budget"): Tocsin's relay and well-known
+# brokers from Debian, measured in ONE run on one machine on the same scenarios, so that
+# every Tocsin figure stands beside a ratio that holds on a noisy machine.
+#
+#   tocsin           build/tests/load/tocsin_relay_bench (fsync, TLS 1.3)
+#   mosquitto[-tls]  Mosquitto, MQTT 3.1.1 QoS 1, persistent sessions
+#   redis-always[-tls], redis-everysec[-tls]
+#                    Redis Streams, one stream per mailbox, AOF with that appendfsync
+#
+# Scenarios (the peers' mapping is in tests/load/peers/README.md): fanout (one message
+# to N = 1,000 / 5,000 / 10,000 subscribers, time to the last receipt, p50 and max over
+# 20 messages), throughput (durable send -> deliver -> ack per second), drain (1,000
+# mailboxes x 20 queued messages, all reconnecting at once), idle (server RSS with
+# 10,000 connections).
+#
+# Every server is started here, on loopback ports, from a temporary folder, and stopped
+# on exit. Missing Debian packages are installed with apt-get (root only).
+#
+# Output (default build/compare/): results.csv (every RESULT line of every run),
+# medians.csv, compare.md (a table per scenario with Tocsin's ratio to each peer, and
+# the durability of each), fanout.png (fan-out p50 against recipients), logs/.
+set -euo pipefail
+
+readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly REPO="$(cd "$SCRIPT_DIR/../.." && pwd)"
+readonly PACKAGES=(mosquitto redis-server libmosquitto-dev libhiredis-dev gnuplot-nox openssl
+                   cmake pkg-config iproute2)
+readonly ALL_SYSTEMS=(tocsin mosquitto mosquitto-tls redis-always redis-always-tls
+                      redis-everysec redis-everysec-tls)
+
+BUILD_DIR="$REPO/build"
+OUT_DIR=""
+QUICK=0
+RUNS=1
+PORT_BASE=17880
+INSTALL=1
+SYSTEMS=("${ALL_SYSTEMS[@]}")
+SCENARIOS=(fanout throughput drain idle)
+FANOUT_N=(1000 5000 10000)
+ALERTS=20
+PER_SENDER=50000
+DRAIN_N=1000
+IDLE_N=10000
+
+TMP=""
+SERVER_PID=""
+REDIS_TLS=1
+
+usage() {
+  cat <<EOF
+Usage: tests/load/compare.sh [options]
+  --quick          smoke run (N = 1,000 only, shorter throughput, no idle): ~3 minutes
+  --runs K         repeat the whole comparison K times; tables show medians (default 1)
+  --only-peers     the peers only (no tocsin_relay_bench)
+  --only-tocsin    Tocsin only
+  --systems LIST   comma-separated subset of: ${ALL_SYSTEMS[*]}
+  --scenarios LIST comma-separated subset of: fanout,throughput,drain,idle
+  --build-dir DIR  CMake build folder (default build/); missing programs are built there
+  --out DIR        output folder (default BUILD_DIR/compare)
+  --port-base P    servers listen on 127.0.0.1:P..P+3 (default 17880)
+  --fanout-n LIST  fan-out sizes (default 1000,5000,10000; --quick: 1000)
+  --alerts K       fan-out messages per size (default 20)
+  --no-install     never run apt-get; fail if a package is missing
+EOF
+}
+
+die() {
+  echo "compare.sh: $*" >&2
+  exit 1
+}
+
+note() { echo "== $*" >&2; }
+
+parse_args() {
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --quick) QUICK=1 ;;
+      --runs) RUNS="${2:?--runs needs a number}"; shift ;;
+      --only-peers) SYSTEMS=("${ALL_SYSTEMS[@]:1}") ;;
+      --only-tocsin) SYSTEMS=(tocsin) ;;
+      --systems) IFS=, read -r -a SYSTEMS <<<"${2:?--systems needs a list}"; shift ;;
+      --scenarios) IFS=, read -r -a SCENARIOS <<<"${2:?--scenarios needs a list}"; shift ;;
+      --build-dir) BUILD_DIR="$(realpath -m "${2:?}")"; shift ;;
+      --out) OUT_DIR="$(realpath -m "${2:?}")"; shift ;;
+      --port-base) PORT_BASE="${2:?}"; shift ;;
+      --fanout-n) IFS=, read -r -a FANOUT_N <<<"${2:?--fanout-n needs a list}"; shift ;;
+      --alerts) ALERTS="${2:?}"; shift ;;
+      --no-install) INSTALL=0 ;;
+      -h|--help) usage; exit 0 ;;
+      *) usage >&2; die "unknown option $1" ;;
+    esac
+    shift
+  done
+  [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "--runs needs a positive number"
+  [[ "$PORT_BASE" =~ ^[0-9]+$ && "$PORT_BASE" -gt 1023 && "$PORT_BASE" -lt 65530 ]] ||
+    die "--port-base needs a port between 1024 and 65529"
+  local s
+  for s in "${SYSTEMS[@]}"; do
+    [[ " ${ALL_SYSTEMS[*]} " == *" $s "* ]] || die "unknown system $s"
+  done
+  for s in "${SCENARIOS[@]}"; do
+    [[ " fanout throughput drain idle " == *" $s "* ]] || die "unknown scenario $s"
+  done
+  [[ -n "$OUT_DIR" ]] || OUT_DIR="$BUILD_DIR/compare"
+  if [[ "$QUICK" == 1 ]]; then
+    [[ "${FANOUT_N[*]}" == "1000 5000 10000" ]] && FANOUT_N=(1000)
+    PER_SENDER=10000
+    local kept=()
+    for s in "${SCENARIOS[@]}"; do [[ "$s" == idle ]] || kept+=("$s"); done
+    SCENARIOS=("${kept[@]}")
+  fi
+}
+
+# ------------------------------------------------------------------ setup
+
+ensure_packages() {
+  local missing=() p
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$p")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return
+  [[ "$INSTALL" == 1 ]] || die "missing packages: ${missing[*]} (run without --no-install)"
+  [[ "$(id -u)" == 0 ]] || die "missing packages: ${missing[*]}; install them as root:
+  apt-get install -y --no-install-recommends ${missing[*]}"
+  note "installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+    >"$TMP/apt.log" 2>&1 || { cat "$TMP/apt.log" >&2; die "apt-get install failed"; }
+  # Debian starts the packaged services; this script runs its own on other ports.
+}
+
+ensure_binaries() {
+  local targets=() t
+  wants_tocsin && targets+=(tocsin_relay_bench tocsin-relay)
+  wants_family mosquitto && targets+=(tocsin_mosquitto_bench)
+  wants_family redis && targets+=(tocsin_redis_bench)
+  local missing=()
+  for t in "${targets[@]}"; do
+    [[ -x "$(binary "$t")" ]] || missing+=("$t")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return
+  note "building ${missing[*]} in $BUILD_DIR"
+  cmake -S "$REPO" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >"$TMP/cmake.log" 2>&1 ||
+    { cat "$TMP/cmake.log" >&2; die "cmake configure failed"; }
+  cmake --build "$BUILD_DIR" -j "$(nproc)" --target "${missing[@]}" >"$TMP/build.log" 2>&1 ||
+    { tail -50 "$TMP/build.log" >&2; die "build failed"; }
+}
+
+binary() {
+  case "$1" in
+    tocsin-relay) echo "$BUILD_DIR/relay/tocsin-relay" ;;
+    *) echo "$BUILD_DIR/tests/load/$1" ;;
+  esac
+}
+
+wants_tocsin() { [[ " ${SYSTEMS[*]} " == *" tocsin "* ]]; }
+wants_family() { [[ " ${SYSTEMS[*]} " == *" $1"* ]]; }
+
+port_busy() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+
+check_ports() {
+  local p
+  for p in $(seq "$PORT_BASE" $((PORT_BASE + 3))); do
+    port_busy "$p" && die "port $p is busy: $(ss -Hltnp "sport = :$p" | head -1)
+  pick free ports with --port-base"
+  done
+  return 0
+}
+
+make_certificate() {
+  # Ed25519, as the relay's own certificate: the handshakes cost the same kind of work.
+  openssl req -x509 -newkey ed25519 -nodes -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" >"$TMP/openssl.log" 2>&1 ||
+    { cat "$TMP/openssl.log" >&2; die "openssl could not make a certificate"; }
+  chmod 0644 "$TMP/key.pem"  # read by the mosquitto user; a throwaway key
+}
+
+cleanup() {
+  local rc=$?
+  stop_server
+  [[ -n "$TMP" && -d "$TMP" ]] && rm -rf "$TMP"
+  exit "$rc"
+}
+
+# shellcheck source=peers/servers.sh
+source "$SCRIPT_DIR/peers/servers.sh"
+# shellcheck source=peers/report.sh
+source "$SCRIPT_DIR/peers/report.sh"
+
+# ------------------------------------------------------------------ runs
+
+FAILED=()
+
+# The sizes a scenario is measured at (for throughput: the receiving mailboxes).
+sizes_of() {
+  case "$1" in
+    fanout) echo "${FANOUT_N[@]}" ;;
+    throughput) echo 100 ;;
+    drain) echo "$DRAIN_N" ;;
+    idle) echo "$IDLE_N" ;;
+  esac
+}
+
+measured_systems() {
+  local s
+  for s in "${SYSTEMS[@]}"; do
+    [[ "$REDIS_TLS" == 0 && "$s" == redis-*-tls ]] && continue
+    echo "$s"
+  done
+}
+
+# Appends the RESULT lines of `log` to results.txt, tagged with the run.
+collect() {  # run log
+  grep '^RESULT ' "$2" | sed "s/^RESULT /RESULT run=$1 /" >>"$OUT_DIR/results.txt" || true
+}
+
+run_peer() {  # run system scenario n
+  local run="$1" system="$2" scenario="$3" n="$4" bench=tocsin_redis_bench
+  [[ "$system" == mosquitto* ]] && bench=tocsin_mosquitto_bench
+  local log="$OUT_DIR/logs/run$run-$system-$scenario-$n.log"
+  local args=(--system "$system" --durability "$(durability_of "$system")" --scenario "$scenario"
+              --port "$(server_port "$system")" --n "$n" --alerts "$ALERTS"
+              --per-sender "$PER_SENDER" --queued 20)
+  [[ "$system" == *-tls ]] && args+=(--tls)
+  start_server "$system"
+  args+=(--server-pid "$SERVER_PID")
+  note "run $run: $system $scenario n=$n"
+  if ! "$(binary "$bench")" "${args[@]}" >"$log" 2>&1; then
+    FAILED+=("run $run $system $scenario n=$n (see $log)")
+    tail -3 "$log" >&2
+  fi
+  stop_server
+  collect "$run" "$log"
+}
+
+# tocsin_relay_bench's human lines as RESULT lines, for a build that prints none.
+tocsin_results_from_text() {
+  awk '
+    function out(rest) { print "RESULT system=tocsin " rest " durability=fsync tls=1" }
+    /^fanout N=/ {
+      n = substr($2, 3)
+      for (i = 1; i <= NF; i++) { if ($i == "p50") p50 = $(i + 1); if ($i == "max") max = $(i + 1) }
+      out("scenario=fanout n=" n " p50_ms=" p50 " max_ms=" max)
+    }
+    /^throughput:/ { rate = $NF; sub("/s", "", rate); out("scenario=throughput n=100 rate_per_s=" rate) }
+    /^offline drain:/ { out("scenario=drain n=" $3 " seconds=" $(NF - 1) / 1000) }
+    /^idle:/ { for (i = 1; i <= NF; i++) if ($i == "RSS") rss = $(i + 1); out("scenario=idle n=" $2 " rss_mib=" rss) }
+  ' "$1"
+}
+
+# tocsin_relay_bench's options for `scenario`: the same sizes and counts as the peers.
+tocsin_args() {  # scenario
+  local n
+  case "$1" in
+    fanout)
+      for n in "${FANOUT_N[@]}"; do echo "-n $n"; done
+      echo "--alerts $ALERTS" ;;
+    throughput) echo "-n 100 --messages $((4 * PER_SENDER))" ;;
+    drain) echo "-n $DRAIN_N --messages 20 --resume off" ;;
+    idle) echo "-n $IDLE_N" ;;
+  esac
+}
+
+run_tocsin() {  # run scenario
+  local run="$1" scenario="$2"
+  local log="$OUT_DIR/logs/run$run-tocsin-$scenario.log"
+  local args
+  # shellcheck disable=SC2207  # words on purpose: options and their values
+  args=("$scenario" $(tocsin_args "$scenario"))
+  note "run $run: tocsin ${args[*]}"
+  if ! "$(binary tocsin_relay_bench)" "${args[@]}" >"$log" 2>&1; then
+    FAILED+=("run $run tocsin $scenario (see $log)")
+    tail -3 "$log" >&2
+  fi
+  if ! grep -q '^RESULT ' "$log"; then
+    tocsin_results_from_text "$log" >"$log.results"
+    collect "$run" "$log.results"
+  else
+    collect "$run" "$log"
+  fi
+}
+
+run_all() {
+  local run scenario system n
+  for run in $(seq 1 "$RUNS"); do
+    for scenario in "${SCENARIOS[@]}"; do
+      for system in $(measured_systems); do
+        if [[ "$system" == tocsin ]]; then
+          run_tocsin "$run" "$scenario"
+          continue
+        fi
+        for n in $(sizes_of "$scenario"); do run_peer "$run" "$system" "$scenario" "$n"; done
+      done
+    done
+  done
+}
+
+main() {
+  parse_args "$@"
+  TMP="$(mktemp -d /tmp/tocsin-compare.XXXXXX)"
+  chmod 0755 "$TMP"
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+  ulimit -n "$(ulimit -Hn)"  # 10,000 connections on each side; the servers inherit it
+  [[ "$(ulimit -n)" -ge 10500 ]] || note "open-file limit $(ulimit -n): 10,000 connections may fail"
+  ensure_packages
+  ensure_binaries
+  check_ports
+  make_certificate
+  wants_family redis && probe_redis_tls
+  mkdir -p "$OUT_DIR/logs"
+  rm -f "$OUT_DIR/results.txt" "$OUT_DIR"/logs/*.log*
+  : >"$OUT_DIR/results.txt"
+  LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+  local started=$SECONDS
+  run_all
+  LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
+  ELAPSED=$((SECONDS - started))
+  report
+  self_check
+}
+
+main "$@"

@@ -1,0 +1,107 @@
+#include "relay_bench_conn.h"
+
+#include <asio/experimental/as_tuple.hpp>
+
+namespace tocsin::bench {
+
+BenchTls::BenchTls() : ctx_(SSL_CTX_new(TLS_client_method())) {
+  if (ctx_ == nullptr) throw std::runtime_error("SSL_CTX_new failed");
+  SSL_CTX_set_min_proto_version(ctx_, TLS1_3_VERSION);
+  SSL_CTX_set_max_proto_version(ctx_, TLS1_3_VERSION);
+  SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
+  // Tickets are taken from each connection (Session()), never from a shared cache.
+  SSL_CTX_set_session_cache_mode(ctx_, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+}
+
+BenchTls::~BenchTls() { SSL_CTX_free(ctx_); }
+
+std::array<std::uint8_t, 64 * 1024>& ReadBuffer() {
+  thread_local std::array<std::uint8_t, 64 * 1024> buffer;
+  return buffer;
+}
+
+BenchConn::BenchConn(asio::io_context& io, const BenchTls& tls) : socket_(io), tls_(tls.get()) {}
+
+BenchConn::~BenchConn() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
+}
+
+awaitable<void> BenchConn::Wait(asio::socket_base::wait_type what) {
+  auto [ec] = co_await socket_.async_wait(what, asio::experimental::as_tuple(use_awaitable));
+  if (ec) throw std::runtime_error("wait: " + ec.message());
+}
+
+asio::socket_base::wait_type BenchConn::WaitFor(int result) const {
+  const int err = SSL_get_error(ssl_, result);
+  if (err == SSL_ERROR_WANT_READ) return asio::socket_base::wait_read;
+  if (err == SSL_ERROR_WANT_WRITE) return asio::socket_base::wait_write;
+  if (err == SSL_ERROR_ZERO_RETURN) throw std::runtime_error("closed by the relay");
+  throw std::runtime_error("TLS error " + std::to_string(err));
+}
+
+awaitable<void> BenchConn::Open(const asio::ip::tcp::endpoint& endpoint, TlsSession resume) {
+  co_await socket_.async_connect(endpoint, use_awaitable);
+  socket_.non_blocking(true);
+  socket_.set_option(asio::ip::tcp::no_delay(true));
+  ssl_ = SSL_new(tls_);
+  if (ssl_ == nullptr || SSL_set_fd(ssl_, socket_.native_handle()) != 1) {
+    throw std::runtime_error("SSL_new failed");
+  }
+  SSL_set_connect_state(ssl_);
+  if (resume) SSL_set_session(ssl_, resume.get());
+  for (;;) {
+    ERR_clear_error();
+    const int r = SSL_do_handshake(ssl_);
+    if (r == 1) co_return;
+    co_await Wait(WaitFor(r));
+  }
+}
+
+TlsSession BenchConn::Session() const {
+  SSL_SESSION* session = ssl_ != nullptr ? SSL_get1_session(ssl_) : nullptr;
+  if (session == nullptr) return nullptr;
+  return TlsSession(session, SSL_SESSION_free);
+}
+
+void BenchConn::Queue(const wire::Request& request) {
+  wire::Frame frame;
+  *frame.mutable_request() = request;
+  (void)AppendFrame(frame, &out_, 64 * 1024 * 1024);
+}
+
+awaitable<void> BenchConn::Flush() {
+  while (written_ < out_.size()) {
+    ERR_clear_error();
+    const int n = SSL_write(ssl_, out_.data() + written_, static_cast<int>(out_.size() - written_));
+    if (n > 0) {
+      written_ += static_cast<std::size_t>(n);
+      continue;
+    }
+    co_await Wait(WaitFor(n));
+  }
+  out_.clear();
+  written_ = 0;
+}
+
+awaitable<wire::Response> BenchConn::Call(wire::Request request) {
+  request.set_id(NextId());
+  const std::uint64_t id = request.id();
+  Queue(request);
+  co_await Flush();
+  std::optional<wire::Response> response;
+  while (!response) {
+    co_await ReadSome([&](const wire::Frame& f) {
+      if (f.has_response() && f.response().id() == id) response = f.response();
+    });
+  }
+  co_return *response;
+}
+
+void BenchConn::CloseCleanly() {
+  if (ssl_ != nullptr) SSL_shutdown(ssl_);
+  asio::error_code ec;
+  socket_.close(ec);
+}
+
+}  // namespace tocsin::bench

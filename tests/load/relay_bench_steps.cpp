@@ -1,0 +1,111 @@
+// Protocol steps shared by the relay benchmark's scenarios (relay_bench_rig.h).
+#include <stdexcept>
+
+#include "relay_bench_rig.h"
+
+namespace tocsin::bench {
+
+awaitable<Mailbox> CreateMailbox(BenchConn& c, const std::string& invite) {
+  Mailbox m;
+  m.key = testing::AuthKeyPair::Generate();
+  const wire::Response hello = co_await c.Call(Hello(wire::OWNER));
+  const std::string& nonce = hello.hello().server_nonce();
+  wire::Request create;
+  create.mutable_create_mailbox()->set_invite(invite);
+  create.mutable_create_mailbox()->set_auth_public_key(m.key.public_key);
+  create.mutable_create_mailbox()->set_signature(
+      m.key.Sign(testing::CreateMailboxMessage(nonce, m.key.public_key)));
+  const wire::Response created = co_await c.Call(create);
+  if (!created.has_mailbox_created()) throw std::runtime_error("create mailbox refused");
+  m.id = created.mailbox_created().mailbox_id();
+  m.token = testing::RandomToken();
+  wire::Request set;
+  set.mutable_set_tokens()->set_mailbox_id(m.id);
+  auto* t = set.mutable_set_tokens()->add_tokens();
+  t->set_token_class(wire::ALERT);
+  t->set_token_hash(testing::TokenHash(m.token));
+  if (!(co_await c.Call(set)).has_tokens_set()) throw std::runtime_error("set tokens refused");
+  m.session = c.Session();  // the ticket came before the Hello answer
+  co_return m;
+}
+
+awaitable<void> Authenticate(BenchConn& c, const Mailbox& m) {
+  const wire::Response hello = co_await c.Call(Hello(wire::OWNER));
+  wire::Request auth;
+  auth.mutable_authenticate()->set_mailbox_id(m.id);
+  auth.mutable_authenticate()->set_signature(
+      m.key.Sign(testing::AuthMessage(hello.hello().server_nonce(), m.id)));
+  if (!(co_await c.Call(auth)).has_authenticated()) throw std::runtime_error("auth refused");
+}
+
+awaitable<void> Subscribe(BenchConn& c, const std::string& mailbox, std::uint32_t window) {
+  wire::Request sub;
+  sub.mutable_subscribe()->set_mailbox_id(mailbox);
+  sub.mutable_subscribe()->set_window(window);
+  if (!(co_await c.Call(sub)).has_subscribed()) throw std::runtime_error("subscribe refused");
+}
+
+void QueueSend(BenchConn& c, const Mailbox& to, const std::string& envelope) {
+  wire::Request r;
+  r.set_id(c.NextId());
+  wire::Send* send = r.mutable_send();
+  send->set_mailbox_id(to.id);
+  send->set_token(to.token);
+  send->set_envelope(envelope);
+  c.Queue(r);
+}
+
+void QueueAck(BenchConn& c, const std::string& mailbox, std::vector<std::uint64_t>* seqs) {
+  wire::Request ack;
+  ack.set_id(c.NextId());
+  ack.mutable_ack()->set_mailbox_id(mailbox);
+  for (const std::uint64_t seq : *seqs) ack.mutable_ack()->add_seqs(seq);
+  c.Queue(ack);
+  seqs->clear();
+}
+
+awaitable<void> ReceiveAndAck(BenchConn& c, std::string mailbox, OnDelivery on_delivery,
+                              OnAcked on_acked) {
+  std::vector<std::uint64_t> seqs;
+  for (;;) {
+    co_await c.ReadSome([&](const wire::Frame& f) {
+      if (f.has_push()) {
+        on_delivery(f.push().delivery());
+        seqs.push_back(f.push().delivery().seq());
+      } else if (f.has_response() && f.response().has_acked()) {
+        on_acked(f.response().acked().deleted());
+      }
+    });
+    if (seqs.empty()) continue;
+    QueueAck(c, mailbox, &seqs);
+    co_await c.Flush();
+  }
+}
+
+std::vector<Mailbox> OpenReceivers(Rig& rig, int n, std::uint32_t window, OnDelivery on_delivery,
+                                   OnAcked on_acked) {
+  const std::string invite = rig.relay.CreateInvite(n + 1, "1d");
+  std::vector<Mailbox> mailboxes(static_cast<std::size_t>(n));
+  int ready = 0;
+  int launched = 0;
+  auto launch_one = [&](int i) {
+    BenchConn* c = &rig.NewConn();
+    rig.Spawn([&rig, c, i, &invite, &mailboxes, &ready, window, on_delivery,
+               on_acked]() -> awaitable<void> {
+      co_await c->Open(rig.endpoint);
+      Mailbox m = co_await CreateMailbox(*c, invite);
+      co_await Subscribe(*c, m.id, window);
+      mailboxes[static_cast<std::size_t>(i)] = m;
+      ++ready;
+      co_await ReceiveAndAck(*c, m.id, on_delivery, on_acked);
+    });
+  };
+  // Handshakes queue here rather than time out in the relay.
+  rig.RunUntil([&] {
+    while (launched < n && launched - ready - rig.failures < 200) launch_one(launched++);
+    return ready + rig.failures >= n;
+  });
+  return mailboxes;
+}
+
+}  // namespace tocsin::bench

@@ -1,0 +1,97 @@
+// Durable throughput: senders pipeline Send requests (each answered Stored only after
+// its fsync'd commit) to N receiving mailboxes, which read and ack (one Ack per read).
+// The rate counts an envelope once its receiver's Ack was answered.
+#include <cstdio>
+#include <iostream>
+
+#include "relay_bench_rig.h"
+#include "relay_bench_scenarios.h"
+
+namespace tocsin::bench {
+namespace {
+
+// The smallest sealed sender v1 envelope (a 1,024-byte bucket, proto/SPEC.md 10.1).
+constexpr std::size_t kEnvelopeBytes = 1024 + 97;
+constexpr int kSenders = 4;
+constexpr int kOutstanding = 512;  // Send requests in flight per sender (as the peers)
+
+// Sends `count` envelopes spread over `mailboxes`, keeping kOutstanding unanswered.
+awaitable<void> SendLoop(BenchConn& c, const std::vector<Mailbox>& mailboxes, int first,
+                         int count) {
+  const std::string envelope(kEnvelopeBytes, 'e');
+  int sent = 0;
+  int answered = 0;
+  while (answered < count) {
+    while (sent < count && sent - answered < kOutstanding) {
+      QueueSend(c, mailboxes[static_cast<std::size_t>(first + sent) % mailboxes.size()], envelope);
+      ++sent;
+    }
+    co_await c.Flush();
+    co_await c.ReadSome([&](const wire::Frame& f) {
+      if (!f.has_response()) return;
+      if (!f.response().has_stored()) throw std::runtime_error(f.response().error().message());
+      ++answered;
+    });
+  }
+}
+
+}  // namespace
+
+testing::ConfigOverrides Unlimited() {
+  return {{"rate_limits.connection_requests_per_second", "10000000"},
+          {"rate_limits.connection_burst", "10000000"},
+          {"rate_limits.mailbox_envelopes_per_second", "10000000"},
+          {"rate_limits.mailbox_burst", "10000000"},
+          {"limits.max_inflight_requests", "4096"},
+          {"tokens.alert.max_queued_messages", "0"},
+          {"tokens.alert.max_queued_bytes", "0"}};
+}
+
+Figure Throughput(const BenchOptions& options) {
+  const int receivers = options.n > 0 ? options.n : 100;
+  const int total = options.messages > 0 ? options.messages : 200000;
+  Rig rig(options, Unlimited());
+  int acked = 0;
+  Clock::time_point last_ack;
+  auto on_acked = [&](std::uint32_t deleted) {
+    acked += static_cast<int>(deleted);
+    last_ack = Clock::now();
+  };
+  const std::vector<Mailbox> mailboxes = OpenReceivers(
+      rig, receivers, 1024, [](const wire::Delivery&) {}, on_acked);
+  std::vector<BenchConn*> senders;
+  int ready = 0;
+  for (int s = 0; s < kSenders; ++s) {
+    BenchConn* c = &rig.NewConn();
+    senders.push_back(c);
+    rig.Spawn([&rig, c, &ready]() -> awaitable<void> {
+      co_await c->Open(rig.endpoint);
+      co_await c->Call(Hello(wire::SEND));
+      ++ready;
+    });
+  }
+  rig.RunUntil([&] { return ready + rig.failures >= kSenders; });
+  rig.BeginMeasure();
+  const auto start = Clock::now();
+  for (int s = 0; s < kSenders; ++s) {
+    const int count = total / kSenders + (s < total % kSenders ? 1 : 0);
+    rig.Spawn([&, c = senders[static_cast<std::size_t>(s)], s, count]() -> awaitable<void> {
+      co_await SendLoop(*c, mailboxes, s * 7919, count);
+    });
+  }
+  if (!rig.RunUntil([&] { return acked >= total || rig.failures > 0; })) {
+    std::cerr << "throughput run did not finish: " << acked << " acked\n";
+    std::exit(1);
+  }
+  rig.EndMeasure();
+  const double wall_ms = Ms(last_ack - start);
+  const double rate = total / (wall_ms / 1000);
+  std::printf(
+      "throughput: %d envelopes (%zu bytes) to %d mailboxes, send -> deliver -> ack: %.2f s, "
+      "%.0f/s\n",
+      total, kEnvelopeBytes, receivers, wall_ms / 1000, rate);
+  PrintCpu("all of it", wall_ms, rig.cpu());
+  return Figure{"throughput", receivers, {{"rate_per_s", rate}}};
+}
+
+}  // namespace tocsin::bench

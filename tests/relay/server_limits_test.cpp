@@ -1,0 +1,136 @@
+// The relay's connection limits against the real binary (relay.toml [limits]): an idle
+// owner connection is closed, connections over max_connections are refused, and a
+// subscriber that stops reading is cut off once its output passes max_outbound_bytes
+// while the others keep getting their deliveries. Small values keep each test short.
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "server_test_util.h"
+
+namespace tocsin::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::seconds;
+
+TEST_CASE("an idle owner connection is closed after owner_idle_timeout_seconds",
+          "[relay][server][limits]") {
+  auto relay = StartRelay(
+      {{"limits.owner_idle_timeout_seconds", "1"}, {"limits.send_idle_timeout_seconds", "60"}});
+  auto owner = Connect(*relay, wire::OWNER);
+  auto sender = Connect(*relay, wire::SEND);
+  const auto start = Clock::now();
+  CHECK(owner->WaitClosed(milliseconds(10000)));
+  // At least the timeout, and soon after it (deadlines are checked every second or so).
+  CHECK(Clock::now() - start >= milliseconds(900));
+  CHECK(Clock::now() - start < seconds(6));
+  // The send connection, idle as long, has its own (longer) timeout.
+  CHECK(sender->Ping().ok());
+}
+
+TEST_CASE("an owner connection that keeps talking outlives the idle timeout",
+          "[relay][server][limits]") {
+  auto relay = StartRelay({{"limits.owner_idle_timeout_seconds", "1"}});
+  auto owner = Connect(*relay, wire::OWNER);
+  for (int i = 0; i < 6; ++i) {
+    std::this_thread::sleep_for(milliseconds(400));
+    REQUIRE(owner->Ping().ok());
+  }
+}
+
+TEST_CASE("the connection after max_connections is refused and a freed slot is reused",
+          "[relay][server][limits]") {
+  auto relay = StartRelay({{"limits.max_connections", "3"}});
+  std::vector<std::unique_ptr<TestClient>> open;
+  for (int i = 0; i < 3; ++i) open.push_back(Connect(*relay, wire::SEND));
+  auto fourth = TestClient::Connect(relay->address(), milliseconds(5000));
+  if (fourth.ok()) {
+    // The handshake may complete from the kernel's queue: the relay still closes it.
+    CHECK((*fourth)->WaitClosed(milliseconds(5000)));
+  }
+  for (auto& c : open) CHECK(c->Ping().ok());  // the three keep working
+
+  open.pop_back();  // frees a slot once the relay sees the close
+  bool reused = false;
+  for (const auto until = Clock::now() + seconds(10); !reused && Clock::now() < until;) {
+    auto again = TestClient::Connect(relay->address(), milliseconds(2000));
+    reused = again.ok() && (*again)->Hello(wire::SEND).ok() && (*again)->Ping().ok();
+    if (!reused) std::this_thread::sleep_for(milliseconds(100));
+  }
+  CHECK(reused);
+}
+
+// Envelopes queued for `to`, pipelined; every one answered Stored.
+void SendMany(TestClient& sender, const Owner& to, int count, std::size_t bytes) {
+  std::vector<std::uint64_t> ids;
+  for (int i = 0; i < count; ++i) {
+    wire::Request r;
+    r.mutable_send()->set_mailbox_id(to.mailbox);
+    r.mutable_send()->set_token(to.token);
+    r.mutable_send()->set_envelope(std::string(bytes, static_cast<char>('a' + i % 26)));
+    auto id = sender.SendRequest(r);
+    REQUIRE(id.ok());
+    ids.push_back(*id);
+  }
+  for (const std::uint64_t id : ids) {
+    auto answer = sender.WaitResponse(id);
+    REQUIRE(answer.ok());
+    REQUIRE(answer->has_stored());
+  }
+}
+
+TEST_CASE("a subscriber that never reads is cut off at max_outbound_bytes; others are not held up",
+          "[relay][server][limits]") {
+  auto relay = StartRelay({{"limits.max_outbound_bytes", "65536"},
+                           {"rate_limits.connection_requests_per_second", "100000"},
+                           {"rate_limits.connection_burst", "100000"},
+                           {"rate_limits.mailbox_envelopes_per_second", "100000"},
+                           {"rate_limits.mailbox_burst", "100000"},
+                           {"tokens.contact.max_queued_messages", "0"},
+                           {"tokens.contact.max_queued_bytes", "0"}});
+  Owner slow = NewOwner(*relay);
+  Owner fast = NewOwner(*relay);
+  REQUIRE(fast.client->Subscribe(fast.mailbox).ok());
+  // 400 x 60 KB, far more than the kernel's socket buffers hold: the relay's own
+  // output for the slow subscriber has to grow past 64 KiB.
+  auto sender = Connect(*relay, wire::SEND);
+  SendMany(*sender, slow, 400, 60000);
+  // Subscribed without reading the answer: from here on the slow client reads nothing.
+  wire::Request subscribe;
+  subscribe.mutable_subscribe()->set_mailbox_id(slow.mailbox);
+  subscribe.mutable_subscribe()->set_window(1024);
+  REQUIRE(slow.client->SendRequest(subscribe).ok());
+
+  // Meanwhile the other subscriber gets each envelope soon after it is stored. The first
+  // may wait while the relay reads the slow one's 24 MB backlog (seen: ~2 s on a loaded
+  // 2-core machine); the rest must be prompt.
+  std::vector<milliseconds> took;
+  for (int i = 0; i < 7; ++i) {
+    const auto sent = Clock::now();
+    REQUIRE(sender->Send(fast.mailbox, fast.token, "prompt").ok());
+    auto d = fast.client->NextDelivery(milliseconds(5000));
+    REQUIRE(d.ok());
+    took.push_back(std::chrono::duration_cast<milliseconds>(Clock::now() - sent));
+    REQUIRE(fast.client->Ack(fast.mailbox, {d->seq()}).ok());
+  }
+  std::sort(took.begin(), took.end());
+  CHECK(took[took.size() / 2] < milliseconds(1000));
+  // The slow connection was closed: reading what the kernel buffered ends in a close,
+  // well before 400 envelopes (24 MB) could have come.
+  CHECK(slow.client->WaitClosed(milliseconds(10000)));
+  // Nothing was lost: the envelopes wait for the next subscription.
+  auto again = Connect(*relay, wire::OWNER);
+  REQUIRE(again->Authenticate(slow.mailbox, slow.key).ok());
+  // Window 1: one 60 KB delivery at a time stays under the 64 KiB output limit.
+  auto resubscribed = again->Subscribe(slow.mailbox, 1);
+  INFO(resubscribed.status().ToString());
+  REQUIRE(resubscribed.ok());
+  auto first = again->NextDelivery(milliseconds(10000));
+  REQUIRE(first.ok());
+  CHECK(first->envelope() == std::string(60000, 'a'));
+  RequireCheckPasses(*relay);
+}
+
+}  // namespace
+}  // namespace tocsin::testing
