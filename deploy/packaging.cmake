@@ -57,10 +57,13 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # The package's own libraries (libtocsin) are found in the staging root.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS usr/${CMAKE_INSTALL_LIBDIR})
+# libtocsin: a shlibs file for packages built against it, and the ldconfig trigger.
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${TOCSIN_DEPLOY_DIR}/debian/conffiles ${TOCSIN_DEPLOY_DIR}/debian/postinst
-    ${TOCSIN_DEPLOY_DIR}/debian/prerm ${TOCSIN_DEPLOY_DIR}/debian/postrm)
+    ${TOCSIN_DEPLOY_DIR}/debian/prerm ${TOCSIN_DEPLOY_DIR}/debian/postrm
+    ${TOCSIN_DEPLOY_DIR}/debian/triggers)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 include(CPack)

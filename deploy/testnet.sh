@@ -12,6 +12,9 @@
 #   -p, --base-port PORT   relay i listens on PORT+i-1 (default: free ports picked here)
 #   -a, --addresses FILE   also write the addresses to FILE (written once all relays
 #                          accept, by rename: a script may wait for FILE to appear)
+#   -i, --invites FILE     also write one invite per relay to FILE (one a line, in relay
+#                          order, each good for 1000 mailboxes and 1 day), before the
+#                          addresses file appears
 #   -s, --set KEY=VALUE    relay.toml override for every relay, KEY as section.name and
 #                          VALUE as TOML text: --set limits.sweep_interval_ms=200
 #                          --set 'server.log_level="debug"' (repeatable)
@@ -20,7 +23,8 @@
 #   -t, --timeout SECONDS  how long to wait for each relay to accept (default 60)
 #   -h, --help
 # With COMMAND, the script runs it once every relay accepts, with TOCSIN_TESTNET_ADDRESSES
-# set to the addresses (space separated) and TOCSIN_TESTNET_DIR to the temporary folder,
+# set to the addresses (space separated) and TOCSIN_TESTNET_DIR to the temporary folder
+# (relay i's data folder is relay<i> in it: `tocsin-relay invite create --data DIR/relay1`),
 # and exits with its status. Relay logs are in the temporary folder (relayN/relay.log);
 # the last lines of a relay that fails are printed.
 # Exit status: 0 on a clean stop, 1 when a relay fails to start or exits on its own,
@@ -32,6 +36,7 @@ relays=2
 binary=""
 base_port=""
 addresses_file=""
+invites_file=""
 overrides=()
 metrics=0
 timeout=60
@@ -57,6 +62,7 @@ parse_args() {
       -b | --binary) binary="${2:-}"; shift 2 || die_usage "$1 needs a value" ;;
       -p | --base-port) base_port="${2:-}"; shift 2 || die_usage "$1 needs a value" ;;
       -a | --addresses) addresses_file="${2:-}"; shift 2 || die_usage "$1 needs a value" ;;
+      -i | --invites) invites_file="${2:-}"; shift 2 || die_usage "$1 needs a value" ;;
       -s | --set) overrides+=("${2:-}"); shift 2 || die_usage "$1 needs a value" ;;
       -m | --metrics) metrics=1; shift ;;
       -t | --timeout) timeout="${2:-}"; shift 2 || die_usage "$1 needs a value" ;;
@@ -259,6 +265,7 @@ cleanup() {
   stop_relays
   [ -n "$work_dir" ] && rm -rf "$work_dir"
   [ -n "$addresses_file" ] && rm -f "$addresses_file.tmp"
+  [ -n "$invites_file" ] && rm -f "$invites_file.tmp"
   exit "$status"
 }
 
@@ -318,8 +325,22 @@ start_network() {
   done
 }
 
+write_invites() {
+  local i invite
+  for ((i = 1; i <= relays; i++)); do
+    invite=$("$binary" invite create --uses 1000 --expires 1d --data "$work_dir/relay$i" |
+      head -n 1)
+    [ -n "$invite" ] || { echo "testnet.sh: no invite from relay $i" >&2; return 1; }
+    echo "$invite"
+  done >"$invites_file.tmp"
+  mv "$invites_file.tmp" "$invites_file"
+}
+
 publish_addresses() {
   local i
+  if [ -n "$invites_file" ]; then
+    write_invites
+  fi
   for ((i = 1; i <= relays; i++)); do
     echo "${addresses[i]}"
   done

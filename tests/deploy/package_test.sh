@@ -52,6 +52,10 @@ for script in postinst prerm postrm conffiles; do
 done
 dpkg-deb -e "$deb" "$scratch/control"
 [ "$(cat "$scratch/control/conffiles")" = "/etc/tocsin/relay.toml" ] || fail "conffiles"
+if grep -q "/libtocsin.so" <<<"$contents"; then
+  grep -qx "activate-noawait ldconfig" "$scratch/control/triggers" || fail "no ldconfig trigger"
+  grep -q "^libtocsin [0-9]* tocsin" "$scratch/control/shlibs" || fail "no shlibs for libtocsin"
+fi
 for script in postinst prerm postrm; do
   [ -x "$scratch/control/$script" ] || fail "$script is not executable"
   sh -n "$scratch/control/$script" || fail "$script does not parse"

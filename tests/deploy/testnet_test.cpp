@@ -98,22 +98,31 @@ std::vector<pid_t> RelayPids(const std::string& dir, int relays) {
   return pids;
 }
 
-void RequireSpeaksTheProtocol(const std::string& text) {
+// Connects with TLS 1.3 (the pin checked), says Hello, and opens a mailbox with
+// `invite` (base32) when one is given.
+void RequireSpeaksTheProtocol(const std::string& text, const std::string& invite = "") {
   INFO(text);
   Result<RelayAddress> address = ParseRelayAddress(text);
   REQUIRE(address.ok());
   CHECK(address->host == "127.0.0.1");
-  auto client = TestClient::Connect(*address);  // TLS 1.3 with the pin checked
+  auto client = TestClient::Connect(*address);
   INFO(client.status().ToString());
   REQUIRE(client.ok());
-  auto hello = (*client)->Hello(wire::SEND);
-  REQUIRE(hello.ok());
+  REQUIRE((*client)->Hello(invite.empty() ? wire::SEND : wire::OWNER).ok());
   CHECK((*client)->Ping().ok());
+  if (invite.empty()) return;
+  Result<std::vector<std::uint8_t>> bytes = Base32Decode(invite);
+  REQUIRE(bytes.ok());
+  auto mailbox =
+      (*client)->CreateMailbox(std::string(bytes->begin(), bytes->end()), AuthKeyPair::Generate());
+  INFO(mailbox.status().ToString());
+  CHECK(mailbox.ok());
 }
 
 struct Network {
   std::string scratch;
   std::string addresses_file;
+  std::string invites_file;
   std::string out;
   std::string err;
   pid_t pid = -1;
@@ -123,11 +132,13 @@ Network StartNetwork(const std::string& binary, int relays) {
   Network n;
   n.scratch = RelayProcess::MakeTempDir("tocsin-testnet-test-");
   n.addresses_file = n.scratch + "/addresses";
+  n.invites_file = n.scratch + "/invites";
   n.out = n.scratch + "/out";
   n.err = n.scratch + "/err";
-  n.pid = Spawn({TOCSIN_TESTNET_SCRIPT, "--relays", std::to_string(relays), "--binary", binary,
-                 "--addresses", n.addresses_file, "--set", "limits.sweep_interval_ms=200"},
-                n.out, n.err);
+  n.pid = Spawn(
+      {TOCSIN_TESTNET_SCRIPT, "--relays", std::to_string(relays), "--binary", binary, "--addresses",
+       n.addresses_file, "--invites", n.invites_file, "--set", "limits.sweep_interval_ms=200"},
+      n.out, n.err);
   return n;
 }
 
@@ -154,7 +165,9 @@ TEST_CASE("testnet.sh starts relays that accept TLS and stops them on SIGTERM",
   REQUIRE(addresses.size() == 2);
   CHECK(addresses[0] != addresses[1]);
   CHECK(Lines(ReadText(n.out)) == addresses);  // stdout says the same, in order
-  for (const std::string& a : addresses) RequireSpeaksTheProtocol(a);
+  const std::vector<std::string> invites = Lines(ReadText(n.invites_file));
+  REQUIRE(invites.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) RequireSpeaksTheProtocol(addresses[i], invites[i]);
 
   const std::string dir = NetworkDir(ReadText(n.err));
   REQUIRE(fs::is_directory(dir));
