@@ -102,6 +102,9 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/tocsinConfigVersion
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/tocsinConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/tocsinConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tocsin COMPONENT tocsin_client)
+# The prefix is found from the .pc file's own place, so a package built for /usr and a
+# `cmake --install --prefix` elsewhere both give the right paths.
+file(RELATIVE_PATH TOCSIN_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
 configure_file(${TOCSIN_CLIENT_DIR}/tocsin.pc.in ${CMAKE_CURRENT_BINARY_DIR}/tocsin.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/tocsin.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT tocsin_client)
