@@ -132,7 +132,7 @@ struct EscalationPolicy {
   // Update{stand_by} ("enough responders, stand by"). 0: no cap. Per skill/role name
   // ("legal_observer": 12) in addition to the total.
   std::uint32_t turnout_cap = 0;
-  std::map<std::string, std::uint32_t> turnout_cap_per_role;
+  std::map<std::string, std::uint32_t> turnout_cap_per_role{};
   std::chrono::seconds alert_expiry{12 * 3600};     // default expires_at of an Alert
   std::chrono::seconds retention{24 * 3600};        // resolved alerts purged after this
   std::chrono::milliseconds status_coalesce{2000};  // at most one BranchStatus per this
@@ -141,72 +141,72 @@ struct EscalationPolicy {
 
 // Creating a tree: this device is the first admin (and, usually, the dispatcher).
 struct TreeSpec {
-  std::string name;
+  std::string name{};
   // Other admins' identity keys (hex), after ours. Empty: we are the only admin (m = 1).
-  std::vector<MemberKey> other_admins;
+  std::vector<MemberKey> other_admins{};
   std::uint32_t threshold = 1;  // m; REQUIRES: 1 <= m <= n
-  EscalationPolicy policy;
+  EscalationPolicy policy{};
   // Our own roster entry (role kDispatcher by default).
   std::string my_name = "dispatcher";
   MemberRole my_role = MemberRole::kDispatcher;
-  std::vector<std::string> my_zones;
+  std::vector<std::string> my_zones{};
   std::vector<std::string> my_languages = {"es", "en"};
 };
 
 // A member as the roster (or a view) holds it.
 struct MemberInfo {
-  MemberKey key;
-  std::string name;
+  MemberKey key{};
+  std::string name{};
   MemberRole role = MemberRole::kResponder;
-  MemberKey parent;                    // empty for the root (a dispatcher)
-  MemberKey backup;                    // who takes over this member's branch; may be empty
-  std::vector<std::string> zones;      // "boyle-heights"
-  std::vector<std::string> languages;  // BCP 47: "es", "en", "ko", "quc"
-  std::vector<std::string> skills;     // "legal_observer", "documenter", "medic", ...
+  MemberKey parent{};                    // empty for the root (a dispatcher)
+  MemberKey backup{};                    // who takes over this member's branch; may be empty
+  std::vector<std::string> zones{};      // "boyle-heights"
+  std::vector<std::string> languages{};  // BCP 47: "es", "en", "ko", "quc"
+  std::vector<std::string> skills{};     // "legal_observer", "documenter", "medic", ...
   bool revoked = false;
 };
 
 // Adding a member (admin only): its contact card gives its identity key and addresses.
 struct MemberSpec {
-  std::string card;  // TOCSIN1:... (Client::MyCard)
-  std::string name;
+  std::string card{};  // TOCSIN1:... (Client::MyCard)
+  std::string name{};
   MemberRole role = MemberRole::kResponder;
-  MemberKey parent;  // REQUIRES: a member already in the roster (empty for a dispatcher)
-  MemberKey backup;  // may be empty, or a member already in the roster
-  std::vector<std::string> zones;
-  std::vector<std::string> languages;
-  std::vector<std::string> skills;
+  MemberKey parent{};  // REQUIRES: a member already in the roster (empty for a dispatcher)
+  MemberKey backup{};  // may be empty, or a member already in the roster
+  std::vector<std::string> zones{};
+  std::vector<std::string> languages{};
+  std::vector<std::string> skills{};
 };
 
 struct TreeInfo {
-  TreeId id;
-  std::string name;
+  TreeId id{};
+  std::string name{};
   std::uint64_t version = 0;  // the roster version of the held view (or roster)
-  std::vector<MemberKey> admins;
+  std::vector<MemberKey> admins{};
   std::uint32_t threshold = 1;
   bool is_admin = false;      // this device holds an admin key of the tree
   bool holds_roster = false;  // admins and dispatchers: the whole roster
-  MemberInfo me;              // our entry
-  EscalationPolicy policy;
+  MemberInfo me{};            // our entry
+  EscalationPolicy policy{};
   // What this device may see: the whole roster (holds_roster), else our view's entries
   // (parent chain, children, backup, branches we back up).
-  std::vector<MemberInfo> members;
+  std::vector<MemberInfo> members{};
   // Who may send each lifecycle type, as our view says.
-  std::map<LifecycleType, std::vector<MemberKey>> authorised;
-  std::vector<MemberKey> backs_up;  // coordinators whose branch we hold in advance
+  std::map<LifecycleType, std::vector<MemberKey>> authorised{};
+  std::vector<MemberKey> backs_up{};  // coordinators whose branch we hold in advance
 };
 
 // ---------------------------------------------------------------- alerts
 
 struct LocalizedText {
-  std::string language;  // "es", "en", ...
-  std::string text;
-  std::string instructions;
+  std::string language{};  // "es", "en", ...
+  std::string text{};
+  std::string instructions{};
 };
 
 struct ReportSpec {
-  std::vector<std::string> zones;
-  std::string text;
+  std::vector<std::string> zones{};
+  std::string text{};
   std::string language = "es";
   std::string source = "member";     // "hotline", "member"; never a caller's number
   std::uint64_t observed_at_ms = 0;  // 0: now
@@ -216,10 +216,10 @@ struct AlertSpec {
   AlertMode mode = AlertMode::kActual;
   Severity severity = Severity::kSevere;
   Certainty certainty = Certainty::kObserved;
-  std::vector<std::string> zones;         // REQUIRES: not empty
-  std::vector<std::string> roles_needed;  // skills asked to respond; others: information
-  std::vector<LocalizedText> texts;       // REQUIRES: "es" and "en" at least
-  std::chrono::seconds expires_in{0};     // 0: the tree's alert_expiry
+  std::vector<std::string> zones{};         // REQUIRES: not empty
+  std::vector<std::string> roles_needed{};  // skills asked to respond; others: information
+  std::vector<LocalizedText> texts{};       // REQUIRES: "es" and "en" at least
+  std::chrono::seconds expires_in{0};       // 0: the tree's alert_expiry
   // Set when a verifier confirmed (or the dispatcher decided after kUnable with
   // certainty kPossible). False: every screen says UNVERIFIED.
   bool verified = true;
@@ -232,8 +232,8 @@ struct AckSpec {
 
 // One member's latest ack, as a coordinator or the originator sees it.
 struct AckInfo {
-  MemberKey member;
-  std::string name;
+  MemberKey member{};
+  std::string name{};
   AckKind kind = AckKind::kReceived;
   std::uint32_t eta_minutes = 0;
   std::uint64_t at_ms = 0;
@@ -241,9 +241,9 @@ struct AckInfo {
 
 // One branch (a coordinator and its responders), rolled up.
 struct BranchInfo {
-  MemberKey coordinator;
-  std::string coordinator_name;
-  MemberKey held_by;  // the coordinator, or its backup / parent after a handover
+  MemberKey coordinator{};
+  std::string coordinator_name{};
+  MemberKey held_by{};  // the coordinator, or its backup / parent after a handover
   bool handed_over = false;
   bool coordinator_acked = false;
   std::uint32_t received = 0;
@@ -253,46 +253,46 @@ struct BranchInfo {
   std::uint32_t declined = 0;
   std::uint32_t departed = 0;
   std::uint32_t no_answer = 0;
-  std::vector<MemberKey> to_reach;  // no ack after the ack timeout: call them
-  std::vector<std::string> to_reach_names;
+  std::vector<MemberKey> to_reach{};  // no ack after the ack timeout: call them
+  std::vector<std::string> to_reach_names{};
   std::uint64_t updated_ms = 0;
 };
 
 struct AlertInfo {
-  AlertId id;
-  TreeId tree;
+  AlertId id{};
+  TreeId tree{};
   AlertState state = AlertState::kReported;
   std::uint32_t sequence = 0;  // the highest seen
-  MemberKey originator;        // the dispatcher who sent the Alert (or the reporter)
-  MemberKey reporter;
+  MemberKey originator{};      // the dispatcher who sent the Alert (or the reporter)
+  MemberKey reporter{};
   bool verified = false;  // false: show UNVERIFIED
   AlertMode mode = AlertMode::kActual;
   Severity severity = Severity::kSevere;
   Certainty certainty = Certainty::kUnknown;
-  std::vector<std::string> zones;
-  std::vector<std::string> roles_needed;
-  bool asked_to_respond = false;     // our skills match roles_needed
-  std::vector<LocalizedText> texts;  // the latest (Alert, then each Update) texts
-  std::string report_text;
-  std::string report_source;
-  std::string cancel_reason;
+  std::vector<std::string> zones{};
+  std::vector<std::string> roles_needed{};
+  bool asked_to_respond = false;       // our skills match roles_needed
+  std::vector<LocalizedText> texts{};  // the latest (Alert, then each Update) texts
+  std::string report_text{};
+  std::string report_source{};
+  std::string cancel_reason{};
   bool stand_by = false;  // the turnout cap was reached
   std::uint64_t created_ms = 0;
   std::uint64_t sent_ms = 0;
   std::uint64_t expires_at_ms = 0;
   std::uint64_t resolved_ms = 0;
-  std::optional<AckKind> my_ack;
-  std::optional<VerifyOutcome> verify_outcome;
-  std::string verify_note;
+  std::optional<AckKind> my_ack{};
+  std::optional<VerifyOutcome> verify_outcome{};
+  std::string verify_note{};
 };
 
 // What `alert status` draws: the alert, one line per branch, totals, who to reach.
 struct AlertStatusInfo {
-  AlertInfo alert;
-  std::vector<BranchInfo> branches;
-  BranchInfo totals;                // sums over the branches (coordinator empty)
-  std::vector<AckInfo> acks;        // every ack this device holds, latest per member
-  std::vector<MemberKey> to_reach;  // union of the branches' lists
+  AlertInfo alert{};
+  std::vector<BranchInfo> branches{};
+  BranchInfo totals{};                // sums over the branches (coordinator empty)
+  std::vector<AckInfo> acks{};        // every ack this device holds, latest per member
+  std::vector<MemberKey> to_reach{};  // union of the branches' lists
 };
 
 // ---------------------------------------------------------------- events
@@ -318,23 +318,23 @@ enum class AlertEventKind {
 struct AlertEvent {
   AlertEventKind kind = AlertEventKind::kAlert;
   std::uint64_t time_ms = 0;
-  TreeId tree;
-  AlertId alert;  // empty for tree events
-  MemberKey from;
-  std::string from_name;             // when our view names the sender
-  std::optional<AlertInfo> info;     // the alert's state after this event
-  std::optional<AckInfo> ack;        // kAck
-  std::optional<BranchInfo> branch;  // kStatusChanged, kHandover, kEscalation
-  std::optional<VerifyOutcome> outcome;
-  std::string text;    // a report's text, a verifier's note, an escalation's description
-  std::string reason;  // kSecurityFlag: "unauthorised AllClear", "stale view", ...
+  TreeId tree{};
+  AlertId alert{};  // empty for tree events
+  MemberKey from{};
+  std::string from_name{};             // when our view names the sender
+  std::optional<AlertInfo> info{};     // the alert's state after this event
+  std::optional<AckInfo> ack{};        // kAck
+  std::optional<BranchInfo> branch{};  // kStatusChanged, kHandover, kEscalation
+  std::optional<VerifyOutcome> outcome{};
+  std::string text{};    // a report's text, a verifier's note, an escalation's description
+  std::string reason{};  // kSecurityFlag: "unauthorised AllClear", "stale view", ...
 };
 
 // ---------------------------------------------------------------- the service
 
 struct AlertOptions {
   // Timers read this clock. Null: the client's clock (ClientOptions::clock).
-  std::shared_ptr<Clock> clock;
+  std::shared_ptr<Clock> clock{};
   // Call Tick(clock now) every timer_interval on a thread of the service. Off: the
   // application (or a test) calls Tick.
   bool run_timers = true;
