@@ -64,7 +64,7 @@ int ForwardWatch(const std::filesystem::path& socket, std::vector<std::string> a
 void BuildApp(CLI::App& app, Invocation& invocation) {
   app.fallthrough();
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("tocsin ") + LibraryVersion());
+  app.set_version_flag("--version", std::string("tocsin ") + TOCSIN_CLI_VERSION);
   AddGlobalOptions(app, invocation.options);
   AddInitCommand(app, invocation);
   AddCardCommand(app, invocation);

@@ -60,6 +60,15 @@ const char* KindName(EventKind kind) {
   return "unknown";
 }
 
+const char* LinkStateName(LinkState state) {
+  switch (state) {
+    case LinkState::kConnecting: return "connecting";
+    case LinkState::kConnected: return "connected";
+    case LinkState::kFailing: return "not reachable";
+  }
+  return "?";
+}
+
 std::string EventText(Client& client, const Event& event, const std::string& name) {
   switch (event.kind) {
     case EventKind::kMessage:
@@ -73,8 +82,7 @@ std::string EventText(Client& client, const Event& event, const std::string& nam
     case EventKind::kGroupInvite:
       return name + " invites you to a group";
     case EventKind::kRelayState:
-      return std::string("relay ") +
-             (event.link_state == LinkState::kConnected ? "connected" : "not reachable") +
+      return "relay " + event.relay + " " + LinkStateName(event.link_state) +
              (event.error.ok() ? "" : ": " + event.error.message());
   }
   (void)client;
@@ -91,7 +99,7 @@ void OnClientEvent(Device& device, ListenOutput& output, const Event& event) {
   if (!event.group.empty()) json.Set("group", event.group);
   if (!event.message_id.empty()) json.Set("message_id", event.message_id);
   if (event.text) json.Set("text", *event.text);
-  if (relay) json.Set("connected", event.link_state == LinkState::kConnected);
+  if (relay) json.Set("relay", event.relay).Set("state", LinkStateName(event.link_state));
   std::string text =
       output.colours().Paint(Clock(event.time_ms), kDim) + " " + EventText(client, event, name);
   const bool message = event.kind == EventKind::kMessage;

@@ -35,7 +35,9 @@ Result<ContactInfo> FindContact(Client& client, const std::string& reference) {
 std::string ContactName(Client& client, const ContactId& contact) {
   Result<ContactInfo> info = client.GetContact(contact);
   if (info.ok() && !info->name.empty()) return info->name;
-  return "?" + contact.substr(0, 8);
+  std::string unknown = "?";  // built in two steps: GCC 12 warns on "?" + substr (-Wrestrict)
+  unknown += contact.substr(0, 8);
+  return unknown;
 }
 
 Json ContactJson(const ContactInfo& contact) {
