@@ -97,35 +97,52 @@ wait_log() {
 
 port_accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+relay_addresses=()
+relay_invites=()
+
+# Below the kernel's ephemeral range (32768+), where outgoing connections take ports.
 free_port() {
   local port
   while :; do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    port=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
     port_accepts "$port" || { echo "$port"; return; }
   done
 }
 
-relay_addresses=()
-relay_invites=()
+# Starts relay $1 on a free port; false when it could not listen (a port race).
+start_relay() {
+  local i="$1" port dir="$work/relay$1"
+  port=$(free_port)
+  rm -rf "$dir"
+  relay_addresses[i]=$("$relay_bin" init --data "$dir" --listen "127.0.0.1:$port" | head -n 1)
+  # No metrics listener: its default port would clash between the two relays.
+  sed -i "s/^metrics_listen = .*/metrics_listen = ''/" "$dir/relay.toml"
+  "$relay_bin" serve --data "$dir" 2>"$dir.log" >/dev/null &
+  local pid=$! deadline=$((SECONDS + 60))
+  until port_accepts "$port"; do
+    if [ $SECONDS -ge $deadline ] || ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" 2>/dev/null || true
+      tail -n 3 "$dir.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  relay_pids+=("$pid")
+  until relay_invites[i]=$("$relay_bin" invite create --uses 100 --expires 1d --data "$dir" 2>/dev/null | head -n 1) &&
+    [ -n "${relay_invites[i]}" ]; do
+    sleep 0.2
+  done
+  say "relay $i on 127.0.0.1:$port"
+}
 
 start_relays() {
-  local i port dir
+  local i tries
   for i in 1 2; do
-    port=$(free_port)
-    dir="$work/relay$i"
-    relay_addresses[i]=$("$relay_bin" init --data "$dir" --listen "127.0.0.1:$port" | head -n 1)
-    "$relay_bin" serve --data "$dir" 2>"$dir.log" >/dev/null &
-    relay_pids+=($!)
-    local deadline=$((SECONDS + 60))
-    until port_accepts "$port"; do
-      [ $SECONDS -lt $deadline ] || { echo "demo.sh: relay $i did not start" >&2; exit 1; }
-      sleep 0.1
+    tries=0
+    until start_relay "$i"; do
+      tries=$((tries + 1))
+      [ $tries -lt 5 ] || { echo "demo.sh: relay $i did not start" >&2; exit 1; }
     done
-    until relay_invites[i]=$("$relay_bin" invite create --uses 100 --expires 1d --data "$dir" 2>/dev/null | head -n 1) &&
-      [ -n "${relay_invites[i]}" ]; do
-      sleep 0.2
-    done
-    say "relay $i on 127.0.0.1:$port"
   done
 }
 
@@ -224,6 +241,57 @@ status() { t dispatcher alert status "$alert" | indent; }
 
 json_field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" | head -n 1; }
 
+# ------------------------------------------------------------------ without trees
+
+# When this build has no alert-tree service, the demo runs what exists, and says so:
+# cards, contacts, a group alert fanned out with one sender key, and acks as messages.
+fallback_story() {
+  section "NOTE"
+  say "this build of tocsin has no alert-tree support yet: no tree, verification,"
+  say "roll-up or escalation. The demo shows what exists: cards, contacts, a group"
+  say "alert fanned out to one zone with one encryption, and acks sent back."
+  members=(dispatcher)
+  local i n=$((responders / 3 > 0 ? responders / 3 : 1))
+  for ((i = 1; i <= n; i++)); do members+=("responder-$i"); done
+  make_everyone
+  say "${#members[@]} devices made, each running 'tocsin listen'"
+
+  section "Cards"
+  for m in "${members[@]:1}"; do t dispatcher contact add "$(card_of "$m")" --name "$m" >/dev/null; done
+  say "the dispatcher imported the cards of $n Boyle Heights responders"
+
+  section "The zone's group"
+  t dispatcher group create boyle-heights "${members[@]:1}" | indent
+  local group sender
+  for m in "${members[@]:1}"; do
+    wait_log "$m" '"type":"group_invite"'
+    group=$(grep '"type":"group_invite"' "$work/$m.log" | head -n 1 | json_field group)
+    sender=$(grep '"type":"group_invite"' "$work/$m.log" | head -n 1 | json_field contact)
+    t "$m" group join "$group" --sender "$sender" --name boyle-heights >/dev/null
+  done
+  say "every responder accepted the dispatcher's sender key for the group"
+
+  section "06:52 the alert"
+  t dispatcher group send boyle-heights \
+    "ALERTA — Boyle Heights: agentes en el lavado de autos, Cesar Chavez y Soto. / ALERT — Boyle Heights: agents at the car wash, Cesar Chavez & Soto." | indent
+  for m in "${members[@]:1}"; do wait_log "$m" 'ALERTA'; done
+  say "all $n responders' screens show it"
+
+  section "acks"
+  for m in "${members[@]:1}"; do
+    sender=$(grep '"type":"group_invite"' "$work/$m.log" | head -n 1 | json_field contact)
+    t "$m" send "$sender" "ACK $m: responding" >/dev/null
+  done
+  local deadline=$((SECONDS + 30)) got=0
+  while [ $SECONDS -lt $deadline ]; do
+    got=$(grep -c '"text":"ACK ' "$work/dispatcher.log" || true)
+    [ "$got" -ge "$n" ] && break
+    sleep 0.2
+  done
+  say "the dispatcher received $got of $n acks"
+  [ "$got" -ge "$n" ]
+}
+
 # ------------------------------------------------------------------------------ story
 
 main() {
@@ -231,6 +299,11 @@ main() {
   say "DEMO SETTINGS: passphrase from TOCSIN_PASSPHRASE, cheap passphrase hash,"
   say "ack timeout ${ack_timeout} s (real trees: 120 s). Never use these for real."
   start_relays
+  if "$tocsin_bin" tree --help | grep -q "not in this build"; then
+    fallback_story
+    say "done in $((SECONDS - started)) s"
+    return
+  fi
   plan_members
   make_everyone
   say "${#members[@]} devices made, each with a mailbox on both relays, each running 'tocsin listen'"

@@ -70,6 +70,7 @@ void BuildApp(CLI::App& app, Invocation& invocation) {
   AddCardCommand(app, invocation);
   AddContactCommand(app, invocation);
   AddSendCommand(app, invocation);
+  AddGroupCommand(app, invocation);
   AddListenCommand(app, invocation);
   AddAlertCommands(app, invocation);
   AddGlobalFooter(app);

@@ -62,9 +62,12 @@ const char* KindName(EventKind kind) {
 
 const char* LinkStateName(LinkState state) {
   switch (state) {
-    case LinkState::kConnecting: return "connecting";
-    case LinkState::kConnected: return "connected";
-    case LinkState::kFailing: return "not reachable";
+    case LinkState::kConnecting:
+      return "connecting";
+    case LinkState::kConnected:
+      return "connected";
+    case LinkState::kFailing:
+      return "not reachable";
   }
   return "?";
 }

@@ -12,6 +12,7 @@ void AddInitCommand(CLI::App& app, Invocation& invocation);
 void AddCardCommand(CLI::App& app, Invocation& invocation);
 void AddContactCommand(CLI::App& app, Invocation& invocation);
 void AddSendCommand(CLI::App& app, Invocation& invocation);
+void AddGroupCommand(CLI::App& app, Invocation& invocation);
 void AddListenCommand(CLI::App& app, Invocation& invocation);
 void AddAlertCommands(CLI::App& app, Invocation& invocation);
 
