@@ -185,13 +185,16 @@ plan_members() {
 }
 
 make_everyone() {
-  local m n=0
+  local m batch=()
   for m in "${members[@]}"; do
     make_device "$m" &
-    n=$((n + 1))
-    if [ $((n % 6)) -eq 0 ]; then wait; fi
+    batch+=($!)
+    if [ ${#batch[@]} -eq 6 ]; then
+      for pid in "${batch[@]}"; do wait "$pid"; done
+      batch=()
+    fi
   done
-  wait
+  for pid in ${batch[@]+"${batch[@]}"}; do wait "$pid"; done
   for m in "${members[@]}"; do start_listen "$m"; done
   for m in "${members[@]}"; do wait_socket "$m"; done
 }
