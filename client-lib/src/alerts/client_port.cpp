@@ -57,7 +57,10 @@ Status ClientPort::Verify(std::string_view key, std::string_view message,
                               core::Bytes(signature));
 }
 
-Result<std::string> ClientPort::MyCard(const std::string& name) { return client_.MyCard(name); }
+Result<std::string> ClientPort::MyCard(const std::string& name, bool rotate) {
+  auto& core = client_.core();
+  return core.Run<std::string>([&core, name, rotate] { return core.AlertCard(name, rotate); });
+}
 
 Result<std::string> ClientPort::KeyOfCard(std::string_view card) {
   auto info = InspectContactCard(card);
@@ -70,13 +73,17 @@ Result<std::string> ClientPort::KeyOfCard(std::string_view card) {
 Status ClientPort::Introduce(const tree::MemberEntry& entry) {
   {
     std::lock_guard lock(mutex_);
-    if (contacts_.count(entry.identity_key()) != 0) return Status::Ok();
+    auto it = cards_.find(entry.identity_key());
+    if (it != cards_.end() && it->second == entry.card()) return Status::Ok();
   }
-  if (ContactOf(entry.identity_key()).ok()) return Status::Ok();
-  auto id = client_.AddContact(entry.card(), entry.name());
+  // A known contact keeps its name and its own addresses; a card with a long-term token
+  // replaces intro addresses (Client::AddContact's rules).
+  auto id =
+      client_.AddContact(entry.card(), ContactOf(entry.identity_key()).ok() ? "" : entry.name());
   if (!id.ok()) return id.status();
   std::lock_guard lock(mutex_);
   contacts_[entry.identity_key()] = *id;
+  cards_[entry.identity_key()] = entry.card();
   return Status::Ok();
 }
 
@@ -113,6 +120,7 @@ Status ClientPort::Forget(const std::string& key) {
   {
     std::lock_guard lock(mutex_);
     contacts_.erase(key);
+    cards_.erase(key);
   }
   return client_.RemoveContact(*id);
 }

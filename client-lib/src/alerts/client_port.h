@@ -26,7 +26,7 @@ class ClientPort final : public AlertPort {
   Result<std::string> Sign(std::string_view message) override;
   Status Verify(std::string_view key, std::string_view message,
                 std::string_view signature) override;
-  Result<std::string> MyCard(const std::string& name) override;
+  Result<std::string> MyCard(const std::string& name, bool rotate) override;
   Status Introduce(const tree::MemberEntry& entry) override;
   Result<std::string> KeyOfCard(std::string_view card) override;
   Status Forget(const std::string& key) override;
@@ -54,6 +54,7 @@ class ClientPort final : public AlertPort {
   std::shared_ptr<Clock> clock_;
   std::mutex mutex_;
   std::map<std::string, ContactId> contacts_;  // identity key -> contact id
+  std::map<std::string, std::string> cards_;   // identity key -> card last imported
 };
 
 // The name of a tree's row in the trees column.

@@ -21,6 +21,7 @@ bool IsTreePayload(const app::Payload& payload) {
     case app::Payload::kBranchStatus:
     case app::Payload::kHandover:
     case app::Payload::kSecurityNotice:
+    case app::Payload::kMemberCard:
       return true;
     default:
       return false;

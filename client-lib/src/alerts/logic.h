@@ -77,6 +77,13 @@ class AlertLogic {
   Status SignAndKeepOwnView(tree::TreeRecord& record);
   Result<tree::Signed> SignedView(const tree::TreeRecord& record, const std::string& member);
   Status SyncGroups(tree::TreeRecord& record);
+  // Signs and sends the views of the members not up to date (all of them with `all`),
+  // restricted to `only` when it is not empty.
+  Result<std::size_t> SendViews(tree::TreeRecord& record, bool all,
+                                const std::vector<std::string>& only);
+  // Sends our long-term card for the tree to its dispatchers (`rotate`: new tokens).
+  Status SendMyCard(const tree::TreeRecord& record, bool rotate);
+  Status OnMemberCard(const std::string& sender, const app::MemberCard& card);
   Status TakeView(const tree::Signed& signed_view, const std::string& sender, bool by_hand);
   Status TakeRevocation(const tree::Signed& signed_revocation, const std::string& sender);
   Status ApplyView(const tree::Signed& signed_view, tree::View view);

@@ -87,7 +87,8 @@ MemberInfo AlertLogic::MemberOf(const tree::MemberEntry& entry) const {
                     .backup = entry.backup().empty() ? "" : Hex(entry.backup()),
                     .zones = Strings(entry.zones()),
                     .languages = Strings(entry.languages()),
-                    .skills = Strings(entry.skills())};
+                    .skills = Strings(entry.skills()),
+                    .alert_card = entry.alert_card()};
 }
 
 std::string AlertLogic::NameOf(const std::string& tree_id, const std::string& key) const {

@@ -71,6 +71,8 @@ Status AlertLogic::OnPayload(const std::string& sender, const std::string& group
       return OnNotice(sender, payload.security_notice());
     case app::Payload::kTreeUpdate:
       return OnTreeUpdate(sender, payload.tree_update());
+    case app::Payload::kMemberCard:
+      return OnMemberCard(sender, payload.member_card());
     default:
       return Status::Ok();
   }

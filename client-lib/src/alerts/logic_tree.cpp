@@ -71,6 +71,7 @@ Result<TreeId> AlertLogic::CreateTree(const TreeSpec& spec) {
   me->set_name(spec.my_name);
   me->set_role(ToProto(spec.my_role));
   me->set_card(*card);
+  me->set_alert_card(true);
   for (const auto& zone : spec.my_zones) me->add_zones(zone);
   for (const auto& language : spec.my_languages) me->add_languages(language);
   TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(record));
@@ -200,17 +201,13 @@ Status AlertLogic::SyncGroups(tree::TreeRecord& record) {
   return Status::Ok();
 }
 
-Result<std::size_t> AlertLogic::PushViews(const TreeId& tree, bool all) {
-  std::lock_guard lock(mutex_);
-  auto found = AdminTree(tree);
-  if (!found.ok()) return found.status();
-  tree::TreeRecord& record = **found;
-  TOCSIN_RETURN_IF_ERROR(SyncGroups(record));
-  TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(record));
+Result<std::size_t> AlertLogic::SendViews(tree::TreeRecord& record, bool all,
+                                          const std::vector<std::string>& only) {
   std::size_t sent = 0;
   for (const auto& entry : record.roster()) {
     const std::string& key = entry.identity_key();
     if (key == port_.IdentityKey()) continue;
+    if (!only.empty() && std::find(only.begin(), only.end(), key) == only.end()) continue;
     const std::string hex = Hex(key);
     auto pushed = record.pushed().find(hex);
     if (!all && pushed != record.pushed().end() && pushed->second >= record.roster_version()) {
@@ -221,12 +218,35 @@ Result<std::size_t> AlertLogic::PushViews(const TreeId& tree, bool all) {
     app::Payload payload;
     payload.mutable_tree_update()->set_tree_id(record.tree_id());
     payload.mutable_tree_update()->set_signed_view(signed_view->SerializeAsString());
-    TOCSIN_RETURN_IF_ERROR(port_.SendTo(key, payload.SerializeAsString(), 0));
+    auto sent_view = port_.SendTo(key, payload.SerializeAsString(), 0);
+    if (!sent_view.ok()) {
+      (void)port_.SaveTree(record);  // the views sent so far are not sent again
+      return Status(sent_view.code(), "view of " + entry.name() + ": " + sent_view.message());
+    }
     (*record.mutable_pushed())[hex] = record.roster_version();
     ++sent;
   }
   TOCSIN_RETURN_IF_ERROR(port_.SaveTree(record));
   return sent;
+}
+
+Result<std::size_t> AlertLogic::PushViews(const TreeId& tree, bool all) {
+  std::lock_guard lock(mutex_);
+  auto found = AdminTree(tree);
+  if (!found.ok()) return found.status();
+  tree::TreeRecord& record = **found;
+  // Views first: they open the sessions the zone groups' sender keys then travel on.
+  TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(record));
+  auto sent = SendViews(record, all, {});
+  if (!sent.ok()) return sent.status();
+  const std::string before = record.SerializeAsString();
+  TOCSIN_RETURN_IF_ERROR(SyncGroups(record));
+  if (record.SerializeAsString() == before) return sent;
+  record.set_roster_version(record.roster_version() + 1);  // the groups changed
+  TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(record));
+  auto again = SendViews(record, false, {});
+  if (!again.ok()) return again.status();
+  return *sent + *again;
 }
 
 Result<std::string> AlertLogic::ExportView(const TreeId& tree, const MemberKey& member) {

@@ -69,6 +69,10 @@ Status AlertLogic::RemoveMember(const TreeId& tree, const MemberKey& member) {
                roster.end());
   record.add_revoked(*key);
   record.set_roster_version(record.roster_version() + 1);
+  // The revoked member held our ALERT token (our entry is in every view): replace it.
+  auto card = port_.MyCard(FindEntry(record.roster(), port_.IdentityKey())->name(), true);
+  if (!card.ok()) return card.status();
+  FindEntry(*record.mutable_roster(), port_.IdentityKey())->set_card(*card);
   tree::Revocation revocation;
   revocation.set_tree_id(record.tree_id());
   revocation.set_version(record.roster_version());
@@ -200,6 +204,9 @@ Status AlertLogic::ApplyView(const tree::Signed& signed_view, tree::View view) {
         port_.JoinGroup(group.group_id(), record.view().tree_name() + "/" + group.zone(), senders));
   }
   TOCSIN_RETURN_IF_ERROR(port_.SaveTree(record));
+  if (!record.view().member().alert_card()) {
+    (void)SendMyCard(record, false);  // the next view carries it; a failure is retried then
+  }
   emit_(AlertEvent{.kind = AlertEventKind::kViewAccepted,
                    .time_ms = port_.NowMs(),
                    .tree = Hex(record.tree_id()),
@@ -233,14 +240,50 @@ Status AlertLogic::TakeRevocation(const tree::Signed& signed_revocation,
   for (auto& group : *record->mutable_view()->mutable_groups()) {
     Unauthorise(group.mutable_senders(), key);
   }
+  const bool held_our_card = Known(*record, key) != nullptr || record->admin();
   if (key != port_.IdentityKey()) TOCSIN_RETURN_IF_ERROR(port_.Forget(key));
   TOCSIN_RETURN_IF_ERROR(port_.SaveTree(*record));
+  // The revoked member may hold our ALERT token: replace it, and give the admins the new one.
+  if (held_our_card && key != port_.IdentityKey()) (void)SendMyCard(*record, true);
   emit_(AlertEvent{.kind = AlertEventKind::kRevoked,
                    .time_ms = port_.NowMs(),
                    .tree = Hex(record->tree_id()),
                    .from = Hex(key),
                    .from_name = NameOf(record->tree_id(), key)});
   return Status::Ok();
+}
+
+Status AlertLogic::SendMyCard(const tree::TreeRecord& record, bool rotate) {
+  auto card = port_.MyCard(record.view().member().name(), rotate);
+  if (!card.ok()) return card.status();
+  app::Payload payload;
+  payload.mutable_member_card()->set_tree_id(record.tree_id());
+  payload.mutable_member_card()->set_card(*card);
+  return SendToDispatchers(record, payload);
+}
+
+Status AlertLogic::OnMemberCard(const std::string& sender, const app::MemberCard& card) {
+  tree::TreeRecord* record = FindTree(card.tree_id());
+  if (record == nullptr || !record->admin()) return Status::Ok();
+  tree::MemberEntry* entry = FindEntry(*record->mutable_roster(), sender);
+  auto key = port_.KeyOfCard(card.card());
+  if (entry == nullptr || !key.ok() || *key != sender) {
+    Flag(record->tree_id(), sender, "a member card that is not the sender's", nullptr);
+    return Status::Ok();
+  }
+  if (entry->alert_card() && entry->card() == card.card()) return Status::Ok();
+  entry->set_card(card.card());
+  entry->set_alert_card(true);
+  record->set_roster_version(record->roster_version() + 1);
+  TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(*record));
+  // Only the members whose view holds the entry need the new version.
+  std::vector<std::string> affected = {sender};
+  for (const auto& other : record->roster()) {
+    auto view = MakeView(*record, other.identity_key());
+    if (view.ok() && Mentions(*view, sender)) affected.push_back(other.identity_key());
+  }
+  auto sent = SendViews(*record, false, affected);
+  return sent.ok() ? Status::Ok() : sent.status();
 }
 
 Result<std::vector<TreeInfo>> AlertLogic::Trees() {

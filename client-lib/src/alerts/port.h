@@ -32,8 +32,9 @@ class AlertPort {
   virtual Status Verify(std::string_view key, std::string_view message,
                         std::string_view signature) = 0;
 
-  // Our own contact card, suggesting `name` (views carry it so members can reach us).
-  virtual Result<std::string> MyCard(const std::string& name) = 0;
+  // Our own long-term card for trees, suggesting `name` (views carry it so members can
+  // reach us); `rotate` replaces its tokens (the old ones stop at once).
+  virtual Result<std::string> MyCard(const std::string& name, bool rotate = false) = 0;
   // Makes `entry` a contact from its card (or refreshes it). Idempotent.
   virtual Status Introduce(const tree::MemberEntry& entry) = 0;
   // The identity key behind a contact card (32 bytes), without importing it.

@@ -36,7 +36,8 @@ Status FakePort::Verify(std::string_view key, std::string_view message,
   return crypto::XeddsaVerify(*net_.signal, view, core::Bytes(message), core::Bytes(signature));
 }
 
-Result<std::string> FakePort::MyCard(const std::string&) {
+Result<std::string> FakePort::MyCard(const std::string&, bool rotate) {
+  if (rotate) ++rotations;
   return std::string(kCardPrefix) + core::ToHex(key_);
 }
 
@@ -115,7 +116,7 @@ Result<std::vector<tree::AlertRecord>> FakePort::LoadAlerts() {
 }
 
 std::string Device::hex() const { return core::ToHex(key()); }
-std::string Device::card() const { return *port->MyCard(name); }
+std::string Device::card() const { return *port->MyCard(name, false); }
 
 std::size_t Device::Count(AlertEventKind kind) const {
   std::size_t n = 0;

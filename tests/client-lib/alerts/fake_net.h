@@ -37,7 +37,7 @@ class FakePort final : public alerts::AlertPort {
   Result<std::string> Sign(std::string_view message) override;
   Status Verify(std::string_view key, std::string_view message,
                 std::string_view signature) override;
-  Result<std::string> MyCard(const std::string& name) override;
+  Result<std::string> MyCard(const std::string& name, bool rotate) override;
   Status Introduce(const tree::MemberEntry& entry) override;
   Result<std::string> KeyOfCard(std::string_view card) override;
   Status Forget(const std::string& key) override;
@@ -56,6 +56,7 @@ class FakePort final : public alerts::AlertPort {
   Result<std::vector<tree::TreeRecord>> LoadTrees() override;
   Result<std::vector<tree::AlertRecord>> LoadAlerts() override;
 
+  int rotations = 0;                                    // alert tokens replaced
   std::set<std::string> forgotten;                      // keys whose tokens we revoked
   std::map<std::string, std::set<std::string>> joined;  // group -> accepted senders
   std::map<std::string, tree::TreeRecord> trees;

@@ -29,6 +29,9 @@ TEST_CASE("Members hold only their own view; the dispatcher holds the roster") {
   CHECK(branch.count(f.r2.hex()) == 1);
   CHECK(branch.count(f.r3.hex()) == 0);
   CHECK(Take(f.d.logic->Tree(f.tree)).members.size() == 11);
+  // Every device sent its long-term card after its first view; views now carry them.
+  for (const auto& member : Take(f.d.logic->Tree(f.tree)).members) CHECK(member.alert_card);
+  for (const auto& member : responder.members) CHECK(member.alert_card);
 }
 
 TEST_CASE("A report reaches the dispatcher unverified, verification confirms it") {
