@@ -78,7 +78,7 @@ Awaitable<Result<std::string>> ClientCore::AlertCard(std::string name, bool rota
     client::OwnMailbox record = mailboxes_->Find(mailbox.record.index())->record;
     if (record.alert_token().empty() || rotate) {
       const std::string token = context_.env.RandomString(16);
-      Result<std::uint64_t> done = Status::Ok();
+      Status done = Status::Ok();
       if (record.alert_token().empty()) {
         auto set =
             co_await AwaitCallback<Result<std::uint32_t>>([&](net::Callback<std::uint32_t> cb) {
@@ -92,9 +92,11 @@ Awaitable<Result<std::string>> ClientCore::AlertCard(std::string name, bool rota
         request.set_mailbox_id(record.mailbox_id());
         *request.mutable_new_token() = TokenEntryFor(wire::ALERT, token);
         request.set_grace_seconds(0);
-        done = co_await AwaitCallback<Result<std::uint64_t>>([&](net::Callback<std::uint64_t> cb) {
-          transport_->RotateToken(mailbox.relay, mailbox.id(), request, std::move(cb));
-        });
+        auto rotated =
+            co_await AwaitCallback<Result<std::uint64_t>>([&](net::Callback<std::uint64_t> cb) {
+              transport_->RotateToken(mailbox.relay, mailbox.id(), request, std::move(cb));
+            });
+        if (!rotated.ok()) done = rotated.status();
       }
       if (!done.ok()) continue;  // this relay cannot be offered now
       record.set_alert_token(token);
