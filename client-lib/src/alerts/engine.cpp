@@ -28,6 +28,15 @@ bool IsTreePayload(const app::Payload& payload) {
   }
 }
 
+// The hook belongs to the client's worker: it is set and cleared there.
+Status SetHook(Client& client, core::PayloadHook hook) {
+  auto& core = client.core();
+  return core.RunStatus([&core, hook]() -> core::Awaitable<Status> {
+    core.SetPayloadHook(hook);
+    co_return Status::Ok();
+  });
+}
+
 }  // namespace
 
 AlertEngine::AlertEngine(Client& client, AlertOptions options)
@@ -41,8 +50,8 @@ Result<std::unique_ptr<AlertEngine>> AlertEngine::Start(Client& client, AlertOpt
       *engine->port_, [self](AlertEvent event) { self->Emit(std::move(event)); });
   TOCSIN_RETURN_IF_ERROR(engine->logic_->Load());
   TOCSIN_RETURN_IF_ERROR(engine->QueueStoredInbox());
-  client.core().SetPayloadHook(
-      [self](core::Batch& batch, const core::ReceivedPayload& received) -> Result<bool> {
+  TOCSIN_RETURN_IF_ERROR(SetHook(
+      client, [self](core::Batch& batch, const core::ReceivedPayload& received) -> Result<bool> {
         if (received.payload == nullptr || !IsTreePayload(*received.payload)) return false;
         tree::InboxRecord record;
         record.set_sender(received.sender->identity_key());
@@ -54,7 +63,7 @@ Result<std::unique_ptr<AlertEngine>> AlertEngine::Start(Client& client, AlertOpt
                                                core::Bytes(record.SerializeAsString())));
         batch.OnCommit([self, name, record]() { self->Enqueue(name, record); });
         return true;
-      });
+      }));
   engine->payload_thread_ = std::thread([self] { self->PayloadLoop(); });
   engine->event_thread_ = std::thread([self] { self->EventLoop(); });
   if (engine->options_.run_timers)
@@ -71,7 +80,7 @@ void AlertEngine::Close() {
     closing_ = true;
   }
   changed_.notify_all();
-  if (!client_.core().closed()) client_.core().SetPayloadHook(nullptr);
+  if (!client_.core().closed()) (void)SetHook(client_, nullptr);  // fails only once closed
   for (auto* thread : {&payload_thread_, &event_thread_, &timer_thread_}) {
     if (thread->joinable()) thread->join();
   }

@@ -1,8 +1,10 @@
 // Whole alerts between real clients over the real tocsin-relay (real TLS, stores,
 // libsignal): a dispatcher, a coordinator with a backup, a silent coordinator with a
 // backup, a verifier and responders. Timers are driven by an injected clock.
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <thread>
 
 #include "client_test_util.h"
 #include "core/hex.h"
@@ -245,6 +247,77 @@ TEST_CASE(
       Take(AlertService::Attach(*r1.client, AlertOptions{.clock = net.clock, .run_timers = false}));
   CHECK(r1.alerts->GetAlert(id).status().code() == Code::kNotFound);
   CHECK(Take(r1.alerts->Tree(tree)).version > 0);  // the tree itself is kept
+}
+
+bool AllCardsIn(Member& m, const TreeId& tree) {
+  const auto info = Take(m.alerts->Tree(tree));
+  return std::all_of(info.members.begin(), info.members.end(),
+                     [](const MemberInfo& member) { return member.alert_card; });
+}
+
+TEST_CASE(
+    "A revoked member's tokens stop at once; a replaced phone vouched by a view keeps "
+    "receiving",
+    "[alerts][relay]") {
+  Network net;
+  Member& d = net.Add("dispatcher");
+  Member& c1 = net.Add("c1");
+  Member& r1 = net.Add("r1");
+  Member& r2 = net.Add("r2");
+  const TreeId tree = Take(d.alerts->CreateTree(Spec()));
+  AddTo(d, tree, c1, MemberRole::kCoordinator, d.key());
+  AddTo(d, tree, r1, MemberRole::kResponder, c1.key(), {"legal_observer"});
+  AddTo(d, tree, r2, MemberRole::kResponder, c1.key(), {"legal_observer"});
+  Take(d.alerts->PushViews(tree));
+  for (Member* m : {&c1, &r1, &r2}) {
+    INFO(m->name);
+    REQUIRE(WaitUntil(
+        [&] { return m->Count(AlertEventKind::kViewAccepted) > 0 && AllCardsIn(*m, tree); }));
+  }
+  // R2 reaches C1 while it is a member.
+  app::Payload report;
+  report.mutable_report()->mutable_ref()->set_alert_id(std::string(16, '\x01'));
+  report.mutable_report()->mutable_ref()->set_tree_id(*core::FromHex(tree, 32));
+  auto send_to_c1 = [&](Member& from) {
+    for (const auto& contact : Take(from.client->Contacts())) {
+      if (contact.identity_key == c1.key())
+        return from.client->Send(contact.id, report.SerializeAsString());
+    }
+    return Result<MessageId>(Status(Code::kNotFound, "no c1"));
+  };
+  Take(send_to_c1(r2));
+  REQUIRE(WaitUntil(
+      [&] { return c1.Count(AlertEventKind::kSecurityFlag) == 1; }));  // c1 is no dispatcher
+
+  Check(d.alerts->RemoveMember(tree, r2.key()));
+  REQUIRE(c1.WaitFor(AlertEventKind::kRevoked));
+  CHECK(r1.Count(AlertEventKind::kRevoked) == 0);  // R1's view never held R2
+  for (const auto& member : Take(c1.alerts->Tree(tree)).members) CHECK(member.key != r2.key());
+  // C1 forgot R2 (its tokens revoked at the relay): nothing R2 sends reaches C1 any more,
+  // while R1's message does.
+  (void)send_to_c1(r2);
+  Take(send_to_c1(r1));
+  REQUIRE(WaitUntil([&] { return c1.Count(AlertEventKind::kSecurityFlag) == 2; }));
+  std::this_thread::sleep_for(2s);
+  CHECK(c1.Count(AlertEventKind::kSecurityFlag) == 2);
+
+  // R1's phone is replaced: the admins' view vouches for the new key.
+  Member& phone = net.Add("r1-new-phone");
+  Take(d.alerts->ReplaceMemberKey(tree, r1.key(), phone.card()));
+  Take(d.alerts->PushViews(tree));
+  REQUIRE(WaitUntil(
+      [&] { return phone.Count(AlertEventKind::kViewAccepted) > 0 && AllCardsIn(phone, tree); }));
+  REQUIRE(WaitUntil([&] {
+    const auto info = Take(c1.alerts->Tree(tree));
+    return std::any_of(info.members.begin(), info.members.end(),
+                       [&](const MemberInfo& m) { return m.key == phone.key() && m.alert_card; });
+  }));
+  AlertSpec spec{.zones = {"boyle-heights"}, .texts = {{"es", "ALERTA", ""}, {"en", "ALERT", ""}}};
+  const AlertId id = Take(d.alerts->SendAlert(tree, spec));
+  REQUIRE(phone.WaitFor(AlertEventKind::kAlert));
+  Check(phone.alerts->Ack(id, {.kind = AckKind::kOnScene}));
+  REQUIRE(c1.WaitFor(AlertEventKind::kAck));
+  REQUIRE(d.WaitFor(AlertEventKind::kAck));
 }
 
 }  // namespace
