@@ -50,20 +50,21 @@ Result<std::unique_ptr<AlertEngine>> AlertEngine::Start(Client& client, AlertOpt
       *engine->port_, [self](AlertEvent event) { self->Emit(std::move(event)); });
   TOCSIN_RETURN_IF_ERROR(engine->logic_->Load());
   TOCSIN_RETURN_IF_ERROR(engine->QueueStoredInbox());
-  TOCSIN_RETURN_IF_ERROR(SetHook(
-      client, [self](core::Batch& batch, const core::ReceivedPayload& received) -> Result<bool> {
-        if (received.payload == nullptr || !IsTreePayload(*received.payload)) return false;
-        tree::InboxRecord record;
-        record.set_sender(received.sender->identity_key());
-        record.set_group_id(received.group_id);
-        record.set_payload(std::string(received.payload_bytes));
-        std::string name =
-            std::string(kInboxRowPrefix) + received.sender->identity_key() + received.message_id;
-        TOCSIN_RETURN_IF_ERROR(batch.txn().Put(store::Column::kTrees, core::Bytes(name),
-                                               core::Bytes(record.SerializeAsString())));
-        batch.OnCommit([self, name, record]() { self->Enqueue(name, record); });
-        return true;
-      }));
+  core::PayloadHook hook = [self](core::Batch& batch,
+                                  const core::ReceivedPayload& received) -> Result<bool> {
+    if (received.payload == nullptr || !IsTreePayload(*received.payload)) return false;
+    tree::InboxRecord record;
+    record.set_sender(received.sender->identity_key());
+    record.set_group_id(received.group_id);
+    record.set_payload(std::string(received.payload_bytes));
+    std::string name =
+        std::string(kInboxRowPrefix) + received.sender->identity_key() + received.message_id;
+    TOCSIN_RETURN_IF_ERROR(batch.txn().Put(store::Column::kTrees, core::Bytes(name),
+                                           core::Bytes(record.SerializeAsString())));
+    batch.OnCommit([self, name, record]() { self->Enqueue(name, record); });
+    return true;
+  };
+  TOCSIN_RETURN_IF_ERROR(SetHook(client, std::move(hook)));
   engine->payload_thread_ = std::thread([self] { self->PayloadLoop(); });
   engine->event_thread_ = std::thread([self] { self->EventLoop(); });
   if (engine->options_.run_timers)
