@@ -164,6 +164,9 @@ struct MemberInfo {
   std::vector<std::string> languages{};  // BCP 47: "es", "en", "ko", "quc"
   std::vector<std::string> skills{};     // "legal_observer", "documenter", "medic", ...
   bool revoked = false;
+  // The entry carries the member's long-term card (sent by its device after its first
+  // view): the members allowed to write to it can reach it without an intro token.
+  bool alert_card = false;
 };
 
 // Adding a member (admin only): its contact card gives its identity key and addresses.

@@ -4,7 +4,19 @@
 # name). Applications and the CLI link tocsin::alerts.
 set(TOCSIN_ALERTS_DIR ${CMAKE_CURRENT_LIST_DIR})
 add_library(tocsin_alerts STATIC
-            ${TOCSIN_ALERTS_DIR}/names.cpp)
+            ${TOCSIN_ALERTS_DIR}/names.cpp
+            ${TOCSIN_ALERTS_DIR}/signed.cpp
+            ${TOCSIN_ALERTS_DIR}/roster.cpp
+            ${TOCSIN_ALERTS_DIR}/logic_tree.cpp
+            ${TOCSIN_ALERTS_DIR}/logic_view.cpp
+            ${TOCSIN_ALERTS_DIR}/logic_send.cpp
+            ${TOCSIN_ALERTS_DIR}/logic_receive.cpp
+            ${TOCSIN_ALERTS_DIR}/logic_timer.cpp
+            ${TOCSIN_ALERTS_DIR}/logic_status.cpp
+            ${TOCSIN_ALERTS_DIR}/logic_query.cpp
+            ${TOCSIN_ALERTS_DIR}/client_port.cpp
+            ${TOCSIN_ALERTS_DIR}/engine.cpp
+            ${TOCSIN_ALERTS_DIR}/service.cpp)
 add_library(tocsin::alerts ALIAS tocsin_alerts)
 target_include_directories(tocsin_alerts PUBLIC
                            $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
