@@ -31,6 +31,11 @@ void AddGlobalFooter(CLI::App& app) {
     sub->footer(
         "Global options (before or after the command): --data DIR, --json, "
         "--passphrase-file PATH, --passphrase-fd N. Exit codes: docs/cli.md.");
+    // A repeatable option takes one value per use (--zone a --zone b), so it never
+    // swallows the positional argument that follows it.
+    for (CLI::Option* option : sub->get_options()) {
+      if (option->nonpositional()) option->allow_extra_args(false);
+    }
     AddGlobalFooter(*sub);
   }
 }
