@@ -242,7 +242,7 @@ std::string StatusText(const AlertStatusInfo& status, const Colours& colours) {
   };
   for (const BranchInfo& b : status.branches) {
     std::string name = b.coordinator_name.empty() ? ShortId(b.coordinator) : b.coordinator_name;
-    if (b.handed_over) name += " (backup)";
+    if (b.handed_over) name += " (handed over)";
     if (!b.coordinator_acked) name += " !";
     line(name, b);
     if (!b.to_reach_names.empty()) {
