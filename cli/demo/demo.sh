@@ -156,7 +156,9 @@ make_device() {
 }
 
 start_listen() {
-  t "$1" --json listen >"$work/$1.log" 2>"$work/$1.err" &
+  # The binary itself in the background (not through t, a function: its subshell
+  # would get the pid, and a signal to it would not reach tocsin).
+  "$tocsin_bin" --data "$work/$1" --json listen >"$work/$1.log" 2>"$work/$1.err" &
   listen_pids+=($!)
   eval "pid_of_${1//-/_}=$!"
 }
