@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 FORMAT_DIRS := proto client-lib relay cli tests
 FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.h' -o -name '*.cpp' \) 2>/dev/null)
 
-.PHONY: all deps build test asan fuzz bench package format check-format clean
+.PHONY: all deps build test demo asan fuzz bench package format check-format clean
 
 all: build
 
@@ -18,6 +18,14 @@ build: deps
 
 test: build
 	cd build && ctest --output-on-failure -j $(JOBS)
+
+# One whole alert on a local network: two relays, a dispatcher, 3 coordinators with
+# backups, 2 verifiers and 30 responders (cli/demo/demo.sh; docs/dispatchers.md).
+# Builds only the two programs it runs, in the same build/ as `make test`.
+demo: deps
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTOCSIN_WERROR=ON $(CMAKE_FLAGS)
+	cmake --build build -j $(JOBS) --target tocsin tocsin-relay
+	bash cli/demo/demo.sh
 
 asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOCSIN_SANITIZE=ON \

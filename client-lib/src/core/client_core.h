@@ -81,6 +81,11 @@ class ClientCore {
 
   // ---- operations, on the worker (the public API's meaning)
   Awaitable<Result<std::string>> MyCard(std::string name);
+  // A card carrying an ALERT token per mailbox instead of the INTRO token (alert trees:
+  // it travels only inside signed views, end to end encrypted). The token is made and
+  // registered once and kept; `rotate` replaces it (RotateToken, grace 0: a revoked
+  // member's copy stops at once).
+  Awaitable<Result<std::string>> AlertCard(std::string name, bool rotate);
   Awaitable<Result<std::string>> AddContact(std::string card, std::string name);
   Awaitable<Status> OfferNewIdentity(std::string contact_id, std::string card);
   Awaitable<Status> MarkVerified(std::string contact_id);

@@ -69,6 +69,55 @@ Awaitable<Result<std::string>> ClientCore::MyCard(std::string name) {
   co_return EncodeCard(*signal_, keys_->identity(), card);
 }
 
+Awaitable<Result<std::string>> ClientCore::AlertCard(std::string name, bool rotate) {
+  client::ContactCard card;
+  for (const auto& mailbox : mailboxes_->all()) {
+    if (mailbox.record.published_signed_prekey_id() != keys_->signed_prekey().id()) {
+      (void)co_await PublishPrekeys(mailbox.record.index(), 0);
+    }
+    client::OwnMailbox record = mailboxes_->Find(mailbox.record.index())->record;
+    if (record.alert_token().empty() || rotate) {
+      const std::string token = context_.env.RandomString(16);
+      Status done = Status::Ok();
+      if (record.alert_token().empty()) {
+        auto set =
+            co_await AwaitCallback<Result<std::uint32_t>>([&](net::Callback<std::uint32_t> cb) {
+              transport_->SetTokens(mailbox.relay, mailbox.id(),
+                                    {TokenEntryFor(wire::ALERT, token)}, std::move(cb));
+            });
+        if (!set.ok()) done = set.status();
+      } else {
+        wire::RotateToken request;
+        request.set_old_token_hash(TokenHash(record.alert_token()));
+        request.set_mailbox_id(record.mailbox_id());
+        *request.mutable_new_token() = TokenEntryFor(wire::ALERT, token);
+        request.set_grace_seconds(0);
+        auto rotated =
+            co_await AwaitCallback<Result<std::uint64_t>>([&](net::Callback<std::uint64_t> cb) {
+              transport_->RotateToken(mailbox.relay, mailbox.id(), request, std::move(cb));
+            });
+        if (!rotated.ok()) done = rotated.status();
+      }
+      if (!done.ok()) continue;  // this relay cannot be offered now
+      record.set_alert_token(token);
+      Batch batch(*store_);
+      TOCSIN_CO_RETURN_IF_ERROR(mailboxes_->Stage(batch, record));
+      TOCSIN_CO_RETURN_IF_ERROR(batch.Commit());
+    }
+    auto* address = card.add_addresses();
+    address->set_relay(record.relay());
+    address->set_mailbox_id(record.mailbox_id());
+    address->set_token(record.alert_token());
+  }
+  if (card.addresses().empty()) co_return Status::Unavailable("no relay took an alert token");
+  card.set_identity_key(SerializedIdentity(keys_->identity().public_key()));
+  card.set_registration_id(keys_->registration_id());
+  *card.mutable_envelope_key() = keys_->envelope_key();
+  card.set_suggested_name(std::move(name));
+  card.set_created_ms(context_.env.NowMs());
+  co_return EncodeCard(*signal_, keys_->identity(), card);
+}
+
 Awaitable<Result<std::string>> ClientCore::AddContact(std::string text, std::string name) {
   auto parsed = DecodeCard(*signal_, text);
   if (!parsed.ok()) co_return parsed.status();

@@ -1,0 +1,31 @@
+// The alert service as the CLI's commands use it, and how they name trees, members and
+// alerts on the command line.
+#ifndef TOCSIN_CLI_ALERTS_SUPPORT_H_
+#define TOCSIN_CLI_ALERTS_SUPPORT_H_
+
+#include <string>
+#include <vector>
+
+#include "session.h"
+#include "tocsin/alerts.h"
+
+namespace tocsin::cli {
+
+// The device's alert service. kInternal when it is not attached.
+Result<AlertService*> AlertsOf(Session& session);
+
+// A tree by name or id prefix; empty: the only tree this device holds.
+Result<TreeInfo> FindTree(AlertService& alerts, const std::string& reference);
+// A member by name (case-insensitive) or key prefix (at least 4 characters).
+Result<MemberInfo> FindMember(const TreeInfo& tree, const std::string& reference);
+// An alert by id prefix; empty or "latest": the newest one not resolved (else newest).
+Result<AlertInfo> FindAlert(AlertService& alerts, const std::string& reference);
+
+// --lang=text pairs ("es=...", "en=...") into texts. kInvalidArgument for a pair
+// without "=".
+Result<std::vector<LocalizedText>> ParseTexts(const std::vector<std::string>& pairs,
+                                              const std::string& es, const std::string& en);
+
+}  // namespace tocsin::cli
+
+#endif  // TOCSIN_CLI_ALERTS_SUPPORT_H_

@@ -1,0 +1,179 @@
+// AlertLogic: the alert-tree state machine of one device (alerts.h is the contract it
+// implements): trees and signed views, authorisation, the alert lifecycle, roll-ups and
+// escalation. It sees the world through an AlertPort, and time only through the `now`
+// it is given, so tests drive it with an injected clock and an in-memory network.
+//
+// Thread-safety: every public method takes the logic's lock; the port is called with it
+// held. Events go to `emit` with the lock held: it must only queue them.
+#ifndef TOCSIN_ALERTS_LOGIC_H_
+#define TOCSIN_ALERTS_LOGIC_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "alerts/port.h"
+#include "alerts/roster.h"
+#include "tocsin/alert.pb.h"
+#include "tocsin/alerts.h"
+#include "tocsin/tree.pb.h"
+
+namespace tocsin::alerts {
+
+using Emit = std::function<void(AlertEvent)>;
+
+class AlertLogic {
+ public:
+  AlertLogic(AlertPort& port, Emit emit) : port_(port), emit_(std::move(emit)) {}
+
+  Status Load();
+
+  // Trees (logic_tree.cpp).
+  Result<TreeId> CreateTree(const TreeSpec& spec);
+  Result<MemberInfo> AddMember(const TreeId& tree, const MemberSpec& spec);
+  Result<MemberInfo> ReplaceMemberKey(const TreeId& tree, const MemberKey& old_key,
+                                      const std::string& new_card);
+  Status RemoveMember(const TreeId& tree, const MemberKey& member);
+  Status SetPolicy(const TreeId& tree, const EscalationPolicy& policy);
+  Result<std::size_t> PushViews(const TreeId& tree, bool all);
+  Result<std::string> ExportView(const TreeId& tree, const MemberKey& member);
+  Result<std::string> CoSignView(const std::string& signed_update);
+  Status AcceptUpdate(const std::string& signed_update);
+  Result<std::vector<TreeInfo>> Trees();
+  Result<TreeInfo> Tree(const TreeId& tree);
+
+  // Alerts (logic_send.cpp).
+  Result<AlertId> Report(const TreeId& tree, const ReportSpec& spec);
+  Status RequestVerification(const AlertId& alert, const std::vector<MemberKey>& verifiers);
+  Status SendVerifyResult(const AlertId& alert, VerifyOutcome outcome, const std::string& note,
+                          std::uint32_t eta_minutes);
+  Result<AlertId> SendAlert(const TreeId& tree, const AlertSpec& spec, const AlertId& alert);
+  Status SendUpdate(const AlertId& alert, const std::vector<LocalizedText>& texts, bool stand_by);
+  Status SendAllClear(const AlertId& alert, const std::vector<LocalizedText>& texts);
+  Status SendCancel(const AlertId& alert, const std::string& reason,
+                    const std::vector<LocalizedText>& texts);
+  Status Ack(const AlertId& alert, const AckSpec& ack);
+  Result<std::vector<AlertInfo>> Alerts(const TreeId& tree);
+  Result<AlertInfo> GetAlert(const AlertId& alert);
+  Result<AlertStatusInfo> GetStatus(const AlertId& alert);
+  Result<std::vector<AlertEvent>> SecurityFlags(const TreeId& tree);
+
+  // A payload from `sender` (32-byte identity key), group messages with `group_id`
+  // (logic_receive.cpp). Returns OK for what it dropped too (after flagging it).
+  Status OnPayload(const std::string& sender, const std::string& group_id,
+                   const app::Payload& payload);
+
+  // Timers (logic_timer.cpp).
+  Result<std::size_t> Tick(std::uint64_t now_ms);
+
+ private:
+  // ---- trees
+  tree::TreeRecord* FindTree(const std::string& tree_id);
+  Result<tree::TreeRecord*> AdminTree(const TreeId& tree);
+  Status SignAndKeepOwnView(tree::TreeRecord& record);
+  Result<tree::Signed> SignedView(const tree::TreeRecord& record, const std::string& member);
+  Status SyncGroups(tree::TreeRecord& record);
+  // Signs and sends the views of the members not up to date (all of them with `all`),
+  // restricted to `only` when it is not empty.
+  Result<std::size_t> SendViews(tree::TreeRecord& record, bool all,
+                                const std::vector<std::string>& only);
+  // Sends our long-term card for the tree to its dispatchers (`rotate`: new tokens).
+  Status SendMyCard(const tree::TreeRecord& record, bool rotate);
+  Status OnMemberCard(const std::string& sender, const app::MemberCard& card);
+  Status TakeView(const tree::Signed& signed_view, const std::string& sender, bool by_hand);
+  Status TakeRevocation(const tree::Signed& signed_revocation, const std::string& sender);
+  Status ApplyView(const tree::Signed& signed_view, tree::View view);
+  void IntroduceViewMembers(const tree::View& view);
+  const tree::MemberEntry* Known(const tree::TreeRecord& record, const std::string& key) const;
+  bool IsRevoked(const tree::TreeRecord& record, const std::string& key) const;
+
+  // ---- alerts
+  tree::AlertRecord* FindAlert(const std::string& alert_id);
+  Result<tree::AlertRecord*> KnownAlert(const AlertId& alert);
+  tree::AlertRecord& NewAlert(const std::string& alert_id, const std::string& tree_id);
+  app::AlertRef NextRef(tree::AlertRecord& record);
+  Status Save(tree::AlertRecord& record);
+  Status SendToDispatchers(const tree::TreeRecord& record, const app::Payload& payload);
+  Status SendToZones(const tree::TreeRecord& record, const tree::AlertRecord& alert,
+                     const app::Payload& payload, bool subscribers_too);
+  bool Authorised(const tree::TreeRecord& record, LifecycleType type, const std::string& key) const;
+  Status EndAlert(const AlertId& alert, LifecycleType type, app::Payload payload, AlertState state);
+
+  // ---- receiving
+  Status OnReport(const std::string& sender, const app::Report& report);
+  Status OnVerifyRequest(const std::string& sender, const app::VerifyRequest& request);
+  Status OnVerifyResult(const std::string& sender, const app::VerifyResult& result);
+  Status OnLifecycle(const std::string& sender, const app::Payload& payload);
+  Status OnAck(const std::string& sender, const app::Ack& ack);
+  Status OnBranchStatus(const std::string& sender, const app::BranchStatus& status);
+  Status OnHandover(const std::string& sender, const app::Handover& handover);
+  Status OnNotice(const std::string& sender, const app::SecurityNotice& notice);
+  Status OnTreeUpdate(const std::string& sender, const app::TreeUpdate& update);
+  // Drops a message: a kSecurityFlag event, recorded, told to the dispatchers.
+  void Flag(const std::string& tree_id, const std::string& offender, const std::string& what,
+            const app::AlertRef* ref);
+  void TakeAck(tree::AlertRecord& alert, const std::string& member, const app::Ack& ack);
+  bool Sequenced(tree::AlertRecord& alert, const app::AlertRef& ref);
+
+  // ---- roll-up and timers
+  app::BranchStatus RollUp(const tree::TreeRecord& record, const tree::AlertRecord& alert,
+                           const std::string& coordinator,
+                           const std::vector<tree::MemberEntry>& children) const;
+  std::vector<tree::MemberEntry> BranchChildren(const tree::TreeRecord& record,
+                                                const std::string& coordinator) const;
+  std::vector<std::string> Coordinators(const tree::TreeRecord& record,
+                                        const tree::AlertRecord& alert) const;
+  Status SendBranchStatus(tree::AlertRecord& alert, std::uint64_t now, bool force);
+  bool Step(tree::AlertRecord& alert, const std::string& key);
+  std::size_t EscalateAlert(tree::TreeRecord& record, tree::AlertRecord& alert, std::uint64_t now);
+  std::size_t Handover(tree::TreeRecord& record, tree::AlertRecord& alert,
+                       const std::string& coordinator, std::uint32_t step);
+  Status SendHandover(const tree::TreeRecord& record, tree::AlertRecord& alert,
+                      const std::string& coordinator, std::uint32_t step,
+                      const std::string& target);
+  // Passes a new ack on to whoever holds its branch after a handover.
+  void ForwardToHolder(const tree::TreeRecord& record, tree::AlertRecord& alert,
+                       const std::string& coordinator);
+  std::string Holder(const tree::TreeRecord& record, const tree::AlertRecord& alert,
+                     const std::string& coordinator, std::uint32_t* step) const;
+  const Entries& RosterOf(const tree::TreeRecord& record) const;
+  std::size_t Remind(tree::TreeRecord& record, tree::AlertRecord& alert, std::uint64_t now);
+  std::size_t OwnReach(tree::TreeRecord& record, tree::AlertRecord& alert, std::uint64_t now);
+  std::size_t CheckTurnout(tree::TreeRecord& record, tree::AlertRecord& alert);
+  std::size_t VerifierTimeouts(tree::TreeRecord& record, tree::AlertRecord& alert,
+                               std::uint64_t now);
+  std::size_t Expire(tree::AlertRecord& alert, std::uint64_t now);
+
+  // ---- conversions to the API
+  AlertInfo InfoOf(const tree::AlertRecord& alert) const;
+  TreeInfo TreeInfoOf(const tree::TreeRecord& record) const;
+  MemberInfo MemberOf(const tree::MemberEntry& entry) const;
+  std::string NameOf(const std::string& tree_id, const std::string& key) const;
+  AlertEvent MakeEvent(AlertEventKind kind, const tree::AlertRecord& alert,
+                       const std::string& from);
+  BranchInfo BranchOf(const std::string& tree_id, const app::BranchStatus& status) const;
+
+  AlertPort& port_;
+  Emit emit_;
+  std::recursive_mutex mutex_;
+  std::map<std::string, tree::TreeRecord> trees_;                  // by tree id (32 bytes)
+  std::map<std::string, tree::AlertRecord> alerts_;                // by alert id (16 bytes)
+  std::map<std::string, std::deque<std::uint64_t>> report_times_;  // rate limit, by source
+};
+
+// Policy <-> proto.
+tree::Policy ToProto(const EscalationPolicy& policy);
+EscalationPolicy FromProto(const tree::Policy& policy);
+app::Role ToProto(MemberRole role);
+MemberRole FromProto(app::Role role);
+std::string Hex(std::string_view bytes);
+// Raw bytes from hex of `size` bytes; kInvalidArgument otherwise.
+Result<std::string> Unhex(std::string_view hex, std::size_t size, const char* what);
+
+}  // namespace tocsin::alerts
+
+#endif  // TOCSIN_ALERTS_LOGIC_H_

@@ -1,0 +1,305 @@
+// AlertLogic: revocations, and views received (checks, then what they change).
+#include <algorithm>
+
+#include "alerts/logic.h"
+#include "alerts/roster.h"
+#include "alerts/signed.h"
+
+namespace tocsin::alerts {
+namespace {
+
+bool Mentions(const tree::View& view, const std::string& key) {
+  auto in = [&key](const Entries& entries) { return FindEntry(entries, key) != nullptr; };
+  if (view.member().identity_key() == key || view.backup().identity_key() == key) return true;
+  if (in(view.parent_chain()) || in(view.children()) || in(view.dispatchers())) return true;
+  for (const auto& branch : view.backs_up()) {
+    if (branch.coordinator().identity_key() == key || in(branch.children())) return true;
+  }
+  return in(view.roster());
+}
+
+void Unauthorise(google::protobuf::RepeatedPtrField<std::string>* keys, const std::string& key) {
+  keys->erase(std::remove(keys->begin(), keys->end(), key), keys->end());
+}
+
+}  // namespace
+
+bool AlertLogic::IsRevoked(const tree::TreeRecord& record, const std::string& key) const {
+  return Contains(record.revoked(), key);
+}
+
+const tree::MemberEntry* AlertLogic::Known(const tree::TreeRecord& record,
+                                           const std::string& key) const {
+  if (IsRevoked(record, key)) return nullptr;
+  const tree::View& view = record.view();
+  for (const Entries* entries : {&record.roster(), &view.roster(), &view.parent_chain(),
+                                 &view.children(), &view.dispatchers()}) {
+    if (const auto* entry = FindEntry(*entries, key)) return entry;
+  }
+  if (view.member().identity_key() == key) return &view.member();
+  if (view.backup().identity_key() == key) return &view.backup();
+  for (const auto& branch : view.backs_up()) {
+    if (branch.coordinator().identity_key() == key) return &branch.coordinator();
+    if (const auto* entry = FindEntry(branch.children(), key)) return entry;
+  }
+  return nullptr;
+}
+
+Status AlertLogic::RemoveMember(const TreeId& tree, const MemberKey& member) {
+  std::lock_guard lock(mutex_);
+  auto found = AdminTree(tree);
+  if (!found.ok()) return found.status();
+  tree::TreeRecord& record = **found;
+  auto key = Unhex(member, 32, "member key");
+  if (!key.ok()) return key.status();
+  if (FindEntry(record.roster(), *key) == nullptr) {
+    return Status(Code::kNotFound, "not a member of the tree");
+  }
+  // Who must hear of it: every member whose current view mentions the key.
+  std::vector<std::string> told;
+  for (const auto& entry : record.roster()) {
+    auto view = MakeView(record, entry.identity_key());
+    if (view.ok() && entry.identity_key() != *key && Mentions(*view, *key)) {
+      told.push_back(entry.identity_key());
+    }
+  }
+  auto& roster = *record.mutable_roster();
+  roster.erase(std::remove_if(roster.begin(), roster.end(),
+                              [&](const auto& e) { return e.identity_key() == *key; }),
+               roster.end());
+  record.add_revoked(*key);
+  record.set_roster_version(record.roster_version() + 1);
+  // The revoked member held our ALERT token (our entry is in every view): replace it.
+  auto card = port_.MyCard(FindEntry(record.roster(), port_.IdentityKey())->name(), true);
+  if (!card.ok()) return card.status();
+  FindEntry(*record.mutable_roster(), port_.IdentityKey())->set_card(*card);
+  tree::Revocation revocation;
+  revocation.set_tree_id(record.tree_id());
+  revocation.set_version(record.roster_version());
+  revocation.set_identity_key(*key);
+  revocation.set_revoked_ms(port_.NowMs());
+  tree::Signed signed_revocation;
+  signed_revocation.set_body(revocation.SerializeAsString());
+  signed_revocation.set_genesis(record.genesis());
+  auto sign = [this](std::string_view message) { return port_.Sign(message); };
+  TOCSIN_RETURN_IF_ERROR(
+      AddSignature(signed_revocation, kRevocationLabel, record.admin_index(), sign));
+  app::Payload payload;
+  payload.mutable_tree_update()->set_tree_id(record.tree_id());
+  payload.mutable_tree_update()->set_signed_revocation(signed_revocation.SerializeAsString());
+  for (const auto& target : told) {
+    if (target == port_.IdentityKey()) continue;
+    TOCSIN_RETURN_IF_ERROR(port_.SendTo(target, payload.SerializeAsString(), 0));
+  }
+  TOCSIN_RETURN_IF_ERROR(port_.Forget(*key));
+  TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(record));
+  TOCSIN_RETURN_IF_ERROR(port_.SaveTree(record));
+  emit_(AlertEvent{.kind = AlertEventKind::kRevoked,
+                   .time_ms = port_.NowMs(),
+                   .tree = Hex(record.tree_id()),
+                   .from = Hex(*key)});
+  auto pushed = PushViews(tree, false);
+  return pushed.ok() ? Status::Ok() : pushed.status();
+}
+
+Status AlertLogic::AcceptUpdate(const std::string& signed_update) {
+  std::lock_guard lock(mutex_);
+  app::Payload payload;
+  if (!payload.ParseFromString(signed_update) || !payload.has_tree_update()) {
+    return Status(Code::kInvalidArgument, "not a tree update");
+  }
+  const auto& update = payload.tree_update();
+  tree::Signed signed_object;
+  if (!update.signed_view().empty()) {
+    if (!signed_object.ParseFromString(update.signed_view())) {
+      return Status(Code::kInvalidArgument, "a malformed view");
+    }
+    return TakeView(signed_object, "", true);
+  }
+  if (!signed_object.ParseFromString(update.signed_revocation())) {
+    return Status(Code::kInvalidArgument, "a malformed revocation");
+  }
+  return TakeRevocation(signed_object, "");
+}
+
+Status AlertLogic::OnTreeUpdate(const std::string& sender, const app::TreeUpdate& update) {
+  tree::Signed signed_object;
+  const bool is_view = !update.signed_view().empty();
+  if (!signed_object.ParseFromString(is_view ? update.signed_view() : update.signed_revocation())) {
+    Flag(update.tree_id(), sender, "a malformed tree update", nullptr);
+    return Status::Ok();
+  }
+  // Refusals are flagged inside; the sender learns nothing.
+  if (is_view) (void)TakeView(signed_object, sender, false);
+  if (!is_view) (void)TakeRevocation(signed_object, sender);
+  return Status::Ok();
+}
+
+Status AlertLogic::TakeView(const tree::Signed& signed_view, const std::string& sender,
+                            bool by_hand) {
+  tree::View view;
+  if (!view.ParseFromString(signed_view.body())) {
+    return Status(Code::kInvalidArgument, "a malformed view");
+  }
+  auto refuse = [&](Status status, const std::string& what) {
+    Flag(view.tree_id(), sender, what, nullptr);
+    return status;
+  };
+  auto verify = [this](std::string_view key, std::string_view message, std::string_view sig) {
+    return port_.Verify(key, message, sig);
+  };
+  auto genesis = VerifySigned(signed_view, kViewLabel, view.tree_id(), verify);
+  if (!genesis.ok()) return refuse(genesis.status(), "refused view: " + genesis.status().message());
+  if (view.member().identity_key() != port_.IdentityKey()) {
+    return refuse(Status(Code::kInvalidArgument, "a view for another member"),
+                  "refused view: for another member");
+  }
+  const auto* held = FindTree(view.tree_id());
+  if (held != nullptr && held->admin()) return Status::Ok();  // the admin's roster rules
+  if (held != nullptr && view.version() <= held->view().version()) {
+    if (view.version() == held->view().version()) return Status::Ok();
+    return refuse(Status(Code::kExpired, "an older view than the one held"),
+                  "refused view: older than the one held");
+  }
+  if (held == nullptr && !by_hand && !Contains(genesis->admins(), sender)) {
+    return refuse(Status(Code::kUnauthorized, "a new tree's view from a non-admin"),
+                  "refused view: a new tree's view from a non-admin");
+  }
+  return ApplyView(signed_view, std::move(view));
+}
+
+void AlertLogic::IntroduceViewMembers(const tree::View& view) {
+  std::vector<const tree::MemberEntry*> entries;
+  for (const Entries* list :
+       {&view.parent_chain(), &view.children(), &view.dispatchers(), &view.roster()}) {
+    for (const auto& entry : *list) entries.push_back(&entry);
+  }
+  if (!view.backup().identity_key().empty()) entries.push_back(&view.backup());
+  for (const auto& branch : view.backs_up()) {
+    entries.push_back(&branch.coordinator());
+    for (const auto& entry : branch.children()) entries.push_back(&entry);
+  }
+  for (const auto* entry : entries) {
+    if (entry->identity_key() == port_.IdentityKey() || entry->card().empty()) continue;
+    (void)port_.Introduce(*entry);  // a stale card: the member stays unreachable, not fatal
+  }
+}
+
+Status AlertLogic::ApplyView(const tree::Signed& signed_view, tree::View view) {
+  tree::TreeRecord& record = trees_[view.tree_id()];
+  std::vector<std::string> newly_revoked;
+  for (const auto& key : view.revoked()) {
+    if (!Contains(record.revoked(), key)) newly_revoked.push_back(key);
+  }
+  record.set_tree_id(view.tree_id());
+  record.set_genesis(signed_view.genesis());
+  *record.mutable_signed_view() = signed_view;
+  *record.mutable_view() = std::move(view);
+  *record.mutable_revoked() = record.view().revoked();
+  IntroduceViewMembers(record.view());
+  for (const auto& key : newly_revoked) (void)port_.Forget(key);
+  for (const auto& group : record.view().groups()) {
+    std::vector<std::string> senders(group.senders().begin(), group.senders().end());
+    TOCSIN_RETURN_IF_ERROR(
+        port_.JoinGroup(group.group_id(), record.view().tree_name() + "/" + group.zone(), senders));
+  }
+  TOCSIN_RETURN_IF_ERROR(port_.SaveTree(record));
+  if (!record.view().member().alert_card()) {
+    (void)SendMyCard(record, false);  // the next view carries it; a failure is retried then
+  }
+  emit_(AlertEvent{.kind = AlertEventKind::kViewAccepted,
+                   .time_ms = port_.NowMs(),
+                   .tree = Hex(record.tree_id()),
+                   .text = record.view().tree_name()});
+  return Status::Ok();
+}
+
+Status AlertLogic::TakeRevocation(const tree::Signed& signed_revocation,
+                                  const std::string& sender) {
+  tree::Revocation revocation;
+  if (!revocation.ParseFromString(signed_revocation.body())) {
+    return Status(Code::kInvalidArgument, "a malformed revocation");
+  }
+  auto* record = FindTree(revocation.tree_id());
+  auto verify = [this](std::string_view key, std::string_view message, std::string_view sig) {
+    return port_.Verify(key, message, sig);
+  };
+  auto genesis = VerifySigned(signed_revocation, kRevocationLabel, revocation.tree_id(), verify);
+  if (record == nullptr || !genesis.ok()) {
+    Flag(revocation.tree_id(), sender, "refused revocation", nullptr);
+    return genesis.ok() ? Status(Code::kNotFound, "no such tree") : genesis.status();
+  }
+  const std::string& key = revocation.identity_key();
+  if (IsRevoked(*record, key)) return Status::Ok();
+  record->add_revoked(key);
+  auto* auth = record->mutable_view()->mutable_authorised();
+  for (auto* list : {auth->mutable_alert(), auth->mutable_update(), auth->mutable_all_clear(),
+                     auth->mutable_cancel(), auth->mutable_verify_request()}) {
+    Unauthorise(list, key);
+  }
+  for (auto& group : *record->mutable_view()->mutable_groups()) {
+    Unauthorise(group.mutable_senders(), key);
+  }
+  const bool held_our_card = Known(*record, key) != nullptr || record->admin();
+  if (key != port_.IdentityKey()) TOCSIN_RETURN_IF_ERROR(port_.Forget(key));
+  TOCSIN_RETURN_IF_ERROR(port_.SaveTree(*record));
+  // The revoked member may hold our ALERT token: replace it, and give the admins the new one.
+  if (held_our_card && key != port_.IdentityKey()) (void)SendMyCard(*record, true);
+  emit_(AlertEvent{.kind = AlertEventKind::kRevoked,
+                   .time_ms = port_.NowMs(),
+                   .tree = Hex(record->tree_id()),
+                   .from = Hex(key),
+                   .from_name = NameOf(record->tree_id(), key)});
+  return Status::Ok();
+}
+
+Status AlertLogic::SendMyCard(const tree::TreeRecord& record, bool rotate) {
+  auto card = port_.MyCard(record.view().member().name(), rotate);
+  if (!card.ok()) return card.status();
+  app::Payload payload;
+  payload.mutable_member_card()->set_tree_id(record.tree_id());
+  payload.mutable_member_card()->set_card(*card);
+  return SendToDispatchers(record, payload);
+}
+
+Status AlertLogic::OnMemberCard(const std::string& sender, const app::MemberCard& card) {
+  tree::TreeRecord* record = FindTree(card.tree_id());
+  if (record == nullptr || !record->admin()) return Status::Ok();
+  tree::MemberEntry* entry = FindEntry(*record->mutable_roster(), sender);
+  auto key = port_.KeyOfCard(card.card());
+  if (entry == nullptr || !key.ok() || *key != sender) {
+    Flag(record->tree_id(), sender, "a member card that is not the sender's", nullptr);
+    return Status::Ok();
+  }
+  if (entry->alert_card() && entry->card() == card.card()) return Status::Ok();
+  entry->set_card(card.card());
+  entry->set_alert_card(true);
+  record->set_roster_version(record->roster_version() + 1);
+  TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(*record));
+  // Only the members whose view holds the entry need the new version.
+  std::vector<std::string> affected = {sender};
+  for (const auto& other : record->roster()) {
+    auto view = MakeView(*record, other.identity_key());
+    if (view.ok() && Mentions(*view, sender)) affected.push_back(other.identity_key());
+  }
+  auto sent = SendViews(*record, false, affected);
+  return sent.ok() ? Status::Ok() : sent.status();
+}
+
+Result<std::vector<TreeInfo>> AlertLogic::Trees() {
+  std::lock_guard lock(mutex_);
+  std::vector<TreeInfo> out;
+  for (const auto& [id, record] : trees_) out.push_back(TreeInfoOf(record));
+  return out;
+}
+
+Result<TreeInfo> AlertLogic::Tree(const TreeId& tree) {
+  std::lock_guard lock(mutex_);
+  auto id = Unhex(tree, 32, "tree id");
+  if (!id.ok()) return id.status();
+  const auto* record = FindTree(*id);
+  if (record == nullptr) return Status(Code::kNotFound, "no such tree");
+  return TreeInfoOf(*record);
+}
+
+}  // namespace tocsin::alerts

@@ -1,0 +1,119 @@
+// The `tocsin` binary end to end: help on every command, a device made and shown, two
+// devices introduced by card, and a message that `listen --json` prints as it arrives.
+#include <catch2/catch.hpp>
+
+#include "cli_fixture.h"
+
+namespace tocsin::testing {
+namespace {
+
+const std::vector<std::vector<std::string>> kCommands = {
+    {},
+    {"init"},
+    {"card"},
+    {"contact"},
+    {"contact", "add"},
+    {"contact", "list"},
+    {"contact", "verify"},
+    {"contact", "remove"},
+    {"send"},
+    {"listen"},
+    {"tree"},
+    {"tree", "create"},
+    {"tree", "add"},
+    {"tree", "remove"},
+    {"tree", "show"},
+    {"tree", "push"},
+    {"report"},
+    {"verify"},
+    {"verify", "request"},
+    {"verify", "answer"},
+    {"alert"},
+    {"alert", "send"},
+    {"alert", "update"},
+    {"alert", "all-clear"},
+    {"alert", "cancel"},
+    {"alert", "status"},
+    {"alert", "list"},
+    {"ack"},
+};
+
+TEST_CASE("every command answers --help with its usage and exit code 0", "[cli]") {
+  for (std::vector<std::string> args : kCommands) {
+    args.push_back("--help");
+    CliResult r = RunCli(args);
+    INFO(args.front() << ": " << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("Usage") != std::string::npos);
+    CHECK(r.out.find("--json") != std::string::npos);
+  }
+}
+
+TEST_CASE("init makes a device whose card another device imports", "[cli]") {
+  auto relay = StartedRelay();
+  TestDevice ana("Ana"), ben("Ben");
+  ana.Init({relay.get()});
+  ben.Init({relay.get()});
+
+  CliResult card = ana.Run({"--json", "card"});
+  REQUIRE(card.exit_code == 0);
+  CHECK(card.out.find("\"card\":\"TOCSIN1:") != std::string::npos);
+  CliResult qr = ana.Run({"card", "--qr"});
+  REQUIRE(qr.exit_code == 0);
+  CHECK(qr.out.find("\u2580") != std::string::npos);  // drawn with half blocks
+
+  CliResult added = ben.Run({"--json", "contact", "add", ana.Card()});
+  INFO(added.err);
+  REQUIRE(added.exit_code == 0);
+  CHECK(added.out.find("\"name\":\"Ana\"") != std::string::npos);
+  CHECK(added.out.find("\"verified\":false") != std::string::npos);
+
+  CliResult list = ben.Run({"contact", "list"});
+  CHECK(list.out.find("Ana") != std::string::npos);
+  CliResult number = ben.Run({"--json", "contact", "verify", "ana"});
+  REQUIRE(number.exit_code == 0);
+  CHECK(number.out.find("\"safety_number\"") != std::string::npos);
+  CHECK(ben.Run({"contact", "verify", "ana", "--confirm"}).exit_code == 0);
+  CHECK(ben.Run({"--json", "contact", "list"}).out.find("\"verified\":true") != std::string::npos);
+}
+
+TEST_CASE("a message sent to a listening device is printed by listen --json", "[cli]") {
+  auto relay = StartedRelay();
+  TestDevice ana("Ana"), ben("Ben");
+  ana.Init({relay.get()});
+  ben.Init({relay.get()});
+  REQUIRE(ben.Run({"contact", "add", ana.Card()}).exit_code == 0);
+
+  CliProcess& listen = ana.Listen();
+  CliResult sent = ben.Run({"--json", "send", "ana", "Agents at 5th and Main"});
+  INFO(sent.err);
+  REQUIRE(sent.exit_code == 0);
+  REQUIRE(listen.WaitForOutput("Agents at 5th and Main"));
+  CHECK(listen.Output().find("\"type\":\"message\"") != std::string::npos);
+  CHECK(listen.Output().find("\"type\":\"contact_request\"") != std::string::npos);
+
+  // While listen holds the device, other commands are served through its socket.
+  CliResult contacts = RunCli({"--data", ana.data(), "--json", "contact", "list"});
+  INFO(contacts.err);
+  CHECK(contacts.exit_code == 0);
+  CHECK(contacts.out.find("\"origin\":\"requested\"") != std::string::npos);
+  CHECK(ana.listener()->Stop() == 0);
+}
+
+TEST_CASE("listen --exec runs the hook with the event as JSON on stdin", "[cli]") {
+  auto relay = StartedRelay();
+  TestDevice ana("Ana"), ben("Ben");
+  ana.Init({relay.get()});
+  ben.Init({relay.get()});
+  REQUIRE(ben.Run({"contact", "add", ana.Card()}).exit_code == 0);
+  const std::string hooked = ana.data() + "/../hooked.json";
+  ana.Listen({"--exec", "cat >> " + hooked});
+  REQUIRE(ben.Run({"send", "ana", "hook me"}).exit_code == 0);
+  REQUIRE(Eventually([&] {
+    CliResult cat = RunProgram("/bin/cat", {hooked});
+    return cat.out.find("\"text\":\"hook me\"") != std::string::npos;
+  }));
+}
+
+}  // namespace
+}  // namespace tocsin::testing

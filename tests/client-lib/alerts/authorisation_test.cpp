@@ -1,0 +1,244 @@
+// Authorisation: signed views (every signed field tampered), stale views, views of
+// another tree, infiltrators, revocation and a replaced phone. In-memory network.
+#include "alerts/signed.h"
+#include "tree_fixture.h"
+
+namespace tocsin::testing {
+namespace {
+
+app::Payload ParseUpdate(const std::string& bytes) {
+  app::Payload payload;
+  REQUIRE(payload.ParseFromString(bytes));
+  REQUIRE(payload.has_tree_update());
+  return payload;
+}
+
+tree::Signed SignedOf(const app::Payload& payload) {
+  tree::Signed signed_view;
+  REQUIRE(signed_view.ParseFromString(payload.tree_update().signed_view()));
+  return signed_view;
+}
+
+app::Payload WithSigned(const tree::Signed& signed_view) {
+  app::Payload payload;
+  payload.mutable_tree_update()->set_signed_view(signed_view.SerializeAsString());
+  return payload;
+}
+
+// A newer view of R1 than the one it holds (the roster changed since).
+tree::Signed NewerViewOfR1(TreeFixture& f) {
+  Check(f.d.logic->SetPolicy(f.tree, Policy(30s)));
+  return SignedOf(ParseUpdate(Take(f.d.logic->ExportView(f.tree, f.r1.hex()))));
+}
+
+std::uint64_t HeldVersion(Device& device, const TreeId& tree) {
+  return Take(device.logic->Tree(tree)).version;
+}
+
+TEST_CASE("An AllClear from an infiltrator changes nothing and is flagged to the dispatcher") {
+  TreeFixture f;
+  const AlertId id = f.Dispatch();
+  const auto& sent = f.d.port->alerts.begin()->second;
+  app::Payload all_clear;
+  *all_clear.mutable_all_clear()->mutable_ref() = sent.alert().ref();
+  all_clear.mutable_all_clear()->mutable_ref()->set_sequence(99);
+  SECTION("someone outside the tree") { f.net.Inject(f.x.key(), f.r1.key(), all_clear); }
+  SECTION("a member whose key the view does not authorise") {
+    f.net.Inject(f.r3.key(), f.r1.key(), all_clear);
+  }
+  f.net.Deliver();
+  CHECK(Take(f.r1.logic->GetAlert(id)).state == AlertState::kDispatched);
+  REQUIRE(f.r1.Count(AlertEventKind::kSecurityFlag) == 1);
+  CHECK(f.r1.Last(AlertEventKind::kSecurityFlag)->reason == "an unauthorised AllClear");
+  REQUIRE(f.d.Count(AlertEventKind::kSecurityFlag) == 1);  // "someone tried"
+  CHECK(f.d.Last(AlertEventKind::kSecurityFlag)->reason == "an unauthorised AllClear");
+  CHECK(Take(f.d.logic->SecurityFlags(f.tree)).size() == 1);
+  // The real AllClear still works afterwards (sequence 2 < 99 was never taken).
+  Check(f.d.logic->SendAllClear(id, {{"es", "fin", ""}, {"en", "over", ""}}));
+  f.net.Deliver();
+  CHECK(Take(f.r1.logic->GetAlert(id)).state == AlertState::kAllClear);
+}
+
+TEST_CASE("Lifecycle messages of every type from unauthorised keys are dropped") {
+  TreeFixture f;
+  const AlertId id = f.Dispatch();
+  const auto& ref = f.d.port->alerts.begin()->second.alert().ref();
+  app::Payload update, cancel, alert, request;
+  *update.mutable_update()->mutable_ref() = ref;
+  update.mutable_update()->set_stand_by(true);
+  *cancel.mutable_cancel()->mutable_ref() = ref;
+  *alert.mutable_alert() = f.d.port->alerts.begin()->second.alert();
+  alert.mutable_alert()->mutable_ref()->set_alert_id(std::string(16, 'x'));
+  *request.mutable_verify_request()->mutable_ref() = ref;
+  for (auto* payload : {&update, &cancel, &alert, &request}) {
+    f.net.Inject(f.x.key(), f.r1.key(), *payload);
+  }
+  f.net.Deliver();
+  CHECK(f.r1.Count(AlertEventKind::kSecurityFlag) == 4);
+  CHECK(Take(f.r1.logic->GetAlert(id)).state == AlertState::kDispatched);
+  CHECK_FALSE(Take(f.r1.logic->GetAlert(id)).stand_by);
+  CHECK(Take(f.r1.logic->Alerts("")).size() == 1);
+}
+
+TEST_CASE("A signed view with any field tampered is refused and flagged") {
+  TreeFixture f;
+  const std::uint64_t held = HeldVersion(f.r1, f.tree);
+  tree::Signed good = NewerViewOfR1(f);
+  tree::View body;
+  REQUIRE(body.ParseFromString(good.body()));
+  tree::Signed bad = good;
+  SECTION("tree id") {
+    body.set_tree_id(std::string(32, 'z'));
+    bad.set_body(body.SerializeAsString());
+  }
+  SECTION("version") {
+    body.set_version(body.version() + 10);
+    bad.set_body(body.SerializeAsString());
+  }
+  SECTION("the member's entry") {
+    body.mutable_member()->add_skills("attorney");
+    bad.set_body(body.SerializeAsString());
+  }
+  SECTION("parent chain") {
+    body.mutable_parent_chain(0)->set_card("TESTCARD:" + f.x.hex());
+    bad.set_body(body.SerializeAsString());
+  }
+  SECTION("authorisation") {
+    body.mutable_authorised()->add_all_clear(f.x.key());
+    bad.set_body(body.SerializeAsString());
+  }
+  SECTION("groups") {
+    body.mutable_groups(0)->add_senders(f.x.key());
+    bad.set_body(body.SerializeAsString());
+  }
+  SECTION("policy") {
+    body.mutable_policy()->set_ack_timeout_s(1);
+    bad.set_body(body.SerializeAsString());
+  }
+  SECTION("signature bytes") {
+    std::string signature = bad.signatures(0).signature();
+    signature[5] ^= 1;
+    bad.mutable_signatures(0)->set_signature(signature);
+  }
+  SECTION("admin index") { bad.mutable_signatures(0)->set_admin(1); }
+  SECTION("unsigned") { bad.clear_signatures(); }
+  SECTION("genesis (another admin set)") {
+    tree::Genesis genesis;
+    REQUIRE(genesis.ParseFromString(bad.genesis()));
+    genesis.set_admins(0, f.x.key());
+    bad.set_genesis(genesis.SerializeAsString());
+  }
+  SECTION("genesis threshold") {
+    tree::Genesis genesis;
+    REQUIRE(genesis.ParseFromString(bad.genesis()));
+    genesis.set_threshold(2);
+    bad.set_genesis(genesis.SerializeAsString());
+  }
+  f.net.Inject(f.d.key(), f.r1.key(), WithSigned(bad));
+  f.net.Deliver();
+  CHECK(HeldVersion(f.r1, f.tree) == held);
+  CHECK(f.r1.Count(AlertEventKind::kSecurityFlag) == 1);
+  // The untouched view is taken.
+  f.net.Inject(f.d.key(), f.r1.key(), WithSigned(good));
+  f.net.Deliver();
+  CHECK(HeldVersion(f.r1, f.tree) > held);
+}
+
+TEST_CASE("An older view than the one held is refused") {
+  TreeFixture f;
+  tree::Signed older = SignedOf(ParseUpdate(Take(f.d.logic->ExportView(f.tree, f.r1.hex()))));
+  tree::Signed newer = NewerViewOfR1(f);
+  f.net.Inject(f.d.key(), f.r1.key(), WithSigned(newer));
+  f.net.Deliver();
+  const std::uint64_t held = HeldVersion(f.r1, f.tree);
+  CHECK(f.r1.logic->AcceptUpdate(WithSigned(older).SerializeAsString()).code() == Code::kExpired);
+  CHECK(HeldVersion(f.r1, f.tree) == held);
+  CHECK(f.r1.Count(AlertEventKind::kSecurityFlag) == 1);
+}
+
+TEST_CASE("A view re-signed for another tree's genesis is refused") {
+  TreeFixture f;
+  // The infiltrator makes its own tree and signs a view claiming the real tree's id.
+  const TreeId other = Take(f.x.logic->CreateTree(Spec("eastside")));
+  Take(f.x.logic->AddMember(other, {.card = f.r1.card(), .name = "R1", .parent = f.x.hex()}));
+  tree::Signed forged = SignedOf(ParseUpdate(Take(f.x.logic->ExportView(other, f.r1.hex()))));
+  tree::View body;
+  REQUIRE(body.ParseFromString(forged.body()));
+  body.set_tree_id(*alerts::Unhex(f.tree, 32, "tree"));
+  body.set_version(1000);
+  body.mutable_authorised()->add_all_clear(f.x.key());
+  forged.set_body(body.SerializeAsString());
+  forged.clear_signatures();
+  Check(alerts::AddSignature(forged, alerts::kViewLabel, 0,
+                             [&](std::string_view m) { return f.x.port->Sign(m); }));
+  const std::uint64_t held = HeldVersion(f.r1, f.tree);
+  CHECK(f.r1.logic->AcceptUpdate(WithSigned(forged).SerializeAsString()).code() ==
+        Code::kInvalidArgument);
+  CHECK(HeldVersion(f.r1, f.tree) == held);
+  CHECK(f.r1.Count(AlertEventKind::kSecurityFlag) == 1);
+}
+
+TEST_CASE("A view of an unknown tree from someone who is not its admin is refused") {
+  TreeFixture f;
+  const TreeId other = Take(f.x.logic->CreateTree(Spec("other")));
+  Take(f.x.logic->AddMember(other, {.card = f.r1.card(), .name = "R1", .parent = f.x.hex()}));
+  app::Payload update = ParseUpdate(Take(f.x.logic->ExportView(other, f.r1.hex())));
+  f.net.Inject(f.r3.key(), f.r1.key(), update);  // relayed by a member, not the admin
+  f.net.Deliver();
+  CHECK(f.r1.logic->Tree(other).status().code() == Code::kNotFound);
+}
+
+TEST_CASE("A revoked member is out of every view and its messages no longer arrive") {
+  TreeFixture f;
+  const AlertId id = f.Dispatch();
+  Check(f.d.logic->RemoveMember(f.tree, f.r3.hex()));
+  f.net.Deliver();
+  CHECK(f.c2.Count(AlertEventKind::kRevoked) == 1);
+  CHECK(f.b2.Count(AlertEventKind::kRevoked) == 1);    // C2's branch is in its view
+  CHECK(f.r1.Count(AlertEventKind::kRevoked) == 0);    // its view never mentioned R3
+  CHECK(f.c2.port->forgotten.count(f.r3.key()) == 1);  // its tokens revoked
+  CHECK(f.d.port->forgotten.count(f.r3.key()) == 1);
+  for (const auto& member : Take(f.c2.logic->Tree(f.tree)).members) {
+    CHECK(member.key != f.r3.hex());
+  }
+  Check(f.r3.logic->Ack(id, {.kind = AckKind::kResponding}));
+  f.net.Deliver();
+  CHECK(f.d.Count(AlertEventKind::kAck) == 0);
+  CHECK(f.d.logic->AddMember(f.tree, {.card = f.r3.card(), .name = "R3", .parent = f.c2.hex()})
+            .status()
+            .code() == Code::kInvalidArgument);
+}
+
+TEST_CASE("A replaced phone vouched by a signed view keeps receiving and its acks count") {
+  TreeFixture f;
+  Device& phone = f.net.Add("R1 new phone");
+  Take(f.d.logic->ReplaceMemberKey(f.tree, f.r1.hex(), phone.card()));
+  Take(f.d.logic->PushViews(f.tree, false));
+  f.net.Deliver();
+  CHECK(phone.Count(AlertEventKind::kViewAccepted) == 1);
+  const AlertId id = f.Dispatch();
+  REQUIRE(phone.Count(AlertEventKind::kAlert) == 1);
+  CHECK(f.r1.Count(AlertEventKind::kAlert) == 0);  // the old phone is out of the group
+  Check(phone.logic->Ack(id, {.kind = AckKind::kOnScene}));
+  f.net.Deliver();
+  CHECK(f.c1.Count(AlertEventKind::kAck) == 1);
+  CHECK(f.c1.Count(AlertEventKind::kSecurityFlag) == 0);
+}
+
+TEST_CASE("A tree's threshold above one needs a co-signature before members take views") {
+  FakeNet net;
+  Device& admin1 = net.Add("admin 1");
+  Device& admin2 = net.Add("admin 2");
+  Device& member = net.Add("member");
+  const TreeId tree = Take(admin1.logic->CreateTree(Spec("two admins", {admin2.hex()}, 2)));
+  Take(admin1.logic->AddMember(tree, {.card = member.card(), .name = "m", .parent = admin1.hex()}));
+  const std::string one = Take(admin1.logic->ExportView(tree, member.hex()));
+  CHECK(member.logic->AcceptUpdate(one).code() == Code::kCryptoFailure);
+  const std::string two = Take(admin2.logic->CoSignView(one));
+  Check(member.logic->AcceptUpdate(two));
+  CHECK(Take(member.logic->Tree(tree)).threshold == 2);
+  CHECK(member.logic->CoSignView(one).status().code() == Code::kUnauthorized);
+}
+
+}  // namespace
+}  // namespace tocsin::testing

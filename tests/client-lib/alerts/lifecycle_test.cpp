@@ -1,0 +1,244 @@
+// The alert lifecycle on the in-memory network with an injected clock: report, verify,
+// dispatch, acks rolled up, escalation, turnout cap, all-clear, expiry and retention.
+#include "tree_fixture.h"
+
+namespace tocsin::testing {
+namespace {
+
+AlertInfo Info(Device& device, const AlertId& id) { return Take(device.logic->GetAlert(id)); }
+
+const BranchInfo& BranchOfCoordinator(const AlertStatusInfo& status, const Device& coordinator) {
+  for (const auto& branch : status.branches) {
+    if (branch.coordinator == coordinator.hex()) return branch;
+  }
+  FAIL("no branch for " << coordinator.name);
+  return status.branches.front();
+}
+
+TEST_CASE("Members hold only their own view; the dispatcher holds the roster") {
+  TreeFixture f;
+  auto responder = Take(f.r1.logic->Tree(f.tree));
+  CHECK_FALSE(responder.holds_roster);
+  std::set<std::string> seen;
+  for (const auto& member : responder.members) seen.insert(member.key);
+  CHECK(seen == std::set<std::string>{f.c1.hex(), f.d.hex()});  // its coordinator, dispatcher
+  auto backup = Take(f.b1.logic->Tree(f.tree));
+  CHECK(backup.backs_up == std::vector<std::string>{f.c1.hex()});  // C1's branch in advance
+  std::set<std::string> branch;
+  for (const auto& member : backup.members) branch.insert(member.key);
+  CHECK(branch.count(f.r2.hex()) == 1);
+  CHECK(branch.count(f.r3.hex()) == 0);
+  CHECK(Take(f.d.logic->Tree(f.tree)).members.size() == 11);
+  // Every device sent its long-term card after its first view; views now carry them.
+  for (const auto& member : Take(f.d.logic->Tree(f.tree)).members) CHECK(member.alert_card);
+  for (const auto& member : responder.members) CHECK(member.alert_card);
+}
+
+TEST_CASE("A report reaches the dispatcher unverified, verification confirms it") {
+  TreeFixture f;
+  const AlertId id = Take(f.r1.logic->Report(f.tree, {.zones = {"bh"}, .text = "vans at Soto"}));
+  f.net.Deliver();
+  REQUIRE(f.d.Count(AlertEventKind::kReport) == 1);
+  CHECK(f.d.Last(AlertEventKind::kReport)->text == "vans at Soto");
+  CHECK_FALSE(Info(f.d, id).verified);
+  Check(f.d.logic->RequestVerification(id, {}));
+  f.net.Deliver();
+  CHECK(f.v1.Count(AlertEventKind::kVerifyRequest) == 1);
+  CHECK(f.v2.Count(AlertEventKind::kVerifyRequest) == 0);  // V2 is V1's backup
+  Check(f.v1.logic->SendVerifyResult(id, VerifyOutcome::kConfirmed, "two vans", 0));
+  f.net.Deliver();
+  CHECK(Info(f.d, id).state == AlertState::kConfirmed);
+  CHECK(f.d.Last(AlertEventKind::kVerifyResult)->outcome == VerifyOutcome::kConfirmed);
+  CHECK(f.r1.logic->SendVerifyResult(id, VerifyOutcome::kConfirmed, "", 0).code() ==
+        Code::kUnauthorized);
+}
+
+TEST_CASE("A silent verifier's backup is asked after the verifier timeout, not before") {
+  EscalationPolicy policy;
+  policy.verify_timeout = 60s;
+  TreeFixture f(policy);
+  const AlertId id = Take(f.r1.logic->Report(f.tree, {.zones = {"bh"}, .text = "agents"}));
+  f.net.Deliver();
+  Check(f.d.logic->RequestVerification(id, {}));
+  f.net.Deliver();
+  f.Advance(59s);
+  f.TickAll();
+  CHECK(f.v2.Count(AlertEventKind::kVerifyRequest) == 0);
+  f.Advance(1s);
+  f.TickAll();
+  CHECK(f.v2.Count(AlertEventKind::kVerifyRequest) == 1);
+  f.Advance(60s);
+  CHECK(f.TickAll() == 0);  // the step has one owner and runs once
+  CHECK(f.v2.Count(AlertEventKind::kVerifyRequest) == 1);
+  Check(f.v2.logic->SendVerifyResult(id, VerifyOutcome::kConfirmed, "seen", 0));
+  f.net.Deliver();
+  CHECK(Info(f.d, id).state == AlertState::kConfirmed);
+}
+
+TEST_CASE("Acks go to the parent and the originator and roll up per branch") {
+  TreeFixture f;
+  const AlertId id = f.Dispatch();
+  CHECK(f.r1.Count(AlertEventKind::kAlert) == 1);
+  CHECK(Info(f.r1, id).asked_to_respond);         // a legal observer
+  CHECK_FALSE(Info(f.r2, id).asked_to_respond);   // a medic: information only
+  CHECK(f.s.Count(AlertEventKind::kAlert) == 0);  // subscribers get AllClear / Cancel only
+  Check(f.r1.logic->Ack(id, {.kind = AckKind::kResponding, .eta_minutes = 15}));
+  f.net.Deliver();
+  CHECK(f.c1.Count(AlertEventKind::kAck) == 1);
+  CHECK(f.d.Count(AlertEventKind::kAck) == 1);
+  CHECK(f.c2.Count(AlertEventKind::kAck) == 0);
+  CHECK(f.r2.Count(AlertEventKind::kAck) == 0);
+  // C1's roll-up reached the dispatcher at once (nothing sent in the last 2 s)...
+  REQUIRE(f.d.Count(AlertEventKind::kStatusChanged) == 1);
+  CHECK(f.d.Last(AlertEventKind::kStatusChanged)->branch->responding == 1);
+  // ...a second ack within 2 s is coalesced and goes out on a later tick.
+  Check(f.r2.logic->Ack(id, {.kind = AckKind::kOnScene}));
+  f.net.Deliver();
+  CHECK(f.d.Count(AlertEventKind::kStatusChanged) == 1);
+  f.Advance(2s);
+  f.TickAll();
+  REQUIRE(f.d.Count(AlertEventKind::kStatusChanged) == 2);
+  const auto& branch = *f.d.Last(AlertEventKind::kStatusChanged)->branch;
+  CHECK(branch.responding == 1);
+  CHECK(branch.on_scene == 1);
+  CHECK(branch.no_answer == 1);  // B1
+  auto status = Take(f.d.logic->GetStatus(id));
+  CHECK(status.totals.responding == 1);
+  CHECK(status.totals.on_scene == 1);
+  CHECK(status.totals.no_answer == 3);  // B1, B2, R3
+  CHECK(BranchOfCoordinator(status, f.c1).coordinator_acked);
+}
+
+TEST_CASE(
+    "A silent coordinator's branch goes to its backup after the ack timeout, then to "
+    "its parent") {
+  TreeFixture f;
+  f.net.SetOffline(f.c2.key(), true);
+  const AlertId id = f.Dispatch();
+  Check(f.c1.logic->Ack(id, {.kind = AckKind::kReceived}));
+  f.net.Deliver();
+  f.Advance(119s);
+  f.TickAll();
+  CHECK(f.b2.Count(AlertEventKind::kHandover) == 0);
+  f.Advance(1s);
+  f.TickAll();
+  REQUIRE(f.b2.Count(AlertEventKind::kHandover) == 1);
+  CHECK(f.b1.Count(AlertEventKind::kHandover) == 0);  // C1 acked: its branch stays
+  auto b2_status = Take(f.b2.logic->GetStatus(id));
+  REQUIRE(b2_status.branches.size() == 1);
+  CHECK(b2_status.branches[0].coordinator == f.c2.hex());
+  // After the timeout R3 and B2 had no ack: they are on the reach list the backup sees.
+  CHECK(b2_status.branches[0].to_reach.size() == 2);
+  auto d_status = Take(f.d.logic->GetStatus(id));
+  CHECK(BranchOfCoordinator(d_status, f.c2).held_by == f.b2.hex());
+  CHECK(BranchOfCoordinator(d_status, f.c2).handed_over);
+  CHECK(f.TickAll() == 0);  // idempotent: nothing runs twice
+  // An ack from R3 now reaches the dispatcher, who passes it on to the branch's holder.
+  Check(f.r3.logic->Ack(id, {.kind = AckKind::kResponding, .eta_minutes = 5}));
+  f.net.Deliver();
+  auto after = Take(f.b2.logic->GetStatus(id));
+  CHECK(after.branches[0].responding == 1);
+  // The backup answered (its BranchStatus): after another timeout the branch stays with it.
+  f.net.SetOffline(f.b2.key(), true);
+  f.Advance(120s);
+  f.TickAll();
+  CHECK(BranchOfCoordinator(Take(f.d.logic->GetStatus(id)), f.c2).held_by == f.b2.hex());
+}
+
+TEST_CASE("A branch whose backup is silent too ends with the coordinator's parent") {
+  TreeFixture f;
+  f.net.SetOffline(f.c2.key(), true);
+  f.net.SetOffline(f.b2.key(), true);
+  const AlertId id = f.Dispatch();
+  f.Advance(120s);
+  f.TickAll();
+  f.Advance(120s);
+  f.TickAll();
+  auto status = Take(f.d.logic->GetStatus(id));
+  CHECK(BranchOfCoordinator(status, f.c2).held_by == f.d.hex());
+}
+
+TEST_CASE("The turnout cap sends one automatic stand-by update") {
+  EscalationPolicy policy;
+  policy.turnout_cap = 2;
+  TreeFixture f(policy);
+  const AlertId id = f.Dispatch();
+  Check(f.r1.logic->Ack(id, {.kind = AckKind::kResponding}));
+  f.net.Deliver();
+  CHECK(f.r2.Count(AlertEventKind::kUpdate) == 0);
+  Check(f.r3.logic->Ack(id, {.kind = AckKind::kOnScene}));
+  f.net.Deliver();
+  REQUIRE(f.r2.Count(AlertEventKind::kUpdate) == 1);
+  CHECK(Info(f.r2, id).stand_by);
+  Check(f.b1.logic->Ack(id, {.kind = AckKind::kResponding}));
+  f.net.Deliver();
+  CHECK(f.r2.Count(AlertEventKind::kUpdate) == 1);  // once
+}
+
+TEST_CASE("All-clear resolves everywhere, subscribers included; a late Alert shows resolved") {
+  TreeFixture f;
+  f.net.SetOffline(f.r2.key(), true);
+  const AlertId id = f.Dispatch();
+  Check(
+      f.d.logic->SendUpdate(id, {{"es", "dos detenidos", ""}, {"en", "two detained", ""}}, false));
+  f.net.Deliver();
+  CHECK(Info(f.r1, id).state == AlertState::kUpdated);
+  Check(f.d.logic->SendAllClear(id, {{"es", "se fueron", ""}, {"en", "they left", ""}}));
+  f.net.Deliver();
+  CHECK(Info(f.r1, id).state == AlertState::kAllClear);
+  CHECK(f.s.Count(AlertEventKind::kAllClear) == 1);
+  // R2 was away; its copies come late and out of order: the AllClear (sequence 3), then
+  // the Alert (sequence 1).
+  f.net.SetOffline(f.r2.key(), false);
+  const auto& sent = f.d.port->alerts.begin()->second;
+  app::Payload all_clear;
+  *all_clear.mutable_all_clear()->mutable_ref() = sent.alert().ref();
+  all_clear.mutable_all_clear()->mutable_ref()->set_sequence(3);
+  app::Payload alert;
+  *alert.mutable_alert() = sent.alert();
+  f.net.Inject(f.d.key(), f.r2.key(), all_clear);
+  f.net.Inject(f.d.key(), f.r2.key(), alert);
+  f.net.Deliver();
+  CHECK(Info(f.r2, id).state == AlertState::kAllClear);
+  REQUIRE(f.r2.Last(AlertEventKind::kAlert) != nullptr);
+  CHECK(f.r2.Last(AlertEventKind::kAlert)->info->state == AlertState::kAllClear);
+  CHECK(Info(f.r2, id).texts.size() == 2);  // the alert's own texts, shown as resolved
+}
+
+TEST_CASE("An alert expires, and resolved alerts are purged after the retention period") {
+  EscalationPolicy policy;
+  policy.alert_expiry = 3600s;
+  policy.retention = 24h;
+  TreeFixture f(policy);
+  const AlertId id = f.Dispatch();
+  f.Advance(3600s);
+  f.TickAll();
+  CHECK(Info(f.r1, id).state == AlertState::kExpired);
+  CHECK(f.r1.Count(AlertEventKind::kExpired) == 1);
+  f.Advance(24h - 1ms);
+  f.TickAll();
+  CHECK(f.r1.logic->GetAlert(id).ok());
+  f.Advance(1ms);
+  f.TickAll();
+  CHECK(f.r1.logic->GetAlert(id).status().code() == Code::kNotFound);
+  CHECK(f.r1.port->alerts.empty());  // its row is gone from the store
+}
+
+TEST_CASE("Reports over the per-source rate limit are dropped and flagged once") {
+  EscalationPolicy policy;
+  policy.reports_per_hour = 3;
+  TreeFixture f(policy);
+  for (int i = 0; i < 10; ++i) {
+    (void)Take(f.r1.logic->Report(f.tree, {.zones = {"bh"}, .text = "fake " + std::to_string(i)}));
+  }
+  f.net.Deliver();
+  CHECK(f.d.Count(AlertEventKind::kReport) == 3);
+  CHECK(f.d.Count(AlertEventKind::kSecurityFlag) == 1);
+  f.Advance(3600s);
+  (void)Take(f.r1.logic->Report(f.tree, {.zones = {"bh"}, .text = "real"}));
+  f.net.Deliver();
+  CHECK(f.d.Count(AlertEventKind::kReport) == 4);
+}
+
+}  // namespace
+}  // namespace tocsin::testing

@@ -1,0 +1,143 @@
+// SPEC.md section 15's test vectors (proto/vectors/tree.txt): tree ids, the bytes a view's
+// and a revocation's admin signatures cover, and the signatures themselves.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "alerts/logic.h"
+#include "alerts/signed.h"
+#include "core/hex.h"
+#include "crypto/random.h"
+#include "crypto/signal_context.h"
+#include "crypto/signal_xeddsa.h"
+
+namespace tocsin::testing {
+namespace {
+
+using Block = std::map<std::string, std::string>;
+
+std::vector<std::pair<std::string, Block>> ReadVectors() {
+  std::ifstream in(TOCSIN_TREE_VECTORS);
+  REQUIRE(in.good());
+  std::vector<std::pair<std::string, Block>> blocks;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line[0] == '[') {
+      blocks.emplace_back(line.substr(1, line.size() - 2), Block{});
+      continue;
+    }
+    const auto eq = line.find(" = ");
+    REQUIRE(eq != std::string::npos);
+    REQUIRE(!blocks.empty());
+    blocks.back().second[line.substr(0, eq)] = line.substr(eq + 3);
+  }
+  return blocks;
+}
+
+std::string Raw(const Block& block, const std::string& key) {
+  auto it = block.find(key);
+  REQUIRE(it != block.end());
+  auto bytes = core::FromHex(it->second);
+  REQUIRE(bytes);
+  return *bytes;
+}
+
+alerts::Verifier VerifierOf(const crypto::SignalContext& context) {
+  return [&context](std::string_view key, std::string_view message, std::string_view signature) {
+    if (key.size() != 32) return Status(Code::kCryptoFailure, "not a key");
+    const crypto::PublicKeyView view(reinterpret_cast<const std::uint8_t*>(key.data()), 32);
+    return crypto::XeddsaVerify(context, view, core::Bytes(message), core::Bytes(signature));
+  };
+}
+
+TEST_CASE("Tree signatures match the vectors, and any changed byte fails", "[vectors]") {
+  auto context = *crypto::SignalContext::Create();
+  const auto blocks = ReadVectors();
+  REQUIRE(blocks.size() == 2);
+  for (const auto& [kind, block] : blocks) {
+    INFO(kind);
+    const std::string label =
+        kind == "view" ? std::string(alerts::kViewLabel) : std::string(alerts::kRevocationLabel);
+    const std::string genesis = Raw(block, "genesis");
+    const std::string body = Raw(block, "body");
+    CHECK(alerts::TreeIdOf(genesis) == Raw(block, "tree_id"));
+    CHECK(alerts::SignedBytes(label, body) == Raw(block, "signed_bytes"));
+    tree::Signed signed_object;
+    signed_object.set_body(body);
+    signed_object.set_genesis(genesis);
+    auto* signature = signed_object.add_signatures();
+    signature->set_admin(0);
+    signature->set_signature(Raw(block, "signature"));
+    CHECK(alerts::VerifySigned(signed_object, label, Raw(block, "tree_id"), VerifierOf(*context))
+              .ok());
+    for (std::size_t i = 0; i < body.size(); i += 7) {
+      tree::Signed changed = signed_object;
+      std::string bytes = body;
+      bytes[i] = static_cast<char>(bytes[i] ^ 0x01);
+      changed.set_body(bytes);
+      CHECK_FALSE(
+          alerts::VerifySigned(changed, label, Raw(block, "tree_id"), VerifierOf(*context)).ok());
+    }
+    const std::string other_label =
+        kind == "view" ? std::string(alerts::kRevocationLabel) : std::string(alerts::kViewLabel);
+    CHECK_FALSE(alerts::VerifySigned(signed_object, other_label, Raw(block, "tree_id"),
+                                     VerifierOf(*context))
+                    .ok());
+  }
+}
+
+// Prints the vectors (deterministic keys and signing randomness). Run by hand:
+//   tocsin_alerts_unit_tests "[.generate]"
+TEST_CASE("Generate the tree vectors", "[.generate]") {
+  crypto::DeterministicRng key_rng(42);
+  crypto::DeterministicRng sign_rng(43);
+  auto context = *crypto::SignalContext::Create(sign_rng);
+  auto admin = crypto::X25519KeyPair::Generate(key_rng);
+  const std::string admin_key = core::ToString(admin.public_key());
+  tree::Genesis genesis;
+  genesis.set_name("eastside");
+  genesis.add_admins(admin_key);
+  genesis.set_threshold(1);
+  genesis.set_created_ms(1767225600000ull);
+  genesis.set_nonce(std::string(16, '\x01'));
+  const std::string genesis_bytes = genesis.SerializeAsString();
+  const std::string tree_id = alerts::TreeIdOf(genesis_bytes);
+  tree::View view;
+  view.set_tree_id(tree_id);
+  view.set_version(2);
+  view.set_tree_name("eastside");
+  auto* member = view.mutable_member();
+  member->set_identity_key(std::string(32, '\x22'));
+  member->set_name("R1");
+  member->set_role(app::RESPONDER);
+  member->set_parent(admin_key);
+  member->add_zones("boyle-heights");
+  member->add_languages("es");
+  member->add_skills("legal_observer");
+  view.mutable_authorised()->add_all_clear(admin_key);
+  tree::Revocation revocation;
+  revocation.set_tree_id(tree_id);
+  revocation.set_version(3);
+  revocation.set_identity_key(std::string(32, '\x33'));
+  revocation.set_revoked_ms(1767229200000ull);
+  for (const auto& [kind, label, body] :
+       {std::tuple{"view", alerts::kViewLabel, view.SerializeAsString()},
+        std::tuple{"revocation", alerts::kRevocationLabel, revocation.SerializeAsString()}}) {
+    const std::string bytes = alerts::SignedBytes(label, body);
+    auto signature = *crypto::XeddsaSign(*context, admin, core::Bytes(bytes));
+    std::cout << "[" << kind << "]\n"
+              << "admin_public = " << core::ToHex(admin_key) << "\n"
+              << "genesis = " << core::ToHex(genesis_bytes) << "\n"
+              << "tree_id = " << core::ToHex(tree_id) << "\n"
+              << "body = " << core::ToHex(body) << "\n"
+              << "signed_bytes = " << core::ToHex(bytes) << "\n"
+              << "signature = " << core::ToHex(std::span<const std::uint8_t>(signature)) << "\n\n";
+  }
+}
+
+}  // namespace
+}  // namespace tocsin::testing
