@@ -140,6 +140,8 @@ struct EscalationPolicy {
 };
 
 // Creating a tree: this device is the first admin (and, usually, the dispatcher).
+// Fill it (and EscalationPolicy) field by field: GCC 12 reports a designated initializer
+// of a struct holding a std::map as maybe-uninitialized under -Werror.
 struct TreeSpec {
   std::string name{};
   // Other admins' identity keys (hex), after ours. Empty: we are the only admin (m = 1).
