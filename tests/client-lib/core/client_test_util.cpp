@@ -130,7 +130,13 @@ Pair Introduce(Client& a, EventLog& a_log, Client& b, EventLog& b_log) {
   pair.b_at_a = Take(a.AddContact(Take(b.MyCard("B")), ""));
   Take(a.SendText(pair.b_at_a, "hello from A"));
   REQUIRE(b_log.WaitForText("hello from A"));
-  auto request = b_log.Find([](const Event& e) { return e.kind == EventKind::kContactRequest; });
+  // B may have met others before: the request is the one from A's identity.
+  const std::string a_identity = a.IdentityKey();
+  auto request = b_log.Find([&](const Event& e) {
+    if (e.kind != EventKind::kContactRequest) return false;
+    auto contact = b.GetContact(e.contact);
+    return contact.ok() && contact->identity_key == a_identity;
+  });
   REQUIRE(request);
   pair.a_at_b = request->contact;
   Take(b.SendText(pair.a_at_b, "hello from B"));
