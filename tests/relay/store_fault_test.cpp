@@ -94,6 +94,54 @@ TEST_CASE("a full disk refuses writes until space comes back", "[store][faults]"
   f.ExpectClean();
 }
 
+TEST_CASE("below the free-space reserve writes are refused before they reach the disk",
+          "[store][faults]") {
+  StoreOptions options;
+  options.min_free_bytes = 4096;
+  TwoBoxes t(StoreFixture::Backend::kRocks, options);
+  StoreFixture& f = t.f;
+  REQUIRE(f.Send(t.boxes[0], t.tokens[0], "before").ok());
+  const std::uint64_t writes = f.faults().writes();
+  f.faults().SetSpaceLeft(4000);
+  auto refused = f.Send(t.boxes[0], t.tokens[0], "x");
+  CHECK(refused.status().code() == Code::kUnavailable);
+  CHECK(refused.status().message().find("disk full") != std::string::npos);
+  CHECK(f.faults().writes() == writes);  // refused before the key-value store
+  CHECK(f.store().counters().disk_full_refusals == 1);
+  CHECK(f.store().counters().commit_failures == 0);
+  CHECK(f.store().counters().writable);
+  f.faults().SetUnlimitedSpace();
+  CHECK(*f.Send(t.boxes[0], t.tokens[0], "after") == 2);
+  f.ExpectClean();
+}
+
+TEST_CASE("after a failed write the store is reopened and rebuilt before it writes again",
+          "[store][faults]") {
+  TwoBoxes t;
+  StoreFixture& f = t.f;
+  REQUIRE(*f.Send(t.boxes[0], t.tokens[0], "one") == 1);
+  f.faults().SimulatePowerCut();  // every write and every reopen fails until PowerOn
+  CHECK(f.Send(t.boxes[0], t.tokens[0], "lost").status().code() == Code::kUnavailable);
+  CHECK_FALSE(f.store().counters().writable);
+  // Within the retry interval nothing is tried: the answer comes without a write.
+  const std::uint64_t writes = f.faults().writes();
+  CHECK(f.Send(t.boxes[1], t.tokens[1], "refused").status().code() == Code::kUnavailable);
+  CHECK(f.faults().writes() == writes);
+  f.faults().PowerOn();
+  Status resumed = Status::Unavailable("not tried");
+  for (int i = 0; i < 40 && !resumed.ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    resumed = f.Send(t.boxes[0], t.tokens[0], "two").status();
+  }
+  REQUIRE(resumed.ok());
+  CHECK(f.store().counters().recoveries == 1);
+  CHECK(f.store().counters().writable);
+  CHECK(f.Queue(t.boxes[0]).size() == 2);
+  CHECK(f.Queue(t.boxes[1]).empty());
+  CHECK(*f.Send(t.boxes[0], t.tokens[0], "three") == 3);  // seqs go on from the database
+  f.ExpectClean();
+}
+
 // Appends from several threads until the power goes at a random moment; returns what was
 // answered Stored, per mailbox in seq order.
 std::map<MailboxId, std::vector<std::uint64_t>> WriteThenCutPower(TwoBoxes& t, std::mt19937_64& rng,

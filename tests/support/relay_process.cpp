@@ -1,5 +1,7 @@
 #include "relay_process.h"
 
+#include <asio.hpp>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -265,6 +267,30 @@ std::string RelayProcess::CreateInvite(int uses, const std::string& expires) con
   Result<std::vector<std::uint8_t>> bytes = Base32Decode(r.output.substr(0, r.output.find('\n')));
   if (!bytes.ok() || bytes->size() != 16) return "";
   return std::string(bytes->begin(), bytes->end());
+}
+
+std::string HttpGet(std::uint16_t port, const std::string& path) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  asio::error_code ec;
+  socket.connect({asio::ip::address_v4::loopback(), port}, ec);
+  if (ec) return "";
+  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  asio::write(socket, asio::buffer(request), ec);
+  std::string reply;
+  asio::read(socket, asio::dynamic_buffer(reply), ec);
+  return reply;
+}
+
+std::optional<double> MetricValue(const std::string& page, const std::string& name) {
+  std::istringstream lines(page);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.size() > name.size() && line.compare(0, name.size(), name) == 0 &&
+        line[name.size()] == ' ') {
+      return std::stod(line.substr(name.size() + 1));
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace tocsin::testing

@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,14 @@ bool SetTomlValue(std::string* text, const std::string& key, const std::string& 
 
 // An unused TCP port on 127.0.0.1 (bound and released: good enough for tests).
 std::uint16_t FreePort();
+
+// The whole HTTP/1.1 reply (status line, headers, body) of GET `path` on 127.0.0.1:`port`;
+// empty when nothing answers. For the relay's metrics listener.
+std::string HttpGet(std::uint16_t port, const std::string& path);
+
+// The value of the metric line `name` (exactly, labels included) on a metrics page;
+// nullopt when the page has no such line.
+std::optional<double> MetricValue(const std::string& page, const std::string& name);
 
 }  // namespace tocsin::testing
 

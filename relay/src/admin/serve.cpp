@@ -52,6 +52,23 @@ int Fail(const std::string& what, const Status& status) {
   return 1;
 }
 
+// RocksDB's messages: its routine ones (flushes, compactions) at debug level, trouble
+// (a failed write, a full disk) at warn or error.
+void LogStorageEngine(KvLogLevel level, std::string_view message) {
+  switch (level) {
+    case KvLogLevel::kDebug:
+    case KvLogLevel::kInfo:
+      spdlog::debug("rocksdb: {}", message);
+      break;
+    case KvLogLevel::kWarn:
+      spdlog::warn("rocksdb: {}", message);
+      break;
+    case KvLogLevel::kError:
+      spdlog::error("rocksdb: {}", message);
+      break;
+  }
+}
+
 }  // namespace
 
 int RunServe(const Config& config) {
@@ -61,7 +78,9 @@ int RunServe(const Config& config) {
   if (!identity.ok()) return Fail("identity", identity.status());
   Result<SslCtxPtr> tls = MakeServerTlsContext(*identity);
   if (!tls.ok()) return Fail("tls", tls.status());
-  auto opened = MailboxStore::Open(config.StoreDir(), config.MakeStoreOptions());
+  StoreOptions store_options = config.MakeStoreOptions();
+  store_options.engine_log = LogStorageEngine;
+  auto opened = MailboxStore::Open(config.StoreDir(), std::move(store_options));
   if (!opened.ok()) return Fail("store", opened.status());
   std::unique_ptr<MailboxStore> store = std::move(*opened);
   RelayMetrics metrics;

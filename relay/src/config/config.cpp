@@ -103,6 +103,7 @@ StoreOptions Config::MakeStoreOptions() const {
   o.max_one_time_prekeys = static_cast<std::uint32_t>(max_one_time_prekeys);
   o.max_tokens_per_mailbox = static_cast<std::uint32_t>(max_tokens_per_mailbox);
   o.sweep_interval_ms = static_cast<std::uint32_t>(sweep_interval_ms);
+  o.min_free_bytes = min_free_disk_bytes;
   o.max_ttl_seconds = static_cast<std::uint32_t>(max_ttl_seconds);
   return o;
 }

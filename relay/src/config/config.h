@@ -55,6 +55,7 @@ struct Config {
   std::uint64_t max_inflight_requests = 256;
   std::uint64_t token_grace_seconds = 86400;
   std::uint64_t sweep_interval_ms = 10000;
+  std::uint64_t min_free_disk_bytes = 128ull << 20;
   // [rate_limits]
   std::uint64_t connection_requests_per_second = 500;
   std::uint64_t connection_burst = 1000;

@@ -138,6 +138,10 @@ void AddLimits(std::vector<Setting>* s) {
       &Config::token_grace_seconds, 0, kYear);
   add("sweep_interval_ms", "How often expired entries, blobs, tokens and invites are deleted",
       &Config::sweep_interval_ms, 10, 3600 * 1000);
+  add("min_free_disk_bytes",
+      "Free space the store's disk keeps: below it, writes (Send, SendViews, ...) are "
+      "refused with UNAVAILABLE and reads go on; 0: none",
+      &Config::min_free_disk_bytes, 0, 1ull << 50);
 }
 
 void AddRateLimits(std::vector<Setting>* s) {

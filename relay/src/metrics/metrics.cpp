@@ -84,6 +84,12 @@ void RenderStore(std::ostringstream& out, const StoreCounters& c, const StoreSta
        "Time spent committing, whole seconds"},
       {"commit_microseconds_total", "counter", c.commit_micros, "Time spent committing"},
       {"commit_failures_total", "counter", c.commit_failures, "Commits that failed"},
+      {"disk_full_refusals_total", "counter", c.disk_full_refusals,
+       "Write batches refused because the disk is below limits.min_free_disk_bytes"},
+      {"store_recoveries_total", "counter", c.recoveries,
+       "Times the store was reopened after a failed write"},
+      {"store_writable", "gauge", c.writable ? 1u : 0u,
+       "1 while the store takes writes, 0 from a failed write until it recovers"},
   };
   for (const Row& r : rows) {
     Metric(out, r.name, r.type, r.help);

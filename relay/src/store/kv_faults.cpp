@@ -102,6 +102,18 @@ Status FaultInjector::SyncWal() {
   return base_->SyncWal();
 }
 
+std::optional<std::uint64_t> FaultInjector::FreeBytes() const {
+  std::lock_guard lock(mutex_);
+  if (space_left_) return space_left_;
+  return base_->FreeBytes();
+}
+
+Status FaultInjector::Recover() {
+  std::lock_guard lock(mutex_);
+  if (power_off_) return Status::IoError("injected: power is off");
+  return base_->Recover();
+}
+
 // Reads, before `batch` is applied, the value of every key it touches.
 Result<FaultInjector::Undo> FaultInjector::CaptureUndo(const WriteBatch& batch) const {
   Undo undo;

@@ -1,5 +1,5 @@
-// Fault injection around any KvStore, for failure tests (STYLE.md item 7, after
-// leveldb's EnvWrapper / FaultInjectionTestEnv).
+// Fault injection around any KvStore, for failure tests (after leveldb's EnvWrapper /
+// FaultInjectionTestEnv).
 //
 // A FaultInjector owns the shared state: the real store underneath and the faults to
 // inject. FaultyKvStore is a KvStore that routes through it; a MailboxStore opened on
@@ -60,6 +60,8 @@ class FaultInjector : public std::enable_shared_from_this<FaultInjector> {
 
   Status Write(const WriteBatch& batch, bool sync);
   Status SyncWal();
+  std::optional<std::uint64_t> FreeBytes() const;
+  Status Recover();
   Status Inject(const WriteBatch& batch);
   Result<Undo> CaptureUndo(const WriteBatch& batch) const;
 
@@ -94,6 +96,10 @@ class FaultyKvStore final : public KvStore {
   Status SyncWal() override { return faults_->SyncWal(); }
   std::unique_ptr<KvReader> Snapshot() const override { return base_->Snapshot(); }
   Status Checkpoint(const std::string& dir) const override { return base_->Checkpoint(dir); }
+  // The space left as SetSpaceLeft says, else the base store's.
+  std::optional<std::uint64_t> FreeBytes() const override { return faults_->FreeBytes(); }
+  // Fails while the power is off; otherwise the base store's.
+  Status Recover() override { return faults_->Recover(); }
 
  private:
   const std::shared_ptr<FaultInjector> faults_;

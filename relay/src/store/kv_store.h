@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -114,11 +115,32 @@ class KvStore : public KvReader {
   // A consistent copy in the new folder `dir` (must not exist), while writes go on.
   // kInvalidArgument where the implementation has no files (in-memory).
   virtual Status Checkpoint(const std::string& dir) const = 0;
+
+  // Free space, in bytes, on the filesystem holding the store's files; nullopt where
+  // there are no files (in-memory).
+  virtual std::optional<std::uint64_t> FreeBytes() const { return std::nullopt; }
+  // After a failed Write: makes the store take writes again, if it can now. RocksDB
+  // takes no write after a write-ahead log error until it is reopened; reopening
+  // replays the log, which holds every batch whose Write succeeded (and perhaps the
+  // failed one, when only its fsync failed). kUnavailable while it cannot (the disk is
+  // still too full to reopen); reads keep working then. After a successful Recover,
+  // callers must reload what they cached from the store.
+  // REQUIRES: no concurrent call of any other method, and no live Snapshot.
+  virtual Status Recover() { return Status::Ok(); }
 };
+
+// The storage engine's own messages (RocksDB's info log: flushes, compactions,
+// errors). They carry file names and sizes, never keys or values.
+enum class KvLogLevel { kDebug, kInfo, kWarn, kError };
+using KvLog = std::function<void(KvLogLevel, std::string_view)>;
 
 struct RocksKvOptions {
   std::size_t write_buffer_bytes = 64u << 20;  // memtable size per column family
   std::size_t block_cache_bytes = 64u << 20;
+  // Where RocksDB's info log goes. Never a file in the data folder: on a full disk
+  // RocksDB 7.8 aborts the process at the second failed write of its own log file.
+  // Empty: dropped.
+  KvLog log;
 };
 
 // Opens (creating if missing) a RocksDB database in `dir`, whose parent must exist.

@@ -24,7 +24,9 @@ TokenHash HashToken(const Token& token) {
 Result<std::unique_ptr<MailboxStore>> MailboxStore::Open(const std::string& dir,
                                                          StoreOptions options) {
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialise");
-  Result<std::unique_ptr<KvStore>> kv = OpenRocksKv(dir);
+  RocksKvOptions kv_options;
+  kv_options.log = options.engine_log;
+  Result<std::unique_ptr<KvStore>> kv = OpenRocksKv(dir, kv_options);
   if (!kv.ok()) return kv.status().Annotate("open store");
   return OpenOn(std::move(kv).value(), std::move(options));
 }

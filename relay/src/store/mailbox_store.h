@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "store/kv_store.h"
 #include "tocsin/status.h"
 
 namespace tocsin::relay {
@@ -86,6 +87,12 @@ struct StoreOptions {
   std::uint64_t expired_keep_ms = 7ull * 24 * 3600 * 1000;
   // TTL of an Append or PutBlob with ttl_seconds == 0, and the most any may ask for.
   std::uint32_t max_ttl_seconds = 72u * 3600;
+  // Writes are refused (kUnavailable, "disk full") while the filesystem holding the
+  // store has less free space than this, so that RocksDB itself does not run out of
+  // space: after a failed write it takes no more until it is reopened. 0: no reserve.
+  std::uint64_t min_free_bytes = 0;
+  // RocksDB's own messages (Open only; see RocksKvOptions::log). Empty: dropped.
+  KvLog engine_log;
   // Unix time in ms. A parameter so that tests control expiry.
   std::function<std::uint64_t()> now_ms;  // empty: the system clock
   // Bytes for mailbox ids, blob handles and invites. Empty: randombytes_buf.
@@ -173,6 +180,9 @@ struct StoreCounters {
   std::uint64_t entries_expired = 0;
   std::uint64_t bytes_stored = 0;
   std::uint64_t commit_failures = 0;
+  std::uint64_t disk_full_refusals = 0;  // batches refused for the free-space reserve
+  std::uint64_t recoveries = 0;          // reopens after a failed write
+  bool writable = true;                  // false from a failed write until a recovery
 };
 
 template <typename T>

@@ -2,12 +2,17 @@
 // bounds (no prefix_extractor, so no prefix_same_as_start trap: every scan is bounded
 // by its own end key).
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include <sys/statvfs.h>
+
+#include <cstdarg>
+#include <cstdio>
 #include <filesystem>
 #include <vector>
 
@@ -26,6 +31,43 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   }
   return Status::IoError(std::string(what) + ": " + s.ToString());
 }
+
+// RocksDB's info log, handed to the relay's log instead of a LOG file in the store.
+class ForwardingLogger final : public rocksdb::Logger {
+ public:
+  explicit ForwardingLogger(KvLog log)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL), log_(std::move(log)) {}
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list args) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, args);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list args) override {
+    if (!log_ || level < GetInfoLogLevel()) return;
+    char line[1024];
+    const int n = std::vsnprintf(line, sizeof line, format, args);
+    if (n < 0) return;
+    const std::size_t size = std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1);
+    log_(Level(level), std::string_view(line, size));
+  }
+
+ private:
+  static KvLogLevel Level(rocksdb::InfoLogLevel level) {
+    switch (level) {
+      case rocksdb::InfoLogLevel::DEBUG_LEVEL:
+        return KvLogLevel::kDebug;
+      case rocksdb::InfoLogLevel::INFO_LEVEL:
+      case rocksdb::InfoLogLevel::HEADER_LEVEL:
+        return KvLogLevel::kInfo;
+      case rocksdb::InfoLogLevel::WARN_LEVEL:
+        return KvLogLevel::kWarn;
+      default:
+        return KvLogLevel::kError;
+    }
+  }
+
+  KvLog log_;
+};
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
@@ -66,18 +108,23 @@ Status ScanRangesWith(rocksdb::DB* db, const Handles& cfs, const rocksdb::ReadOp
   return FromRocks(it->status(), "scan");
 }
 
+// A snapshot of a closed store (a reopen that failed) answers kUnavailable.
 class RocksSnapshot final : public KvReader {
  public:
   RocksSnapshot(rocksdb::DB* db, const Handles& cfs) : db_(db), cfs_(cfs) {
-    read_.snapshot = db_->GetSnapshot();
+    if (db_ != nullptr) read_.snapshot = db_->GetSnapshot();
   }
-  ~RocksSnapshot() override { db_->ReleaseSnapshot(read_.snapshot); }
+  ~RocksSnapshot() override {
+    if (db_ != nullptr) db_->ReleaseSnapshot(read_.snapshot);
+  }
 
   Status Get(Cf cf, std::string_view key, std::string* value) const override {
+    if (db_ == nullptr) return Status::Unavailable("store is reopening");
     return GetWith(db_, cfs_, read_, cf, key, value);
   }
   Status Scan(Cf cf, std::string_view begin, std::string_view end,
               const Visitor& visit) const override {
+    if (db_ == nullptr) return Status::Unavailable("store is reopening");
     return ScanWith(db_, cfs_, read_, cf, begin, end, visit);
   }
 
@@ -87,31 +134,48 @@ class RocksSnapshot final : public KvReader {
   rocksdb::ReadOptions read_;
 };
 
+struct OpenedDb {
+  rocksdb::DB* db = nullptr;
+  Handles cfs;  // indexed by Cf
+};
+Result<OpenedDb> OpenDb(const std::string& dir, const RocksKvOptions& options);
+
+// Bytes in the write-ahead log files of the store in `dir`: about what a reopen has to
+// write out again.
+std::uint64_t WalBytes(const std::string& dir) {
+  std::uint64_t total = 0;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    if (entry.path().extension() == ".log") total += entry.file_size(error);
+  }
+  return total;
+}
+
 class RocksKv final : public KvStore {
  public:
-  RocksKv(rocksdb::DB* db, Handles cfs) : db_(db), cfs_(std::move(cfs)) {}
+  RocksKv(std::string dir, RocksKvOptions options, OpenedDb opened)
+      : dir_(std::move(dir)), options_(std::move(options)), db_(opened.db), cfs_(opened.cfs) {}
 
-  ~RocksKv() override {
-    for (rocksdb::ColumnFamilyHandle* cf : cfs_)
-      db_->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
-    db_->Close().PermitUncheckedError();
-    delete db_;
-  }
+  ~RocksKv() override { CloseDb(); }
 
   Status Get(Cf cf, std::string_view key, std::string* value) const override {
+    if (db_ == nullptr) return Closed();
     return GetWith(db_, cfs_, rocksdb::ReadOptions(), cf, key, value);
   }
 
   Status Scan(Cf cf, std::string_view begin, std::string_view end,
               const Visitor& visit) const override {
+    if (db_ == nullptr) return Closed();
     return ScanWith(db_, cfs_, rocksdb::ReadOptions(), cf, begin, end, visit);
   }
 
   Status ScanRanges(Cf cf, const std::vector<Range>& ranges, const Visitor& visit) const override {
+    if (db_ == nullptr) return Closed();
     return ScanRangesWith(db_, cfs_, rocksdb::ReadOptions(), cf, ranges, visit);
   }
 
   Status Write(const WriteBatch& batch, bool sync) override {
+    if (db_ == nullptr) return Closed();
     rocksdb::WriteBatch rocks(batch.ByteSize() + 16 * batch.count() + 64);
     rocksdb::Status s;
     batch.ForEach(
@@ -132,13 +196,17 @@ class RocksKv final : public KvStore {
     return FromRocks(db_->Write(options, &rocks), "write");
   }
 
-  Status SyncWal() override { return FromRocks(db_->FlushWAL(true), "sync wal"); }
+  Status SyncWal() override {
+    if (db_ == nullptr) return Closed();
+    return FromRocks(db_->FlushWAL(true), "sync wal");
+  }
 
   std::unique_ptr<KvReader> Snapshot() const override {
     return std::make_unique<RocksSnapshot>(db_, cfs_);
   }
 
   Status Checkpoint(const std::string& dir) const override {
+    if (db_ == nullptr) return Closed();
     rocksdb::Checkpoint* raw = nullptr;
     TOCSIN_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_, &raw), "checkpoint"));
     std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
@@ -146,7 +214,46 @@ class RocksKv final : public KvStore {
     return FromRocks(checkpoint->CreateCheckpoint(absolute), "checkpoint");
   }
 
+  std::optional<std::uint64_t> FreeBytes() const override {
+    struct statvfs fs {};
+    if (::statvfs(dir_.c_str(), &fs) != 0) return std::nullopt;
+    return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  }
+
+  // Reopens the database. Not while the disk could not take what the reopen writes
+  // (the log replayed into new table files): a failed reopen would leave the store
+  // closed to readers too.
+  Status Recover() override {
+    const std::optional<std::uint64_t> free = FreeBytes();
+    if (db_ != nullptr && free && *free < WalBytes(dir_) + kReopenSlackBytes) {
+      return Status::Unavailable("disk full");
+    }
+    CloseDb();
+    Result<OpenedDb> opened = OpenDb(dir_, options_);
+    if (!opened.ok()) return Status::Unavailable(opened.status().message());
+    db_ = opened->db;
+    cfs_ = opened->cfs;
+    return Status::Ok();
+  }
+
  private:
+  static constexpr std::uint64_t kReopenSlackBytes = 8u << 20;
+
+  static Status Closed() { return Status::Unavailable("store is reopening"); }
+
+  void CloseDb() {
+    if (db_ == nullptr) return;
+    for (rocksdb::ColumnFamilyHandle* cf : cfs_)
+      db_->DestroyColumnFamilyHandle(cf).PermitUncheckedError();
+    cfs_.clear();
+    // After a write error Close reports it again ("seen error"): nothing to do about it.
+    db_->Close().PermitUncheckedError();
+    delete db_;
+    db_ = nullptr;
+  }
+
+  const std::string dir_;
+  const RocksKvOptions options_;
   rocksdb::DB* db_;
   Handles cfs_;
 };
@@ -195,12 +302,14 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const RocksKvOptions& options,
 
 }  // namespace
 
-Result<std::unique_ptr<KvStore>> OpenRocksKv(const std::string& dir,
-                                             const RocksKvOptions& options) {
+namespace {
+
+Result<OpenedDb> OpenDb(const std::string& dir, const RocksKvOptions& options) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
+  db_options.info_log = std::make_shared<ForwardingLogger>(options.log);
   const auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions(options, cache, 0));
@@ -208,14 +317,22 @@ Result<std::unique_ptr<KvStore>> OpenRocksKv(const std::string& dir,
     families.emplace_back(std::string(CfName(static_cast<Cf>(i))),
                           FamilyOptions(options, cache, InsertHintPrefix(i)));
   }
-  Handles handles;
-  rocksdb::DB* db = nullptr;
-  const rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &handles, &db);
+  OpenedDb opened;
+  const rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &opened.cfs, &opened.db);
   if (!s.ok()) return FromRocks(s, "open " + dir);
   // Keep the default family's handle out of the Cf-indexed vector.
-  db->DestroyColumnFamilyHandle(handles.front()).PermitUncheckedError();
-  handles.erase(handles.begin());
-  return std::unique_ptr<KvStore>(std::make_unique<RocksKv>(db, std::move(handles)));
+  opened.db->DestroyColumnFamilyHandle(opened.cfs.front()).PermitUncheckedError();
+  opened.cfs.erase(opened.cfs.begin());
+  return opened;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KvStore>> OpenRocksKv(const std::string& dir,
+                                             const RocksKvOptions& options) {
+  Result<OpenedDb> opened = OpenDb(dir, options);
+  if (!opened.ok()) return opened.status();
+  return std::unique_ptr<KvStore>(std::make_unique<RocksKv>(dir, options, *opened));
 }
 
 }  // namespace tocsin::relay

@@ -7,6 +7,7 @@ add_library(tocsin_relay_store STATIC
   ${CMAKE_CURRENT_LIST_DIR}/records.cpp
   ${CMAKE_CURRENT_LIST_DIR}/mailbox_store.cpp
   ${CMAKE_CURRENT_LIST_DIR}/store_writer.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/store_recovery.cpp
   ${CMAKE_CURRENT_LIST_DIR}/store_state.cpp
   ${CMAKE_CURRENT_LIST_DIR}/store_read.cpp
   ${CMAKE_CURRENT_LIST_DIR}/store_check.cpp

@@ -13,6 +13,7 @@
 #define TOCSIN_RELAY_STORE_STORE_IMPL_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -90,6 +91,7 @@ class BlobCache {
   std::shared_ptr<const std::string> Get(const KvReader& kv, const BlobHandle& handle);
   void Put(const BlobHandle& handle, std::shared_ptr<const std::string> blob);
   void Erase(const BlobHandle& handle);
+  void Clear();
 
  private:
   static constexpr std::size_t kMaxBlobs = 256;
@@ -243,6 +245,12 @@ class StoreEngine {
   void WriterLoop();
   void SweeperLoop();
   void RunBatch(std::vector<std::unique_ptr<WriteOp>>& ops);
+  // Whether a batch may be written now (store_recovery.cpp): the filesystem keeps its
+  // reserve, and a store whose last write failed has been reopened.
+  Status ReadyToWrite();
+  Status Recover();
+  Status ReloadAll();
+  void CountRefusal(bool disk_full);
   void StageTouchedStates();
   void AfterCommit();
   // REQUIRES: published_mutex_ held exclusively, or no other thread running.
@@ -304,6 +312,10 @@ class StoreEngine {
   std::vector<BlobHandle> dead_blobs_;
   std::uint64_t batch_acked_ = 0;
   std::uint64_t batch_expired_ = 0;
+  // A write failed: the key-value store takes no more until Recover succeeds, tried at
+  // once and then at most every kRecoveryInterval.
+  bool kv_failed_ = false;
+  std::chrono::steady_clock::time_point next_recovery_{};
 };
 
 }  // namespace tocsin::relay

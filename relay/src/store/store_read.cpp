@@ -34,6 +34,11 @@ void BlobCache::Erase(const BlobHandle& handle) {
   blobs_.erase(handle);
 }
 
+void BlobCache::Clear() {
+  std::lock_guard lock(mutex_);
+  blobs_.clear();
+}
+
 Result<MailboxInfo> StoreEngine::GetMailbox(const MailboxId& mailbox) const {
   {
     std::shared_lock open(kv_mutex_);

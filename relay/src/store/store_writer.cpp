@@ -97,6 +97,10 @@ void StoreEngine::WriterLoop() {
 void StoreEngine::RunBatch(std::vector<std::unique_ptr<WriteOp>>& ops) {
   ++batch_number_;
   now_ms_ = Now();
+  if (Status ready = ReadyToWrite(); !ready.ok()) {
+    for (auto& op : ops) op->Finish(ready);
+    return;
+  }
   for (auto& op : ops) {
     ++op_stamp_;
     op->Apply(*this);
@@ -113,6 +117,8 @@ void StoreEngine::RunBatch(std::vector<std::unique_ptr<WriteOp>>& ops) {
     if (stored_listener && !stored_.empty()) stored_listener(stored_);
   } else {
     Rollback();
+    kv_failed_ = true;
+    next_recovery_ = std::chrono::steady_clock::now();
   }
   for (auto& op : ops) op->Finish(commit);
   ResetBatch();
@@ -180,6 +186,7 @@ void StoreEngine::RecordCommit(std::uint64_t ops, std::uint64_t micros, bool ok,
   std::lock_guard lock(counters_mutex_);
   if (!ok) {
     ++counters_.commit_failures;
+    counters_.writable = false;
     return;
   }
   counters_.committed_ops += ops;
