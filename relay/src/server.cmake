@@ -24,7 +24,7 @@ add_library(tocsin::relay_core ALIAS tocsin_relay_core)
 target_include_directories(tocsin_relay_core PUBLIC $<BUILD_INTERFACE:${TOCSIN_RELAY_SRC}>)
 target_link_libraries(tocsin_relay_core
                       PUBLIC tocsin::relay_store tocsin::proto PkgConfig::SODIUM
-                             tomlplusplus::tomlplusplus Threads::Threads
+                             tomlplusplus::tomlplusplus spdlog::spdlog Threads::Threads
                       PRIVATE tocsin_warnings)
 
 # TLS, sessions, the admin socket and metrics listener, identity, commands.

@@ -33,6 +33,7 @@ struct Output : SessionOutput {
   void Flush() override {}
   void Close() override { closed = true; }
   void IssueSessionTicket() override {}
+  bool ResumedTlsSession() const override { return false; }
 };
 
 class Rig : public SessionDirectory {

@@ -23,19 +23,6 @@ void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::trunc) << text;
 }
 
-std::string HttpGet(std::uint16_t port, const std::string& path) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  asio::error_code ec;
-  socket.connect({asio::ip::address_v4::loopback(), port}, ec);
-  if (ec) return "";
-  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-  asio::write(socket, asio::buffer(request), ec);
-  std::string reply;
-  asio::read(socket, asio::dynamic_buffer(reply), ec);
-  return reply;
-}
-
 // Runs the admin commands and checks what they print.
 void ExerciseAdmin(const RelayProcess& relay, const std::string& backup_dir) {
   CommandResult invite = relay.RunCommand({"invite", "create", "--uses", "3", "--expires", "2d"});
@@ -127,12 +114,21 @@ TEST_CASE("a backup restores to a relay that delivers its envelopes", "[relay][a
 TEST_CASE("a restart keeps the identity / the address and the mailboxes", "[relay][admin]") {
   auto relay = StartRelay();
   Owner owner = NewOwner(*relay);
-  const RelayAddress before = relay->address();
+  // The key the relay really served with, as a client sees it in the handshake.
+  const Pin served_before = owner.client->PeerPin();
+  CHECK(served_before == relay->address().pin);  // what init printed
+  const std::string key_file = ReadText(relay->data_dir() + "/relay.key");
   relay->Kill9();
   REQUIRE(relay->Start().ok());
-  REQUIRE(relay->address() == before);
-  auto again = Connect(*relay, wire::OWNER);  // the pin still matches
+  auto again = Connect(*relay, wire::OWNER);
+  CHECK(again->PeerPin() == served_before);
+  CHECK(ReadText(relay->data_dir() + "/relay.key") == key_file);
   CHECK(again->Authenticate(owner.mailbox, owner.key).ok());
+  // The pin check has teeth: a client expecting another key is refused.
+  RelayAddress wrong = relay->address();
+  wrong.pin[0] ^= 1;
+  auto refused = TestClient::Connect(wrong, milliseconds(10000));
+  CHECK_FALSE(refused.ok());
 }
 
 TEST_CASE("SIGTERM stops the relay cleanly with exit 0", "[relay][admin]") {

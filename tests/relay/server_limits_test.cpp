@@ -80,8 +80,9 @@ void SendMany(TestClient& sender, const Owner& to, int count, std::size_t bytes)
   }
 }
 
-TEST_CASE("a subscriber that never reads is cut off at max_outbound_bytes; others are not held up",
-          "[relay][server][limits]") {
+TEST_CASE(
+    "a subscriber that never reads is cut off at max_outbound_bytes and others are not held up",
+    "[relay][server][limits]") {
   auto relay = StartRelay({{"limits.max_outbound_bytes", "65536"},
                            {"rate_limits.connection_requests_per_second", "100000"},
                            {"rate_limits.connection_burst", "100000"},
@@ -129,7 +130,6 @@ TEST_CASE("a subscriber that never reads is cut off at max_outbound_bytes; other
   auto first = again->NextDelivery(milliseconds(10000));
   REQUIRE(first.ok());
   CHECK(first->envelope() == std::string(60000, 'a'));
-  RequireCheckPasses(*relay);
 }
 
 }  // namespace

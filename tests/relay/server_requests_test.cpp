@@ -36,7 +36,6 @@ TEST_CASE("a mailbox is created with an invite and authenticated on a new connec
   REQUIRE(auth.ok());
   CHECK(auth->mailbox_id() == owner.mailbox);
   CHECK(auth->queued() == 0);
-  RequireCheckPasses(*relay);
 }
 
 TEST_CASE("send is stored / pushed to the subscriber and deleted by its ack", "[relay][server]") {
@@ -58,7 +57,6 @@ TEST_CASE("send is stored / pushed to the subscriber and deleted by its ack", "[
   auto auth = fresh->Authenticate(owner.mailbox, owner.key);
   REQUIRE(auth.ok());
   CHECK(auth->queued() == 0);
-  RequireCheckPasses(*relay);
 }
 
 TEST_CASE("a blob and its views reach every recipient", "[relay][server]") {
@@ -89,7 +87,6 @@ TEST_CASE("a blob and its views reach every recipient", "[relay][server]") {
   REQUIRE(retry.ok());
   CHECK(retry->results(0).code() == wire::OK);
   CHECK(a.client->NoDeliveryWithin(milliseconds(300)));
-  RequireCheckPasses(*relay);
 }
 
 TEST_CASE("tokens rotate: the new one works / the old one until its grace ends",
@@ -119,12 +116,12 @@ TEST_CASE("pre-keys: the lowest one-time key is taken once then the signed key a
   put.set_registration_id(77);
   put.set_device_id(1);
   put.mutable_signed_prekey()->set_id(5);
-  put.mutable_signed_prekey()->set_public_key(std::string(33, 's'));
+  put.mutable_signed_prekey()->set_public_key(PrekeyPublic('s'));
   put.mutable_signed_prekey()->set_signature(std::string(64, 'g'));
   for (std::uint32_t id : {12u, 11u}) {
     auto* k = put.add_one_time();
     k->set_id(id);
-    k->set_public_key(std::string(33, static_cast<char>(id)));
+    k->set_public_key(PrekeyPublic(static_cast<char>(id)));
   }
   auto left = owner.client->PutPrekeys(put);
   REQUIRE(left.ok());
@@ -157,7 +154,6 @@ TEST_CASE("a deleted mailbox is gone with its queue", "[relay][server]") {
   CHECK(CodeOf(owner.client->Subscribe(owner.mailbox)) == Code::kUnauthorized);
   auto other = Connect(*relay, wire::OWNER);
   CHECK(CodeOf(other->Authenticate(owner.mailbox, owner.key)) == Code::kUnauthorized);
-  RequireCheckPasses(*relay);
 }
 
 }  // namespace

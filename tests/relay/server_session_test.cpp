@@ -29,10 +29,12 @@ struct FakeOutput : SessionOutput {
   std::string bytes;
   bool closed = false;
   int tickets = 0;
+  bool resumed = false;
   std::string& outbound() override { return bytes; }
   void Flush() override {}
   void Close() override { closed = true; }
   void IssueSessionTicket() override { ++tickets; }
+  bool ResumedTlsSession() const override { return resumed; }
 };
 
 // Sessions and a queue of work posted to them, run on the test's thread by Pump().
@@ -237,6 +239,36 @@ TEST_CASE("session: Hello first / once - the kind decides what is allowed", "[re
   sub.set_id(4);
   sub.mutable_subscribe()->set_mailbox_id(std::string(16, 'm'));
   CHECK(ErrorOf(h.Request(sender, sub)[0]) == wire::WRONG_CONNECTION_KIND);
+}
+
+TEST_CASE("session: a SEND Hello on a resumed TLS session is refused and OWNER is fine",
+          "[relay][session]") {
+  Harness h;
+  const SessionId sender = h.Open();
+  h.output(sender).resumed = true;
+  auto refused = h.Request(sender, Hello(wire::SEND));
+  CHECK(ErrorOf(refused[0]) == wire::WRONG_CONNECTION_KIND);
+  CHECK(h.output(sender).closed);
+  const SessionId owner = h.Open();
+  h.output(owner).resumed = true;
+  CHECK(h.Request(owner, Hello(wire::OWNER))[0].response().has_hello());
+  CHECK_FALSE(h.output(owner).closed);
+}
+
+TEST_CASE("session: a store that cannot write answers UNAVAILABLE with retry_after_ms",
+          "[relay][session]") {
+  Harness h;
+  const SessionId s = h.Open();
+  h.Request(s, Hello(wire::SEND));
+  h.store().Close();  // every write now fails with kUnavailable
+  wire::Request blob;
+  blob.set_id(3);
+  blob.mutable_put_blob()->set_blob("b");
+  auto answer = h.Request(s, blob);
+  REQUIRE(answer.size() == 1);
+  CHECK(ErrorOf(answer[0]) == wire::UNAVAILABLE);
+  CHECK(answer[0].response().error().retry_after_ms() == kUnavailableRetryMs);
+  CHECK(answer[0].response().error().message() == "the relay cannot store now; retry later");
 }
 
 TEST_CASE("session: a decode error answers id 0 and closes", "[relay][session]") {

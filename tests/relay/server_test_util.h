@@ -1,9 +1,12 @@
-// Shared steps of the tests that run the real relay: a started relay, an owner with a
-// mailbox and a token, a send connection, and the end-of-test `check`.
+// Shared steps of the tests that run the real relay: a started relay that runs `check`
+// when the test ends, an owner with a mailbox and a token, a send connection.
 #ifndef TOCSIN_TESTS_RELAY_SERVER_TEST_UTIL_H_
 #define TOCSIN_TESTS_RELAY_SERVER_TEST_UTIL_H_
 
+#include <asio.hpp>
 #include <catch2/catch.hpp>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -12,13 +15,46 @@
 
 namespace tocsin::testing {
 
-inline std::unique_ptr<RelayProcess> StartRelay(ConfigOverrides overrides = {}) {
+// `tocsin-relay check` must pass after every test (and may be asked for mid-test).
+inline void RequireCheckPasses(const RelayProcess& relay) {
+  CommandResult check = relay.RunCommand({"check"});
+  INFO(check.output << check.errors);
+  REQUIRE(check.exit_code == 0);
+  REQUIRE(check.output.find("check passed") != std::string::npos);
+}
+
+// A relay for one test that runs `tocsin-relay check` when the test ends, serving or
+// stopped, so that every server test ends with a consistent store. The check is skipped
+// when the test is already failing (a REQUIRE threw): its report would only add noise.
+class CheckedRelay {
+ public:
+  explicit CheckedRelay(std::unique_ptr<RelayProcess> relay) : relay_(std::move(relay)) {}
+  CheckedRelay(CheckedRelay&&) = default;
+  CheckedRelay& operator=(CheckedRelay&&) = delete;
+  ~CheckedRelay() {
+    if (!relay_ || std::uncaught_exceptions() > 0) return;
+    CommandResult check = relay_->RunCommand({"check"});
+    INFO("check at the end of the test: " << check.output << check.errors);
+    CHECK(check.exit_code == 0);
+    CHECK(check.output.find("check passed") != std::string::npos);
+  }
+  RelayProcess* operator->() const { return relay_.get(); }
+  RelayProcess& operator*() const { return *relay_; }
+
+ private:
+  std::unique_ptr<RelayProcess> relay_;
+};
+
+// Makes a relay with `overrides` and starts it; `setup` may adjust it before the start.
+inline CheckedRelay StartRelay(ConfigOverrides overrides = {},
+                               const std::function<void(RelayProcess&)>& setup = nullptr) {
   auto relay = std::make_unique<RelayProcess>(std::move(overrides));
   REQUIRE(relay->init_status().ok());
+  if (setup) setup(*relay);
   const Status started = relay->Start();
   INFO(started.ToString());
   REQUIRE(started.ok());
-  return relay;
+  return CheckedRelay(std::move(relay));
 }
 
 inline std::unique_ptr<TestClient> Connect(const RelayProcess& relay, wire::ConnectionKind kind) {
@@ -69,12 +105,35 @@ inline wire::View MakeView(const std::string& mailbox, const std::string& token,
   return v;
 }
 
-// `tocsin-relay check` must pass after every test.
-inline void RequireCheckPasses(const RelayProcess& relay) {
-  CommandResult check = relay.RunCommand({"check"});
-  INFO(check.output << check.errors);
-  REQUIRE(check.exit_code == 0);
-  REQUIRE(check.output.find("check passed") != std::string::npos);
+// The value of the metric line `name` (with its labels, if any, as written) on a
+// Prometheus page; -1 when absent.
+inline double MetricValue(const std::string& page, const std::string& name) {
+  const std::string start = "\n" + name + " ";
+  const std::size_t at = page.find(start);
+  if (at == std::string::npos) return -1;
+  const std::size_t from = at + start.size();
+  return std::stod(page.substr(from, page.find('\n', from) - from));
+}
+
+// A pre-key public key as libsignal writes it: 0x05, then 32 bytes.
+inline std::string PrekeyPublic(char fill) {
+  std::string key(33, fill);
+  key[0] = '\x05';
+  return key;
+}
+
+// The HTTP answer (status line, headers, body) to GET `path` on 127.0.0.1:port.
+inline std::string HttpGet(std::uint16_t port, const std::string& path) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  asio::error_code ec;
+  socket.connect({asio::ip::address_v4::loopback(), port}, ec);
+  if (ec) return "";
+  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  asio::write(socket, asio::buffer(request), ec);
+  std::string reply;
+  asio::read(socket, asio::dynamic_buffer(reply), ec);
+  return reply;
 }
 
 }  // namespace tocsin::testing

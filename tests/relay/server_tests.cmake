@@ -10,7 +10,16 @@ tocsin_add_test(tocsin_relay_protocol_tests
 
 tocsin_add_test(tocsin_relay_server_tests
                 SOURCES server_requests_test.cpp server_errors_test.cpp
-                        server_delivery_test.cpp server_admin_test.cpp
+                        server_refusals_test.cpp server_delivery_test.cpp
+                        server_admin_test.cpp
+                LIBS tocsin_test_support)
+
+tocsin_add_test(tocsin_relay_transport_tests
+                SOURCES server_transport_test.cpp
+                LIBS tocsin_test_support)
+
+tocsin_add_test(tocsin_relay_observability_tests
+                SOURCES server_observability_test.cpp
                 LIBS tocsin_test_support)
 
 tocsin_add_test(tocsin_relay_limits_tests

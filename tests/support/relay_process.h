@@ -56,6 +56,10 @@ class RelayProcess {
 
   // Starts serve and waits (up to `timeout`) until it accepts TLS connections.
   Status Start(std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // Starts later runs of serve under a file size limit (RLIMIT_FSIZE, via prlimit):
+  // a write that would grow a file past `bytes` fails (EFBIG), as a full disk would
+  // fail it. 0 removes the limit. For failure tests.
+  void set_file_size_limit(std::uint64_t bytes) { file_size_limit_ = bytes; }
   // SIGKILL and reap. No-op when not running.
   void Kill9();
   // SIGTERM; waits up to `timeout` for the exit and returns its status (-1: still
@@ -93,6 +97,7 @@ class RelayProcess {
   RelayAddress address_;
   std::uint16_t metrics_port_ = 0;
   pid_t pid_ = -1;
+  std::uint64_t file_size_limit_ = 0;
   Status init_status_;
 };
 

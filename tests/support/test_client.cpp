@@ -17,13 +17,20 @@ using Clock = std::chrono::steady_clock;
 
 Status TimedOut() { return Status::Unavailable("timed out"); }
 
-bool PinMatches(X509* cert, const Pin& pin) {
+// SHA-256 of the certificate's DER SPKI (proto/SPEC.md section 1.1); all zero on failure.
+Pin SpkiPin(X509* cert) {
   unsigned char* der = nullptr;
-  const int length = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+  const int length = cert != nullptr ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der) : 0;
   Pin got{};
   if (length > 0) SHA256(der, static_cast<std::size_t>(length), got.data());
   OPENSSL_free(der);
-  return length > 0 && sodium_memcmp(got.data(), pin.data(), pin.size()) == 0;
+  return got;
+}
+
+bool PinMatches(X509* cert, const Pin& pin) {
+  const Pin got = SpkiPin(cert);
+  const Pin zero{};
+  return got != zero && sodium_memcmp(got.data(), pin.data(), pin.size()) == 0;
 }
 
 }  // namespace
@@ -169,13 +176,16 @@ TestClient::~TestClient() {
 }
 
 Result<std::unique_ptr<TestClient>> TestClient::Connect(const RelayAddress& address,
-                                                        milliseconds timeout, TlsSession resume) {
+                                                        milliseconds timeout, TlsSession resume,
+                                                        int tls_version) {
   auto impl = std::make_unique<Impl>();
   const auto deadline = Clock::now() + timeout;
-  SSL_CTX* ctx = impl->tls.native_handle();
-  SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-  SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
-  impl->tls.set_verify_mode(asio::ssl::verify_peer);
+  // On the connection itself: the stream's SSL object was made with the context's
+  // settings of that time, so settings made on the context now would not apply.
+  SSL* ssl = impl->stream.native_handle();
+  SSL_set_min_proto_version(ssl, tls_version);
+  SSL_set_max_proto_version(ssl, tls_version);
+  impl->stream.set_verify_mode(asio::ssl::verify_peer);
   const Pin pin = address.pin;
   impl->stream.set_verify_callback([pin](bool, asio::ssl::verify_context& vc) {
     X509_STORE_CTX* store = vc.native_handle();
@@ -205,6 +215,13 @@ TlsSession TestClient::Session() const {
 }
 
 bool TestClient::Resumed() const { return SSL_session_reused(impl_->stream.native_handle()) == 1; }
+
+Pin TestClient::PeerPin() const {
+  X509* cert = SSL_get1_peer_certificate(impl_->stream.native_handle());
+  const Pin pin = SpkiPin(cert);
+  X509_free(cert);
+  return pin;
+}
 
 Status TestClient::WriteRaw(const std::string& bytes) {
   return impl_->Write(impl_->stream, bytes, Clock::now() + kDefaultTimeout);

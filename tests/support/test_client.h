@@ -70,13 +70,18 @@ using TlsSession = std::shared_ptr<SSL_SESSION>;
 class TestClient {
  public:
   // `resume`: offer this TLS session (a ticket from an earlier connection).
+  // `tls_version`: the only TLS version offered (TLS1_2_VERSION to test a refusal).
   static Result<std::unique_ptr<TestClient>> Connect(const RelayAddress& address,
                                                      milliseconds timeout = kDefaultTimeout,
-                                                     TlsSession resume = nullptr);
+                                                     TlsSession resume = nullptr,
+                                                     int tls_version = TLS1_3_VERSION);
   // The TLS session as it stands (it holds a ticket once one was received), and
   // whether this connection resumed an earlier one.
   TlsSession Session() const;
   bool Resumed() const;
+  // SHA-256 of the SubjectPublicKeyInfo of the certificate the relay presented in this
+  // connection's handshake (what the pin check compared).
+  Pin PeerPin() const;
   ~TestClient();
   TestClient(const TestClient&) = delete;
   TestClient& operator=(const TestClient&) = delete;

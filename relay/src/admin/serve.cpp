@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "admin/admin_server.h"
+#include "metrics/log_throttle.h"
 #include "metrics/metrics_server.h"
 #include "net/server.h"
 
@@ -69,21 +70,41 @@ void LogStorageEngine(KvLogLevel level, std::string_view message) {
   }
 }
 
+// The store's options, with its commits feeding the metrics and, when they fail, the
+// log (throttled: a full disk fails every commit). No id or path is logged here.
+StoreOptions StoreOptionsFor(const Config& config, RelayMetrics& metrics, LogThrottle& failures) {
+  StoreOptions options = config.MakeStoreOptions();
+  options.engine_log = LogStorageEngine;
+  options.on_commit = [&metrics, &failures](std::uint64_t ops, std::uint64_t micros, bool ok) {
+    if (ok) return metrics.ObserveCommit(ops, micros);
+    if (const std::uint64_t n = failures.Note()) {
+      spdlog::error(
+          "store commit failed ({} since the last report): writes are answered UNAVAILABLE; "
+          "check the disk of the data folder (free space, errors)",
+          n);
+    }
+  };
+  return options;
+}
+
 }  // namespace
 
 int RunServe(const Config& config) {
   std::signal(SIGPIPE, SIG_IGN);  // a peer gone mid-write is an error code, not a signal
+  // A file size limit (ulimit -f, LimitFSIZE=) makes a write fail with EFBIG: a failed
+  // commit answered UNAVAILABLE, like a full disk, rather than a killed relay.
+  std::signal(SIGXFSZ, SIG_IGN);
   SetUpLogging(config);
   Result<Identity> identity = LoadIdentity(config.data_dir);
   if (!identity.ok()) return Fail("identity", identity.status());
   Result<SslCtxPtr> tls = MakeServerTlsContext(*identity);
   if (!tls.ok()) return Fail("tls", tls.status());
-  StoreOptions store_options = config.MakeStoreOptions();
-  store_options.engine_log = LogStorageEngine;
-  auto opened = MailboxStore::Open(config.StoreDir(), std::move(store_options));
+  RelayMetrics metrics;
+  LogThrottle commit_failures(std::chrono::seconds(10));
+  auto opened =
+      MailboxStore::Open(config.StoreDir(), StoreOptionsFor(config, metrics, commit_failures));
   if (!opened.ok()) return Fail("store", opened.status());
   std::unique_ptr<MailboxStore> store = std::move(*opened);
-  RelayMetrics metrics;
   auto server = std::make_unique<Server>(config, std::move(*tls), *store, metrics);
   Fanout& fanout = server->fanout();
   store->SetStoredListener([&fanout](std::span<const QueuedEntry> e) { fanout.OnStored(e); });

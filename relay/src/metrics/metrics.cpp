@@ -64,6 +64,13 @@ void RenderRequests(std::ostringstream& out, const RelayMetrics& m) {
   }
 }
 
+void RenderCommits(std::ostringstream& out, const RelayMetrics& m) {
+  m.commit_batch_size.Render(out, "commit_batch_size",
+                             "Requests per store commit (group commit batch size)", 1);
+  m.commit_latency.Render(out, "commit_latency_seconds",
+                          "Time of one store commit: write and fsync", 1e6);
+}
+
 void RenderStore(std::ostringstream& out, const StoreCounters& c, const StoreStats* s) {
   struct Row {
     const char* name;
@@ -111,6 +118,48 @@ void RenderStore(std::ostringstream& out, const StoreCounters& c, const StoreSta
 
 }  // namespace
 
+Histogram::Histogram(std::initializer_list<std::uint64_t> bounds)
+    : bounds_(bounds), counts_(new std::atomic<std::uint64_t>[bounds.size() + 1]) {
+  for (std::size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0);
+}
+
+void Histogram::Observe(std::uint64_t value) {
+  std::size_t i = 0;
+  while (i < bounds_.size() && value > bounds_[i]) ++i;
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(value, std::memory_order_relaxed);
+}
+
+void Histogram::Render(std::ostringstream& out, std::string_view name, std::string_view help,
+                       double scale) const {
+  Metric(out, name, "histogram", help);
+  // Integers stay exact; scaled values get enough digits for microseconds.
+  const auto print = [&out, scale](std::uint64_t v) {
+    if (scale == 1) {
+      out << v;
+    } else {
+      const auto old_precision = out.precision(15);
+      out << static_cast<double>(v) / scale;
+      out.precision(old_precision);
+    }
+  };
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i <= bounds_.size(); ++i) {
+    cumulative += counts_[i].load(std::memory_order_relaxed);
+    out << "tocsin_relay_" << name << "_bucket{le=\"";
+    if (i < bounds_.size()) {
+      print(bounds_[i]);
+    } else {
+      out << "+Inf";
+    }
+    out << "\"} " << cumulative << '\n';
+  }
+  out << "tocsin_relay_" << name << "_sum ";
+  print(sum_.load(std::memory_order_relaxed));
+  out << '\n';
+  out << "tocsin_relay_" << name << "_count " << cumulative << '\n';
+}
+
 const char* RequestTypeName(std::size_t index) {
   return index < kRequestTypes ? kTypeNames[index] : "unknown";
 }
@@ -120,6 +169,7 @@ std::string RenderMetrics(const RelayMetrics& metrics, const StoreCounters& coun
   std::ostringstream out;
   RenderConnections(out, metrics);
   RenderRequests(out, metrics);
+  RenderCommits(out, metrics);
   RenderStore(out, counters, stats);
   return out.str();
 }

@@ -6,7 +6,12 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <sstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "store/mailbox_store.h"
 
@@ -19,6 +24,25 @@ inline constexpr std::size_t kResultCodes = 12;  // wire ErrorCode 0..11
 
 // The Prometheus label of request type `index` ("hello", ..., "unknown").
 const char* RequestTypeName(std::size_t index);
+
+// A Prometheus histogram over integer observations (microseconds, counts) with fixed
+// bucket bounds. Observe is lock-free; a scrape reads each bucket once, so it may miss
+// an observation that lands meanwhile but never shows buckets that disagree with _count.
+class Histogram {
+ public:
+  // `bounds`: increasing upper bounds (inclusive), in the unit observed; +Inf follows.
+  Histogram(std::initializer_list<std::uint64_t> bounds);
+  void Observe(std::uint64_t value);
+  // Writes `tocsin_relay_<name>_bucket{le=...}`, `_sum` and `_count`, with values and
+  // bounds divided by `scale` (1e6 turns microseconds into seconds).
+  void Render(std::ostringstream& out, std::string_view name, std::string_view help,
+              double scale) const;
+
+ private:
+  std::vector<std::uint64_t> bounds_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;  // bounds_.size() + 1, not cumulative
+  std::atomic<std::uint64_t> sum_{0};
+};
 
 struct RelayMetrics {
   using Counter = std::atomic<std::uint64_t>;
@@ -33,6 +57,16 @@ struct RelayMetrics {
   Counter envelopes_delivered{0};
   Counter bytes_received{0};
   Counter bytes_sent{0};
+  // Per store commit that wrote something: requests in the batch, and the time of its
+  // write and fsync (microseconds). Filled by the store's commit hook (admin/serve.cpp).
+  Histogram commit_batch_size{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384};
+  Histogram commit_latency{100,   250,   500,    1000,   2500,   5000,    10000,
+                           25000, 50000, 100000, 250000, 500000, 1000000, 2500000};
+
+  void ObserveCommit(std::uint64_t ops, std::uint64_t micros) {
+    commit_batch_size.Observe(ops);
+    commit_latency.Observe(micros);
+  }
 
   void CountRequest(std::size_t type, int code) {
     if (type < kRequestTypes && code >= 0 && static_cast<std::size_t>(code) < kResultCodes) {

@@ -12,6 +12,13 @@ namespace {
 constexpr auto kTupleAwaitable = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::chrono::seconds kCloseGrace{5};
 
+// OpenSSL's reason for the last failure on this thread ("unsupported protocol", ...).
+std::string TlsError() {
+  const unsigned long e = ERR_peek_last_error();
+  const char* reason = e != 0 ? ERR_reason_error_string(e) : nullptr;
+  return reason != nullptr ? reason : "connection closed";
+}
+
 int KindSlot(wire::ConnectionKind kind) {
   return kind == wire::OWNER ? 1 : kind == wire::SEND ? 2 : 0;
 }
@@ -53,7 +60,12 @@ asio::awaitable<void> Connection::Run() {
   auto self = shared_from_this();  // alive until the coroutine ends
   try {
     if (!co_await Handshake()) {
-      RelayMetrics::Add(server_.metrics().handshake_failures);
+      // Closed meanwhile: the deadline sweep (or shutdown) ended it and counted it.
+      if (state_ != State::kClosed) {
+        // Scanners and clients with an old TLS do this all day: debug, and no address.
+        spdlog::debug("TLS handshake failed: {}", TlsError());
+        RelayMetrics::Add(server_.metrics().handshake_failures);
+      }
       Abort();
       co_return;
     }
@@ -209,6 +221,10 @@ void Connection::Close() {
 
 void Connection::IssueSessionTicket() {
   if (ssl_ != nullptr) SSL_new_session_ticket(ssl_);
+}
+
+bool Connection::ResumedTlsSession() const {
+  return ssl_ != nullptr && SSL_session_reused(ssl_) == 1;
 }
 
 void Connection::MaybeResume() {

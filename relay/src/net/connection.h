@@ -48,6 +48,7 @@ class Connection final : public SessionOutput, public std::enable_shared_from_th
   void Flush() override;
   void Close() override;
   void IssueSessionTicket() override;
+  bool ResumedTlsSession() const override;
 
   // Writes queued bytes until done or the socket is full (then waits for it).
   void WriteNow();

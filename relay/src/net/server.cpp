@@ -98,7 +98,11 @@ asio::awaitable<void> Server::AcceptLoop() {
         co_await acceptor_->async_accept(target.io, ex::as_tuple(asio::use_awaitable));
     if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
     if (ec) {
-      // Out of descriptors and the like: wait a little rather than spin.
+      // Out of descriptors and the like: say so, and wait a little rather than spin.
+      if (const std::uint64_t n = accept_failures_.Note()) {
+        spdlog::warn("accepting a connection failed ({} since the last report): {}", n,
+                     ec.message());
+      }
       asio::steady_timer pause(workers_[0]->io, std::chrono::milliseconds(50));
       co_await pause.async_wait(ex::as_tuple(asio::use_awaitable));
       continue;
@@ -106,6 +110,10 @@ asio::awaitable<void> Server::AcceptLoop() {
     RelayMetrics::Add(metrics_.connections_accepted);
     if (open_connections_.load() >= config_.max_connections) {
       RelayMetrics::Add(metrics_.connections_refused);
+      if (const std::uint64_t n = refusals_.Note()) {
+        spdlog::warn("max_connections ({}) reached: {} connection(s) refused since the last report",
+                     config_.max_connections, n);
+      }
       continue;  // the socket closes as it goes out of scope
     }
     open_connections_.fetch_add(1);

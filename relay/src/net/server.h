@@ -22,6 +22,7 @@
 
 #include "config/config.h"
 #include "fanout/fanout.h"
+#include "metrics/log_throttle.h"
 #include "metrics/metrics.h"
 #include "net/tls_context.h"
 #include "protocol/session.h"
@@ -100,6 +101,8 @@ class Server final : public SessionDirectory {
   std::atomic<std::size_t> open_connections_{0};
   std::atomic<bool> accepting_{false};
   std::uint32_t next_worker_ = 0;  // acceptor thread only
+  LogThrottle accept_failures_{std::chrono::seconds(10)};
+  LogThrottle refusals_{std::chrono::seconds(10)};
 };
 
 }  // namespace tocsin::relay

@@ -8,6 +8,8 @@
 namespace tocsin::relay {
 namespace {
 
+constexpr std::size_t kPrekeyPublicKeySize = 33;
+
 std::optional<TokenEntry> ToTokenEntry(const wire::TokenEntry& in) {
   const int c = static_cast<int>(in.token_class());
   auto hash = FixedBytes<kTokenHashSize>(in.token_hash());
@@ -19,23 +21,36 @@ std::optional<TokenEntry> ToTokenEntry(const wire::TokenEntry& in) {
   return out;
 }
 
+// A libsignal public key as pre-keys carry it: the type byte 0x05 (Curve25519), then
+// 32 bytes (proto/SPEC.md section 9).
+bool IsPrekeyPublicKey(const std::string& key) {
+  return key.size() == kPrekeyPublicKeySize && static_cast<std::uint8_t>(key[0]) == 0x05;
+}
+
 }  // namespace
 
 bool ProtocolSession::IsAuthenticated(const MailboxId& mailbox) const {
   return std::find(authenticated_.begin(), authenticated_.end(), mailbox) != authenticated_.end();
 }
 
+std::optional<MailboxId> ProtocolSession::ParseMailboxId(const Request& request, std::size_t type,
+                                                         const std::string& bytes) {
+  auto mailbox = FixedBytes<kMailboxIdSize>(bytes);
+  if (!mailbox) Fail(request.id(), type, Code::kBadFrame, "mailbox_id must be 16 bytes");
+  return mailbox;
+}
+
+bool ProtocolSession::CheckOwned(const Request& request, std::size_t type,
+                                 const MailboxId& mailbox) {
+  if (IsAuthenticated(mailbox)) return true;
+  Fail(request.id(), type, Code::kUnauthorized, "mailbox not authenticated on this connection");
+  return false;
+}
+
 std::optional<MailboxId> ProtocolSession::OwnedMailbox(const Request& request, std::size_t type,
                                                        const std::string& bytes) {
-  auto mailbox = FixedBytes<kMailboxIdSize>(bytes);
-  if (!mailbox) {
-    Fail(request.id(), type, Code::kBadFrame, "mailbox_id must be 16 bytes");
-    return std::nullopt;
-  }
-  if (!IsAuthenticated(*mailbox)) {
-    Fail(request.id(), type, Code::kUnauthorized, "mailbox not authenticated on this connection");
-    return std::nullopt;
-  }
+  auto mailbox = ParseMailboxId(request, type, bytes);
+  if (!mailbox || !CheckOwned(request, type, *mailbox)) return std::nullopt;
   return mailbox;
 }
 
@@ -46,22 +61,23 @@ void ProtocolSession::HandleCreateMailbox(const Request& request) {
   if (!key || m.signature().size() != kSignatureSize) {
     return Fail(request.id(), type, Code::kBadFrame, "auth key must be 32 bytes, signature 64");
   }
+  if (!VerifySignature(kCreateMailboxLabel, nonce_, *key, m.signature(), *key)) {
+    return Fail(request.id(), type, Code::kUnauthorized, "bad signature");
+  }
   if (m.invite().size() != kInviteSize) {
     return Fail(request.id(), type, Code::kUnauthorized, "missing or unknown invite");
   }
+  // The quota comes after the signature (proto/SPEC.md section 5, "Which error wins"),
+  // but before the store looks at the invite: a refused request spends no use of it.
   if (authenticated_.size() + pending_mailboxes_ >= env_.config->max_mailboxes_per_connection) {
     return Fail(request.id(), type, Code::kQuotaExceeded, "too many mailboxes on this connection");
-  }
-  if (!VerifySignature(kCreateMailboxLabel, nonce_, *key, m.signature(), *key)) {
-    return Fail(request.id(), type, Code::kUnauthorized, "bad signature");
   }
   ++pending_mailboxes_;
   const std::uint64_t id = request.id();
   env_.store->CreateMailbox(m.invite(), *key,
                             Later<MailboxId>([id, type](ProtocolSession& s, Result<MailboxId> r) {
                               --s.pending_mailboxes_;
-                              if (!r.ok())
-                                return s.Fail(id, type, r.status().code(), r.status().message());
+                              if (!r.ok()) return s.FailFromStore(id, type, r.status());
                               s.authenticated_.push_back(*r);
                               wire::Response response;
                               response.mutable_mailbox_created()->set_mailbox_id(ToBytes(*r));
@@ -76,18 +92,19 @@ void ProtocolSession::HandleAuthenticate(const Request& request) {
   if (!mailbox || m.signature().size() != kSignatureSize) {
     return Fail(request.id(), type, Code::kBadFrame, "mailbox_id must be 16 bytes, signature 64");
   }
-  const bool known = IsAuthenticated(*mailbox);
-  if (!known &&
-      authenticated_.size() + pending_mailboxes_ >= env_.config->max_mailboxes_per_connection) {
-    return Fail(request.id(), type, Code::kQuotaExceeded, "too many mailboxes on this connection");
-  }
   Result<MailboxInfo> info = env_.store->GetMailbox(*mailbox);
   if (!info.ok() && info.status().code() != Code::kNotFound) {
-    return Fail(request.id(), type, info.status().code(), "store read failed");
+    return FailFromStore(request.id(), type, info.status());
   }
   // An unknown mailbox and a bad signature get the same answer.
   if (!info.ok() || !VerifySignature(kAuthLabel, nonce_, *mailbox, m.signature(), info->auth_key)) {
     return Fail(request.id(), type, Code::kUnauthorized, "unknown mailbox or bad signature");
+  }
+  // Quotas last (proto/SPEC.md section 5): a bad signature is UNAUTHORIZED even here.
+  const bool known = IsAuthenticated(*mailbox);
+  if (!known &&
+      authenticated_.size() + pending_mailboxes_ >= env_.config->max_mailboxes_per_connection) {
+    return Fail(request.id(), type, Code::kQuotaExceeded, "too many mailboxes on this connection");
   }
   if (!known) authenticated_.push_back(*mailbox);
   wire::Response response;
@@ -108,7 +125,7 @@ void ProtocolSession::HandleSubscribe(const Request& request) {
   window = std::min<std::uint64_t>(window, c.max_window);
   std::vector<QueuedEntry> ready;
   Status status = subscriptions_->Subscribe(*mailbox, static_cast<std::uint32_t>(window), &ready);
-  if (!status.ok()) return Fail(request.id(), type, status.code(), "store read failed");
+  if (!status.ok()) return FailFromStore(request.id(), type, status);
   wire::Response response;
   response.mutable_subscribed()->set_mailbox_id(request.subscribe().mailbox_id());
   response.mutable_subscribed()->set_window(static_cast<std::uint32_t>(window));
@@ -128,7 +145,7 @@ void ProtocolSession::HandleAck(const Request& request) {
   const std::uint64_t id = request.id();
   env_.store->Ack(*mailbox, std::move(seqs),
                   Later<std::uint32_t>([id, type](ProtocolSession& s, Result<std::uint32_t> r) {
-                    if (!r.ok()) return s.Fail(id, type, r.status().code(), r.status().message());
+                    if (!r.ok()) return s.FailFromStore(id, type, r.status());
                     wire::Response response;
                     response.mutable_acked()->set_deleted(*r);
                     s.Respond(id, type, response);
@@ -136,9 +153,10 @@ void ProtocolSession::HandleAck(const Request& request) {
   Deliver(ready);
 }
 
+// Field sizes, then ownership, then quotas: proto/SPEC.md section 5, "Which error wins".
 void ProtocolSession::HandleSetTokens(const Request& request) {
   const std::size_t type = RequestType(Request::kSetTokens);
-  auto mailbox = OwnedMailbox(request, type, request.set_tokens().mailbox_id());
+  auto mailbox = ParseMailboxId(request, type, request.set_tokens().mailbox_id());
   if (!mailbox) return;
   std::vector<TokenEntry> tokens;
   for (const wire::TokenEntry& t : request.set_tokens().tokens()) {
@@ -146,6 +164,7 @@ void ProtocolSession::HandleSetTokens(const Request& request) {
     if (!entry) return Fail(request.id(), type, Code::kBadFrame, "bad token class or hash size");
     tokens.push_back(*entry);
   }
+  if (!CheckOwned(request, type, *mailbox)) return;
   if (tokens.size() > env_.config->max_tokens_per_mailbox) {
     return Fail(request.id(), type, Code::kQuotaExceeded, "too many tokens");
   }
@@ -153,7 +172,7 @@ void ProtocolSession::HandleSetTokens(const Request& request) {
   env_.store->SetTokens(
       *mailbox, std::move(tokens),
       Later<std::uint32_t>([id, type](ProtocolSession& s, Result<std::uint32_t> r) {
-        if (!r.ok()) return s.Fail(id, type, r.status().code(), r.status().message());
+        if (!r.ok()) return s.FailFromStore(id, type, r.status());
         wire::Response response;
         response.mutable_tokens_set()->set_count(*r);
         s.Respond(id, type, response);
@@ -163,20 +182,21 @@ void ProtocolSession::HandleSetTokens(const Request& request) {
 void ProtocolSession::HandleRotateToken(const Request& request) {
   const std::size_t type = RequestType(Request::kRotateToken);
   const wire::RotateToken& m = request.rotate_token();
-  auto mailbox = OwnedMailbox(request, type, m.mailbox_id());
+  auto mailbox = ParseMailboxId(request, type, m.mailbox_id());
   if (!mailbox) return;
   auto old_hash = FixedBytes<kTokenHashSize>(m.old_token_hash());
   auto entry = ToTokenEntry(m.new_token());
   if (!old_hash || !entry) {
     return Fail(request.id(), type, Code::kBadFrame, "bad token hash size or class");
   }
+  if (!CheckOwned(request, type, *mailbox)) return;
   std::optional<std::uint32_t> grace;
   if (m.has_grace_seconds()) grace = m.grace_seconds();
   const std::uint64_t id = request.id();
   env_.store->RotateToken(
       *mailbox, *old_hash, *entry, grace,
       Later<std::uint64_t>([id, type](ProtocolSession& s, Result<std::uint64_t> r) {
-        if (!r.ok()) return s.Fail(id, type, r.status().code(), r.status().message());
+        if (!r.ok()) return s.FailFromStore(id, type, r.status());
         wire::Response response;
         response.mutable_token_rotated()->set_old_valid_until_ms(*r);
         s.Respond(id, type, response);
@@ -186,33 +206,37 @@ void ProtocolSession::HandleRotateToken(const Request& request) {
 void ProtocolSession::HandlePutPrekeys(const Request& request) {
   const std::size_t type = RequestType(Request::kPutPrekeys);
   const wire::PutPrekeys& m = request.put_prekeys();
-  auto mailbox = OwnedMailbox(request, type, m.mailbox_id());
+  auto mailbox = ParseMailboxId(request, type, m.mailbox_id());
   if (!mailbox) return;
-  if (static_cast<std::uint64_t>(m.one_time_size()) > env_.config->max_prekeys_per_request) {
-    return Fail(request.id(), type, Code::kTooLarge, "too many pre-keys in one request");
-  }
   PrekeyUpload upload;
   upload.registration_id = m.registration_id();
   upload.device_id = m.device_id();
   if (m.has_signed_prekey()) {
     const wire::SignedPrekey& sp = m.signed_prekey();
-    if (sp.public_key().size() != 33 || sp.signature().size() != 64) {
+    if (!IsPrekeyPublicKey(sp.public_key()) || sp.signature().size() != kSignatureSize) {
       return Fail(request.id(), type, Code::kBadFrame,
-                  "signed pre-key: key 33, signature 64 bytes");
+                  "signed pre-key: key 33 bytes starting 0x05, signature 64 bytes");
     }
     upload.signed_prekey = SignedPrekey{sp.id(), sp.public_key(), sp.signature()};
   }
   for (const wire::OneTimePrekey& k : m.one_time()) {
-    if (k.public_key().size() != 33) {
-      return Fail(request.id(), type, Code::kBadFrame, "one-time pre-key must be 33 bytes");
+    if (!IsPrekeyPublicKey(k.public_key())) {
+      return Fail(request.id(), type, Code::kBadFrame, "one-time pre-key: 33 bytes starting 0x05");
     }
+  }
+  if (static_cast<std::uint64_t>(m.one_time_size()) > env_.config->max_prekeys_per_request) {
+    return Fail(request.id(), type, Code::kTooLarge, "too many pre-keys in one request");
+  }
+  if (!CheckOwned(request, type, *mailbox)) return;
+  upload.one_time.reserve(static_cast<std::size_t>(m.one_time_size()));
+  for (const wire::OneTimePrekey& k : m.one_time()) {
     upload.one_time.push_back(OneTimePrekey{k.id(), k.public_key()});
   }
   const std::uint64_t id = request.id();
   env_.store->PutPrekeys(
       *mailbox, std::move(upload),
       Later<std::uint32_t>([id, type](ProtocolSession& s, Result<std::uint32_t> r) {
-        if (!r.ok()) return s.Fail(id, type, r.status().code(), r.status().message());
+        if (!r.ok()) return s.FailFromStore(id, type, r.status());
         wire::Response response;
         response.mutable_prekeys_stored()->set_one_time_prekeys_left(*r);
         s.Respond(id, type, response);
@@ -226,7 +250,7 @@ void ProtocolSession::HandleDeleteMailbox(const Request& request) {
   const std::uint64_t id = request.id();
   const MailboxId m = *mailbox;
   auto done = Later<bool>([id, type, m](ProtocolSession& s, Result<bool> r) {
-    if (!r.ok()) return s.Fail(id, type, r.status().code(), r.status().message());
+    if (!r.ok()) return s.FailFromStore(id, type, r.status());
     std::erase(s.authenticated_, m);
     if (s.subscriptions_) s.subscriptions_->Remove(m);
     wire::Response response;

@@ -43,7 +43,7 @@ void ProtocolSession::HandleSend(const Request& request) {
   env_.store->Append(
       target, *token, m.envelope(), *ttl,
       Later<std::uint64_t>([id, type, target](ProtocolSession& s, Result<std::uint64_t> r) {
-        if (!r.ok()) return s.Fail(id, type, r.status().code(), r.status().message());
+        if (!r.ok()) return s.FailFromStore(id, type, r.status());
         s.env_.mailbox_limiter->Charge(target, 1, s.env_.now_ms());
         wire::Response response;
         response.mutable_stored();
@@ -63,8 +63,7 @@ void ProtocolSession::HandlePutBlob(const Request& request) {
   const std::uint64_t id = request.id();
   env_.store->PutBlob(m.blob(), *ttl,
                       Later<BlobHandle>([id, type](ProtocolSession& s, Result<BlobHandle> r) {
-                        if (!r.ok())
-                          return s.Fail(id, type, r.status().code(), r.status().message());
+                        if (!r.ok()) return s.FailFromStore(id, type, r.status());
                         wire::Response response;
                         response.mutable_blob_stored()->set_handle(ToBytes(*r));
                         s.Respond(id, type, response);
@@ -108,7 +107,7 @@ void ProtocolSession::HandleSendViews(const Request& request) {
       Later<std::vector<Code>>(
           [id, type, codes = std::move(codes), sent = std::move(sent),
            targets = std::move(targets)](ProtocolSession& s, Result<std::vector<Code>> r) {
-            if (!r.ok()) return s.Fail(id, type, r.status().code(), r.status().message());
+            if (!r.ok()) return s.FailFromStore(id, type, r.status());
             wire::Response response;
             wire::ViewsResult* result = response.mutable_views_result();
             std::uint32_t stored = 0;
@@ -142,7 +141,7 @@ void ProtocolSession::HandleGetPrekeyBundle(const Request& request) {
   env_.store->TakePrekeyBundle(
       target, *token,
       Later<PrekeyBundle>([id, type, target](ProtocolSession& s, Result<PrekeyBundle> r) {
-        if (!r.ok()) return s.Fail(id, type, r.status().code(), r.status().message());
+        if (!r.ok()) return s.FailFromStore(id, type, r.status());
         s.env_.mailbox_limiter->Charge(target, 1, s.env_.now_ms());
         wire::Response response;
         wire::PrekeyBundle* b = response.mutable_prekey_bundle();

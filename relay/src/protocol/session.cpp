@@ -1,5 +1,7 @@
 #include "protocol/session.h"
 
+#include <spdlog/spdlog.h>
+
 #include "protocol/session_internal.h"
 #include "protocol/wire_encoding.h"
 #include "tocsin/frame_codec.h"
@@ -112,6 +114,12 @@ void ProtocolSession::HandleHello(const Request& request) {
   if (hello.kind() != wire::OWNER && hello.kind() != wire::SEND) {
     return FailAndClose(request.id(), type, Code::kBadFrame, "Hello needs a connection kind");
   }
+  // A resumed session is linked to the connection its ticket came from (always an
+  // owner connection): as a send connection it would tie the sender to that owner.
+  if (hello.kind() == wire::SEND && output_.ResumedTlsSession()) {
+    return FailAndClose(request.id(), type, Code::kWrongConnectionKind,
+                        "a send connection must not resume a TLS session");
+  }
   hello_done_ = true;
   kind_ = hello.kind();
   env_.random(nonce_);
@@ -167,8 +175,25 @@ void ProtocolSession::Fail(std::uint64_t id, std::size_t type, Code code, std::s
   wire::Error* error = response.mutable_error();
   error->set_code(ToWireCode(code));
   error->set_message(std::string(message));
+  // Every UNAVAILABLE tells the client when to come back (proto/SPEC.md section 5).
+  if (retry_after_ms == 0 && ToWireCode(code) == wire::UNAVAILABLE)
+    retry_after_ms = kUnavailableRetryMs;
   if (retry_after_ms != 0) error->set_retry_after_ms(retry_after_ms);
   Respond(id, type, response);
+}
+
+void ProtocolSession::FailFromStore(std::uint64_t id, std::size_t type, const Status& status) {
+  const Code code = status.code();
+  if (IsWireCode(code) && code != Code::kUnavailable && code != Code::kInternal) {
+    return Fail(id, type, code, status.message());  // a refusal of the request itself
+  }
+  const wire::ErrorCode wire_code = ToWireCode(code);
+  spdlog::debug("{} failed in the store: {}", RequestTypeName(type), status.ToString());
+  if (wire_code == wire::UNAVAILABLE) {
+    return Fail(id, type, Code::kUnavailable, "the relay cannot store now; retry later");
+  }
+  if (wire_code == wire::BAD_FRAME) return Fail(id, type, Code::kBadFrame, "invalid request");
+  Fail(id, type, Code::kInternal, "internal error");
 }
 
 void ProtocolSession::FailAndClose(std::uint64_t id, std::size_t type, Code code,

@@ -32,6 +32,10 @@
 
 namespace tocsin::relay {
 
+// retry_after_ms of an UNAVAILABLE answer (proto/SPEC.md section 5): long enough for a
+// full disk or a restart not to be hammered, short enough for an alert to get through.
+inline constexpr std::uint32_t kUnavailableRetryMs = 2000;
+
 // Shared services of every session. All must outlive the sessions.
 struct ProtocolEnv {
   const Config* config = nullptr;
@@ -78,6 +82,10 @@ class ProtocolSession {
   void Fail(std::uint64_t id, std::size_t type, Code code, std::string_view message,
             std::uint32_t retry_after_ms = 0);
   void FailAndClose(std::uint64_t id, std::size_t type, Code code, std::string_view message);
+  // Answers a failed store call. Domain refusals (NOT_FOUND, QUOTA_EXCEEDED, ...) keep
+  // their message; a failed commit or read gets a fixed message, never the database's
+  // own text (it names server files): that goes to the debug log.
+  void FailFromStore(std::uint64_t id, std::size_t type, const Status& status);
   void Deliver(const std::vector<QueuedEntry>& entries);
   // Runs `finish(session, result)` on this session's thread when the store answers.
   template <typename T, typename Finish>
@@ -93,8 +101,12 @@ class ProtocolSession {
   void HandlePutPrekeys(const Request& request);
   void HandleDeleteMailbox(const Request& request);
   bool IsAuthenticated(const MailboxId& mailbox) const;
-  // Parses a 16-byte mailbox id owned by this connection; answers and returns nullopt
-  // otherwise.
+  // A 16-byte mailbox id; answers BAD_FRAME and returns nullopt otherwise.
+  std::optional<MailboxId> ParseMailboxId(const Request& request, std::size_t type,
+                                          const std::string& bytes);
+  // True when this connection owns `mailbox`; answers UNAUTHORIZED otherwise.
+  bool CheckOwned(const Request& request, std::size_t type, const MailboxId& mailbox);
+  // Both of the above, for requests with no other field to check first.
   std::optional<MailboxId> OwnedMailbox(const Request& request, std::size_t type,
                                         const std::string& bytes);
 

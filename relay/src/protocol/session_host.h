@@ -36,6 +36,10 @@ class SessionOutput {
   // Owner connections only: lets the client resume the TLS session later
   // (proto/SPEC.md section 2).
   virtual void IssueSessionTicket() = 0;
+  // True when the TLS handshake resumed an earlier session (a ticket). A resumed
+  // connection is linked to the one that got the ticket, so it may not become a send
+  // connection (proto/SPEC.md section 2.4).
+  virtual bool ResumedTlsSession() const = 0;
 };
 
 // One newly stored entry for one subscribed session.

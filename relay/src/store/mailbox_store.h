@@ -97,6 +97,10 @@ struct StoreOptions {
   std::function<std::uint64_t()> now_ms;  // empty: the system clock
   // Bytes for mailbox ids, blob handles and invites. Empty: randombytes_buf.
   std::function<void(std::span<std::uint8_t>)> random;
+  // Called on the writer thread after each commit that wrote, or failed: requests in
+  // the batch, microseconds of the write (+ fsync), success. For metrics and logs;
+  // must be quick and must not call the store.
+  std::function<void(std::uint64_t ops, std::uint64_t micros, bool ok)> on_commit;
 };
 
 // One queued item of a mailbox, as pushed to its owner (relay.proto Delivery).

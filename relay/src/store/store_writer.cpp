@@ -183,6 +183,7 @@ void StoreEngine::ResetBatch() {
 
 // A batch whose ops all failed validation writes nothing: its ops count, no commit does.
 void StoreEngine::RecordCommit(std::uint64_t ops, std::uint64_t micros, bool ok, bool wrote) {
+  if (options_.on_commit && (wrote || !ok)) options_.on_commit(ops, micros, ok);
   std::lock_guard lock(counters_mutex_);
   if (!ok) {
     ++counters_.commit_failures;
