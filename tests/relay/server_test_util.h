@@ -3,7 +3,6 @@
 #ifndef TOCSIN_TESTS_RELAY_SERVER_TEST_UTIL_H_
 #define TOCSIN_TESTS_RELAY_SERVER_TEST_UTIL_H_
 
-#include <asio.hpp>
 #include <catch2/catch.hpp>
 #include <exception>
 #include <functional>
@@ -105,35 +104,11 @@ inline wire::View MakeView(const std::string& mailbox, const std::string& token,
   return v;
 }
 
-// The value of the metric line `name` (with its labels, if any, as written) on a
-// Prometheus page; -1 when absent.
-inline double MetricValue(const std::string& page, const std::string& name) {
-  const std::string start = "\n" + name + " ";
-  const std::size_t at = page.find(start);
-  if (at == std::string::npos) return -1;
-  const std::size_t from = at + start.size();
-  return std::stod(page.substr(from, page.find('\n', from) - from));
-}
-
 // A pre-key public key as libsignal writes it: 0x05, then 32 bytes.
 inline std::string PrekeyPublic(char fill) {
   std::string key(33, fill);
   key[0] = '\x05';
   return key;
-}
-
-// The HTTP answer (status line, headers, body) to GET `path` on 127.0.0.1:port.
-inline std::string HttpGet(std::uint16_t port, const std::string& path) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  asio::error_code ec;
-  socket.connect({asio::ip::address_v4::loopback(), port}, ec);
-  if (ec) return "";
-  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-  asio::write(socket, asio::buffer(request), ec);
-  std::string reply;
-  asio::read(socket, asio::dynamic_buffer(reply), ec);
-  return reply;
 }
 
 }  // namespace tocsin::testing

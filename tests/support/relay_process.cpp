@@ -287,15 +287,12 @@ std::string HttpGet(std::uint16_t port, const std::string& path) {
   return reply;
 }
 
-std::optional<double> MetricValue(const std::string& page, const std::string& name) {
-  std::istringstream lines(page);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.size() > name.size() && line.compare(0, name.size(), name) == 0 &&
-        line[name.size()] == ' ') {
-      return std::stod(line.substr(name.size() + 1));
-    }
-  }
-  return std::nullopt;
+double MetricValue(const std::string& page, const std::string& name) {
+  const std::string start = "\n" + name + " ";
+  const std::size_t at = page.find(start);
+  if (at == std::string::npos) return -1;
+  const std::size_t from = at + start.size();
+  return std::stod(page.substr(from, page.find('\n', from) - from));
 }
 
 }  // namespace tocsin::testing

@@ -25,7 +25,6 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -111,9 +110,9 @@ std::uint16_t FreePort();
 // empty when nothing answers. For the relay's metrics listener.
 std::string HttpGet(std::uint16_t port, const std::string& path);
 
-// The value of the metric line `name` (exactly, labels included) on a metrics page;
-// nullopt when the page has no such line.
-std::optional<double> MetricValue(const std::string& page, const std::string& name);
+// The value of the metric line `name` (exactly, labels included) on a Prometheus page;
+// -1 when the page has no such line.
+double MetricValue(const std::string& page, const std::string& name);
 
 }  // namespace tocsin::testing
 

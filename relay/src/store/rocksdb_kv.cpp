@@ -9,6 +9,7 @@
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <cstdarg>
@@ -32,11 +33,15 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return Status::IoError(std::string(what) + ": " + s.ToString());
 }
 
-// RocksDB's info log, handed to the relay's log instead of a LOG file in the store.
+// RocksDB's info log, handed to the relay's log instead of a LOG file in the store. The
+// store's folder is written "<store>": where the data lives is the operator's business,
+// not the log's.
 class ForwardingLogger final : public rocksdb::Logger {
  public:
-  explicit ForwardingLogger(KvLog log)
-      : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL), log_(std::move(log)) {}
+  ForwardingLogger(KvLog log, std::string dir)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL),
+        log_(std::move(log)),
+        dir_(std::move(dir)) {}
 
   using rocksdb::Logger::Logv;
   void Logv(const char* format, va_list args) override {
@@ -47,8 +52,12 @@ class ForwardingLogger final : public rocksdb::Logger {
     char line[1024];
     const int n = std::vsnprintf(line, sizeof line, format, args);
     if (n < 0) return;
-    const std::size_t size = std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1);
-    log_(Level(level), std::string_view(line, size));
+    std::string text(line, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof line - 1));
+    for (std::size_t at = text.find(dir_); !dir_.empty() && at != std::string::npos;
+         at = text.find(dir_, at)) {
+      text.replace(at, dir_.size(), "<store>");
+    }
+    log_(Level(level), text);
   }
 
  private:
@@ -67,6 +76,7 @@ class ForwardingLogger final : public rocksdb::Logger {
   }
 
   KvLog log_;
+  const std::string dir_;
 };
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
@@ -305,11 +315,14 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const RocksKvOptions& options,
 namespace {
 
 Result<OpenedDb> OpenDb(const std::string& dir, const RocksKvOptions& options) {
+  // RocksDB would make the folder too, after logging its absence as an error. Not its
+  // parents: a missing parent stays an error.
+  ::mkdir(dir.c_str(), 0700);
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
-  db_options.info_log = std::make_shared<ForwardingLogger>(options.log);
+  db_options.info_log = std::make_shared<ForwardingLogger>(options.log, dir);
   const auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions(options, cache, 0));

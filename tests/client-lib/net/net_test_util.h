@@ -117,7 +117,7 @@ std::string TokenHash(const Token& token);
 
 // The relay's Prometheus page, and one metric's value from it (-1 when absent).
 std::string Metrics(const RelayProcess& relay);
-std::int64_t MetricValue(const std::string& page, const std::string& name);
+using tocsin::testing::MetricValue;
 // Polls the metrics until `name` has `value`.
 bool WaitForMetric(const RelayProcess& relay, const std::string& name, std::int64_t value,
                    milliseconds timeout = kWait);
