@@ -1,5 +1,5 @@
 // Durability of the real relay: kill -9 while clients send, restart, and check that
-// every envelope answered Stored is delivered and none twice (DESIGN.md invariant 4).
+// every envelope answered Stored is delivered and none twice (docs/design.md, invariant 4).
 #include <atomic>
 #include <map>
 #include <random>

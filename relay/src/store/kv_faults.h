@@ -1,5 +1,5 @@
-// Fault injection around any KvStore, for failure tests (STYLE.md item 7, after
-// leveldb's EnvWrapper / FaultInjectionTestEnv).
+// Fault injection around any KvStore, for failure tests (after leveldb's
+// EnvWrapper / FaultInjectionTestEnv).
 //
 // A FaultInjector owns the shared state: the real store underneath and the faults to
 // inject. FaultyKvStore is a KvStore that routes through it; a MailboxStore opened on
