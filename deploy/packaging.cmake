@@ -51,7 +51,8 @@ set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
  tocsin-relay stores and forwards sealed envelopes for Tocsin alert networks: it
  never sees plaintext or who sent a message. The package installs the relay, a
  hardened systemd unit (tocsin-relay.service), /etc/tocsin/relay.toml and a
- 'tocsin' system user owning /var/lib/tocsin. See
+ 'tocsin' system user owning /var/lib/tocsin; also the 'tocsin' command-line
+ client and the libtocsin client library with its headers. See
  /usr/share/doc/tocsin/operators.md.")
 # Depends: computed by dpkg-shlibdeps from the installed binaries and libraries.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)

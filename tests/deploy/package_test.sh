@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The Debian package: `cpack -G DEB` from BUILD_DIR into a scratch folder builds
-# tocsin_<version>_amd64.deb; it holds the relay, the unit, the conffile and the
-# maintainer scripts, depends on the runtime libraries, and the extracted relay runs
-# (`--version`, and `init --config` on the packaged relay.toml pointed at a scratch
-# data folder).
+# tocsin_<version>_amd64.deb; it holds the relay, the `tocsin` CLI, the client library
+# with its headers, CMake package and pkg-config file, the unit, the conffile and the
+# maintainer scripts, depends on the runtime libraries, and the extracted programs run
+# (`--version` of both, and `init --config` on the packaged relay.toml pointed at a
+# scratch data folder).
 # Usage: package_test.sh BUILD_DIR VERSION
 set -euo pipefail
 
@@ -23,20 +24,25 @@ deb="$scratch/out/tocsin_${version}_amd64.deb"
 [ -f "$deb" ] || { ls -l "$scratch/out" >&2; fail "no $deb"; }
 
 contents=$(dpkg-deb -c "$deb")
-for path in ./usr/bin/tocsin-relay ./usr/lib/systemd/system/tocsin-relay.service \
+for path in ./usr/bin/tocsin-relay ./usr/bin/tocsin ./usr/lib/systemd/system/tocsin-relay.service \
   ./etc/tocsin/relay.toml ./usr/share/doc/tocsin/operators.md; do
   grep -q " $path\$" <<<"$contents" || fail "$path not in the package"
 done
-# The client library when the build has it, its headers, CMake package and pkg-config
-# file (the library directory is GNUInstallDirs' for the configured prefix).
-if grep -q "/libtocsin.so" <<<"$contents"; then
-  for path in ./usr/include/tocsin/client.h './usr/lib/([a-z0-9_-]+/)?pkgconfig/tocsin.pc' \
-    './usr/lib/([a-z0-9_-]+/)?cmake/tocsin/tocsinConfig.cmake'; do
-    grep -Eq " $path\$" <<<"$contents" || fail "$path not in the package (libtocsin is)"
-  done
-fi
-grep -q "^-rwxr-xr-x root/root .* ./usr/bin/tocsin-relay$" <<<"$contents" ||
-  fail "tocsin-relay is not root-owned 0755"
+# The client library, its headers, CMake package and pkg-config file (the library
+# directory is GNUInstallDirs' for the configured prefix: lib/<multiarch> for /usr).
+library_re=' \./usr/lib(/[a-z0-9_-]+)?/libtocsin\.so\.[0-9][0-9.]*$'
+library=$(grep -Eo "$library_re" <<<"$contents" | head -n 1 || true)
+[ -n "$library" ] || fail "libtocsin.so.<version> not in the package"
+library=${library# ./usr/}
+libdir=$(dirname "$library")
+for path in "./usr/$libdir/libtocsin.so" ./usr/include/tocsin/client.h \
+  "./usr/$libdir/pkgconfig/tocsin.pc" "./usr/$libdir/cmake/tocsin/tocsinConfig.cmake"; do
+  grep -Eq " $path( -> .*)?\$" <<<"$contents" || fail "$path not in the package"
+done
+for program in tocsin-relay tocsin; do
+  grep -q "^-rwxr-xr-x root/root .* ./usr/bin/$program\$" <<<"$contents" ||
+    fail "$program is not root-owned 0755"
+done
 
 info=$(dpkg-deb -I "$deb")
 grep -q "^ Package: tocsin$" <<<"$info" || fail "package name"
@@ -44,7 +50,7 @@ grep -q "^ Version: ${version}\$" <<<"$info" || fail "version"
 grep -q "^ Architecture: amd64$" <<<"$info" || fail "architecture"
 depends=$(grep "^ Depends:" <<<"$info") || fail "no Depends"
 for lib in librocksdb7.8 libprotobuf32 libsodium23 libssl3 libspdlog1.10 libfmt9 \
-  libtomlplusplus3 libc6; do
+  libtomlplusplus3 libqrencode4 libsignal-protocol-c2.3.2 libc6; do
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
 for script in postinst prerm postrm conffiles; do
@@ -52,10 +58,8 @@ for script in postinst prerm postrm conffiles; do
 done
 dpkg-deb -e "$deb" "$scratch/control"
 [ "$(cat "$scratch/control/conffiles")" = "/etc/tocsin/relay.toml" ] || fail "conffiles"
-if grep -q "/libtocsin.so" <<<"$contents"; then
-  grep -qx "activate-noawait ldconfig" "$scratch/control/triggers" || fail "no ldconfig trigger"
-  grep -q "^libtocsin [0-9]* tocsin" "$scratch/control/shlibs" || fail "no shlibs for libtocsin"
-fi
+grep -qx "activate-noawait ldconfig" "$scratch/control/triggers" || fail "no ldconfig trigger"
+grep -q "^libtocsin [0-9]* tocsin" "$scratch/control/shlibs" || fail "no shlibs for libtocsin"
 for script in postinst prerm postrm; do
   [ -x "$scratch/control/$script" ] || fail "$script is not executable"
   sh -n "$scratch/control/$script" || fail "$script does not parse"
@@ -64,6 +68,10 @@ done
 root="$scratch/root"
 dpkg -x "$deb" "$root"
 "$root/usr/bin/tocsin-relay" --version | grep -q "^tocsin-relay ${version}" || fail "--version"
+# The CLI, with the package's own library folder first (should it link libtocsin).
+cli_version=$(LD_LIBRARY_PATH="$root/usr/$libdir" "$root/usr/bin/tocsin" --version) ||
+  fail "tocsin --version failed"
+[ "$cli_version" = "tocsin ${version}" ] || fail "tocsin --version printed '$cli_version'"
 grep -q "^data_dir = '/var/lib/tocsin'$" "$root/etc/tocsin/relay.toml" ||
   grep -q '^data_dir = "/var/lib/tocsin"$' "$root/etc/tocsin/relay.toml" || fail "data_dir"
 grep -q "/usr/bin/tocsin-relay serve --config /etc/tocsin/relay.toml" \

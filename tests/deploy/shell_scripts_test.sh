@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Lints the scripts of deploy/ (testnet.sh, the maintainer scripts, the container entry
-# point) with shellcheck. Exit 77 (skipped) without shellcheck.
+# Lints the project's shell scripts with shellcheck: deploy/ (testnet.sh, install-deps.sh,
+# the maintainer scripts, the container entry point), the CI script, the demo, the fuzz
+# runner and these tests. Exit 77 (skipped) without shellcheck.
 # Usage: shell_scripts_test.sh SOURCE_DIR
 set -euo pipefail
 
@@ -8,7 +9,8 @@ if ! command -v shellcheck >/dev/null; then
   echo "SKIP: shellcheck is not installed"
   exit 77
 fi
-cd "$1/deploy"
-shellcheck testnet.sh install-deps.sh docker-entrypoint.sh debian/postinst debian/prerm \
-  debian/postrm ../tests/deploy/*.sh
+cd "$1"
+shellcheck deploy/testnet.sh deploy/install-deps.sh deploy/docker-entrypoint.sh \
+  deploy/debian/postinst deploy/debian/prerm deploy/debian/postrm \
+  .ci/run cli/demo/demo.sh tests/fuzz/run.sh tests/deploy/*.sh
 echo "ok"

@@ -1,7 +1,8 @@
 // deploy/testnet.sh: the relays it starts accept TLS connections that speak the
 // protocol, and SIGTERM to the script stops every relay and removes the temporary folder.
 // Also: the relay serves under MemoryDenyWriteExecute (the systemd unit sets it), checked
-// with the kernel's own W^X switch (prctl PR_SET_MDWE) where the kernel has it.
+// with systemd's seccomp filter on any kernel, the kernel's own W^X switch (prctl
+// PR_SET_MDWE) where the kernel has it, and the relay's mappings after traffic.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -178,37 +179,112 @@ TEST_CASE("testnet.sh starts relays that accept TLS and stops them on SIGTERM",
   RequireCleanStop(n, dir, relay_pids);
 }
 
-// A wrapper that runs tocsin-relay with the kernel's W^X rule on (mdwe_exec), or "" when
-// the kernel does not have the rule or does not keep it across exec.
-std::string MdweWrapper(const std::string& dir) {
-  const pid_t check = Spawn({TOCSIN_MDWE_EXEC, "--check"}, "/dev/null", "/dev/null");
-  if (WaitExit(check, Clock::now() + kDeadline) != 0) return "";
+// A wrapper that runs tocsin-relay under MemoryDenyWriteExecute's rule (mdwe_exec):
+// systemd's seccomp filter on every kernel, and the kernel's own W^X rule (PR_SET_MDWE)
+// when `with_prctl`.
+std::string MdweWrapper(const std::string& dir, bool with_prctl) {
   const std::string path = dir + "/tocsin-relay-mdwe";
-  std::ofstream(path) << "#!/bin/sh\nexec " << TOCSIN_MDWE_EXEC << " " << TOCSIN_RELAY_BINARY
-                      << " \"$@\"\n";
+  std::ofstream(path) << "#!/bin/sh\nexec " << TOCSIN_MDWE_EXEC << (with_prctl ? " --prctl " : " ")
+                      << TOCSIN_RELAY_BINARY << " \"$@\"\n";
   fs::permissions(path, fs::perms::owner_all);
   return path;
 }
 
+// True when `mdwe_exec ARG` exits 0.
+bool MdweExec(const std::string& arg) {
+  const pid_t pid = Spawn({TOCSIN_MDWE_EXEC, arg}, "/dev/null", "/dev/null");
+  return WaitExit(pid, Clock::now() + kDeadline) == 0;
+}
+
+// The mappings of `pid` (lines of /proc/PID/maps) whose permissions include `perms`
+// ("wx": writable and executable; "x": executable).
+std::vector<std::string> MappingsWith(pid_t pid, const std::string& perms) {
+  std::vector<std::string> found;
+  for (const std::string& line : Lines(ReadText("/proc/" + std::to_string(pid) + "/maps"))) {
+    std::istringstream fields(line);
+    std::string range;
+    std::string mode;
+    fields >> range >> mode;
+    bool all = mode.size() == 4;
+    for (const char p : perms) all = all && mode.find(p) != std::string::npos;
+    if (all) found.push_back(line);
+  }
+  return found;
+}
+
+// Traffic that exercises TLS, the store and delivery: a mailbox opened with `invite`,
+// envelopes sent on a send connection, delivered on the owner connection and acked.
+void RequireDeliversEnvelopes(const std::string& text, const std::string& invite) {
+  Result<RelayAddress> address = ParseRelayAddress(text);
+  REQUIRE(address.ok());
+  auto owner = TestClient::Connect(*address);
+  REQUIRE(owner.ok());
+  REQUIRE((*owner)->Hello(wire::OWNER).ok());
+  Result<std::vector<std::uint8_t>> invite_bytes = Base32Decode(invite);
+  REQUIRE(invite_bytes.ok());
+  const AuthKeyPair key = AuthKeyPair::Generate();
+  auto mailbox =
+      (*owner)->CreateMailbox(std::string(invite_bytes->begin(), invite_bytes->end()), key);
+  INFO(mailbox.status().ToString());
+  REQUIRE(mailbox.ok());
+  const std::string token = RandomToken();
+  REQUIRE((*owner)->SetToken(*mailbox, wire::CONTACT, token).ok());
+  REQUIRE((*owner)->Subscribe(*mailbox).ok());
+  auto sender = TestClient::Connect(*address);
+  REQUIRE(sender.ok());
+  REQUIRE((*sender)->Hello(wire::SEND).ok());
+  constexpr int kEnvelopes = 20;
+  for (int i = 0; i < kEnvelopes; ++i) {
+    std::string envelope = "envelope " + std::to_string(i);
+    envelope.resize(1024, '.');
+    REQUIRE((*sender)->Send(*mailbox, token, envelope).ok());
+  }
+  for (int i = 0; i < kEnvelopes; ++i) {
+    auto delivery = (*owner)->NextDelivery();
+    INFO(delivery.status().ToString());
+    REQUIRE(delivery.ok());
+    CHECK(delivery->envelope().rfind("envelope " + std::to_string(i) + ".", 0) == 0);
+    REQUIRE((*owner)->Ack(*mailbox, {delivery->seq()}).ok());
+  }
+}
+
+// MemoryDenyWriteExecute: the systemd unit asks for it; the relay serves real traffic
+// under the rule systemd enforces for it, as a seccomp filter (systemd 252, any kernel)
+// and, where the kernel has it (Linux 6.3+), also under the kernel's own W^X rule
+// (PR_SET_MDWE, which newer systemd uses); and afterwards no mapping of the relay is
+// writable and executable.
 TEST_CASE("the relay serves with memory that is never writable and executable",
           "[deploy][testnet]") {
-  const std::string dir = RelayProcess::MakeTempDir("tocsin-mdwe-");
-  const std::string wrapper = MdweWrapper(dir);
-  if (wrapper.empty()) {
-    WARN("this kernel has no PR_SET_MDWE: MemoryDenyWriteExecute not checked");
-    fs::remove_all(dir);
-    return;
+  bool unit_asks = false;
+  for (const std::string& line : Lines(ReadText(TOCSIN_SYSTEMD_UNIT))) {
+    unit_asks = unit_asks || line == "MemoryDenyWriteExecute=yes";
   }
+  CHECK(unit_asks);
+  // The filter refuses what systemd's refuses (else this test would prove nothing).
+  REQUIRE(MdweExec("--self-test"));
+  const bool with_prctl = MdweExec("--check");
+  if (!with_prctl) WARN("this kernel has no PR_SET_MDWE: checked with the seccomp filter only");
+
+  const std::string dir = RelayProcess::MakeTempDir("tocsin-mdwe-");
+  const std::string wrapper = MdweWrapper(dir, with_prctl);
   Network n = StartNetwork(wrapper, 1);
   const bool up = WaitFor([&] { return fs::exists(n.addresses_file); }, Clock::now() + kDeadline);
   INFO(ReadText(n.err));
   REQUIRE(up);
   const std::vector<std::string> addresses = Lines(ReadText(n.addresses_file));
+  const std::vector<std::string> invites = Lines(ReadText(n.invites_file));
   REQUIRE(addresses.size() == 1);
-  RequireSpeaksTheProtocol(addresses[0]);
+  REQUIRE(invites.size() == 1);
+  RequireDeliversEnvelopes(addresses[0], invites[0]);
   const std::string net_dir = NetworkDir(ReadText(n.err));
   const std::vector<pid_t> relay_pids = RelayPids(net_dir, 1);
   REQUIRE(relay_pids.size() == 1);
+
+  CHECK_FALSE(MappingsWith(relay_pids[0], "x").empty());  // the maps were read
+  for (const std::string& mapping : MappingsWith(relay_pids[0], "wx")) {
+    FAIL_CHECK("writable and executable: " << mapping);
+  }
+  CHECK(::kill(relay_pids[0], 0) == 0);  // still serving after the traffic
   fs::remove(n.addresses_file);
   RequireCleanStop(n, net_dir, relay_pids);
   fs::remove_all(dir);

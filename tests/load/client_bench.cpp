@@ -1,4 +1,4 @@
-// Client benchmark (DESIGN.md "Performance budget"): one group alert to N members, end
+// Client benchmark (docs/design.md, "Performance budget"): one group alert to N members, end
 // to end, everything on this machine.
 //
 //  - the sender is a real tocsin::Client (encrypted RocksDB store, RelayPool over TLS):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The performance proof (DESIGN.md "Performance budget"): Tocsin's relay and well-known
+# The performance proof (docs/design.md, "Performance budget"): Tocsin's relay and well-known
 # brokers from Debian, measured in ONE run on one machine on the same scenarios, so that
 # every Tocsin figure stands beside a ratio that holds on a noisy machine.
 #

@@ -1,4 +1,4 @@
-// Relay benchmarks (DESIGN.md "Performance budget"): the real tocsin-relay with fsync
+// Relay benchmarks (docs/design.md, "Performance budget"): the real tocsin-relay with fsync
 // durability and TLS 1.3; the client (every sender and receiver, one thread) runs on the
 // same machine and shares its cores. Scenarios (relay_bench_scenarios.h):
 //   fanout      one alert to N subscribed mailboxes (default 1,000 / 5,000 / 10,000)

@@ -1,4 +1,4 @@
-// The relay benchmark's scenarios (DESIGN.md "Performance budget"), one file each.
+// The relay benchmark's scenarios (docs/design.md, "Performance budget"), one file each.
 // Each runs a fresh relay, prints its human lines and returns its figure.
 #ifndef TOCSIN_TESTS_LOAD_RELAY_BENCH_SCENARIOS_H_
 #define TOCSIN_TESTS_LOAD_RELAY_BENCH_SCENARIOS_H_

@@ -1,5 +1,6 @@
 // Durability of the real relay: kill -9 or SIGTERM while clients send, restart, and
-// check that every envelope answered Stored is delivered and none twice.
+// check that every envelope answered Stored is delivered and none twice
+// (docs/design.md, invariant 4).
 #include <atomic>
 #include <deque>
 #include <map>

@@ -1,6 +1,6 @@
 // The store against a dumb reference model: random operations with a fixed seed are
 // applied to both, and every mailbox's queue, count and every answer are compared after
-// each step (STYLE.md item 13).
+// each step, as strfry tests its filters against a dumb reference.
 #include <catch2/catch.hpp>
 #include <map>
 #include <optional>

@@ -1,4 +1,4 @@
-// tocsin::AlertService: alert trees on top of a tocsin::Client (DESIGN.md "Alert trees").
+// tocsin::AlertService: alert trees on top of a tocsin::Client (docs/alerts.md).
 //
 // A tree is a roster of members (dispatcher, coordinator, verifier, responder,
 // subscriber) with parents, backups, zones, languages and skills. Its trust root is a

@@ -1,5 +1,5 @@
-// Crash points: the places where a crash matters most for DESIGN.md's "crash safety is
-// transactional", named so that tests can kill the process exactly there.
+// Crash points: the places where a crash matters most for docs/design.md's "crash safety
+// is transactional", named so that tests can kill the process exactly there.
 //
 // In production no hook is set and a crash point costs one atomic load. A test helper
 // process sets a hook that kills it (SIGKILL: no destructor, no flush), then a fresh

@@ -1,5 +1,5 @@
-// The clock and randomness of one client, as its protocol code takes them (DESIGN.md:
-// clock and randomness are parameters, so tests are deterministic).
+// The clock and randomness of one client, as its protocol code takes them (clock
+// and randomness are parameters, so tests are deterministic).
 //
 // Thread-safety: SystemClock and RandomRng are thread-safe when the Random they wrap is.
 #ifndef TOCSIN_CORE_ENVIRONMENT_H_

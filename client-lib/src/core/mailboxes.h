@@ -65,7 +65,7 @@ net::MailboxId ToMailboxId(std::string_view bytes);
 net::Token ToToken(std::string_view bytes);
 
 // Orders relays for a device by rendezvous hashing of its identity key: the first k
-// are where it keeps its mailboxes (DESIGN.md "Growing past one machine").
+// are where it keeps its mailboxes (docs/design.md, "Redundancy").
 std::vector<std::size_t> RendezvousOrder(std::string_view identity_key,
                                          const std::vector<std::string>& relays);
 

@@ -1,4 +1,4 @@
-// PairwiseSender: one message to one contact (DESIGN.md "Sending", SPEC.md 10.2, 10.5).
+// PairwiseSender: one message to one contact (docs/architecture.md "Sending", SPEC.md 10.2, 10.5).
 //
 // Payload -> libsignal session encrypt (a session from the contact's pre-key bundle the
 // first time) -> SealedContent (with our reply addresses and envelope key while the

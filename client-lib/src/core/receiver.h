@@ -1,4 +1,4 @@
-// Receiver: the receive pipeline (DESIGN.md "Receiving", SPEC.md 10.5 and 14).
+// Receiver: the receive pipeline (docs/architecture.md "Receiving", SPEC.md 10.5, 14).
 //
 // delivery -> open (v1 envelope, or v2 blob + view) with the current envelope key,
 // then the kept older ones -> parse SealedContent -> its sender identity must equal the
@@ -85,7 +85,7 @@ struct Origin {
 };
 
 // A decryption callback for libsignal that stages the seen id of the message into the
-// batch (DESIGN.md: state + plaintext + seen id in one batch) and keeps the plaintext.
+// batch (docs/design.md: state + plaintext + seen id in one batch) and keeps it.
 crypto::PlaintextCallback CapturePlaintext(Batch& batch, SeenIds& seen, const std::string& sender,
                                            const std::string& message_id, std::uint64_t now_ms,
                                            store::Plaintext* plaintext);

@@ -1,4 +1,4 @@
-// GroupService: sender-key groups as broadcast audiences (DESIGN.md "Groups").
+// GroupService: sender-key groups as broadcast audiences (docs/client.md "Groups").
 //
 // Sending: one group_cipher encryption with our sender key -> SealedContent
 // {SENDER_KEY_MESSAGE, group id} -> sealed v2 once for every member's envelope key

@@ -1,5 +1,5 @@
 // Transaction: writes to the device store staged in memory and committed as one synced
-// RocksDB write batch (DESIGN.md "Crash safety is transactional").
+// RocksDB write batch (docs/design.md, "Crash safety is transactional").
 //
 // Contract:
 // - Atomic and durable: Commit() writes every staged change in one batch with

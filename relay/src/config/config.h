@@ -1,5 +1,5 @@
 // The relay's configuration: one schema (config_schema.cpp) from which relay.toml is
-// loaded, validated and generated (STYLE.md item 11). Every limit of the protocol
+// loaded, validated and generated (name, type, default, range, description). Each limit
 // (proto/SPEC.md section 11) is a setting here.
 //
 // Thread-safety: a loaded Config is an immutable value; read it from any thread.

@@ -1,4 +1,4 @@
-// KvStore: the narrow key-value layer under MailboxStore (DESIGN.md "Relay").
+// KvStore: the narrow key-value layer under MailboxStore (docs/architecture.md).
 //
 // Column families hold one kind of record each; keys sort bytewise. Three
 // implementations: RocksDB (the relay's), in-memory (unit tests of the logic above it)

@@ -1,5 +1,5 @@
-// MailboxStore: everything a relay keeps, behind one narrow interface (DESIGN.md
-// "Relay", proto/SPEC.md "relay store").
+// MailboxStore: everything a relay keeps, behind one narrow interface (docs/design.md,
+// docs/architecture.md, proto/SPEC.md Appendix A).
 //
 // What it holds: mailboxes (auth key, token hashes by class, quota counters, next
 // sequence number), their queues of envelopes and views, multi-recipient blobs, pre-keys

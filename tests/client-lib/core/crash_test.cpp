@@ -1,4 +1,4 @@
-// Crash points (DESIGN.md "Crash safety is transactional"): a client process is killed
+// Crash points (docs/design.md, "Crash safety is transactional"): a client process is killed
 // with SIGKILL exactly at each point; a fresh client on the same folder must deliver the
 // message exactly once, and the sessions must keep working.
 #include <signal.h>
