@@ -1,6 +1,5 @@
 // Operating the relay: init, admin commands while serving and while stopped, backup and
 // restore, restart, SIGTERM, config errors, metrics.
-#include <asio.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,19 +20,6 @@ std::string ReadText(const std::string& path) {
 
 void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::trunc) << text;
-}
-
-std::string HttpGet(std::uint16_t port, const std::string& path) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  asio::error_code ec;
-  socket.connect({asio::ip::address_v4::loopback(), port}, ec);
-  if (ec) return "";
-  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-  asio::write(socket, asio::buffer(request), ec);
-  std::string reply;
-  asio::read(socket, asio::dynamic_buffer(reply), ec);
-  return reply;
 }
 
 // Runs the admin commands and checks what they print.

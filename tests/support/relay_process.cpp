@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <asio.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -265,6 +266,26 @@ std::string RelayProcess::CreateInvite(int uses, const std::string& expires) con
   Result<std::vector<std::uint8_t>> bytes = Base32Decode(r.output.substr(0, r.output.find('\n')));
   if (!bytes.ok() || bytes->size() != 16) return "";
   return std::string(bytes->begin(), bytes->end());
+}
+
+std::string HttpGet(std::uint16_t port, const std::string& path) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  asio::error_code ec;
+  socket.connect({asio::ip::address_v4::loopback(), port}, ec);
+  if (ec) return "";
+  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  asio::write(socket, asio::buffer(request), ec);
+  std::string reply;
+  asio::read(socket, asio::dynamic_buffer(reply), ec);  // to the end: the server closes
+  return reply;
+}
+
+std::int64_t MetricValue(const std::string& page, const std::string& name) {
+  const std::string key = "\n" + name + " ";
+  const std::size_t at = page.find(key);
+  if (at == std::string::npos) return -1;
+  return std::stoll(page.substr(at + key.size()));
 }
 
 }  // namespace tocsin::testing

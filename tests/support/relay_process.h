@@ -101,6 +101,14 @@ bool SetTomlValue(std::string* text, const std::string& key, const std::string& 
 // An unused TCP port on 127.0.0.1 (bound and released: good enough for tests).
 std::uint16_t FreePort();
 
+// A plain HTTP GET of `path` on 127.0.0.1:`port` (the relay's metrics listener): the
+// whole reply, headers included; empty when the connection fails.
+std::string HttpGet(std::uint16_t port, const std::string& path);
+// One value from a Prometheus text page: `name` is the whole series name with its
+// labels, e.g. tocsin_relay_requests_total{type="send",code="RATE_LIMITED"}. -1 when
+// the page does not have it.
+std::int64_t MetricValue(const std::string& page, const std::string& name);
+
 }  // namespace tocsin::testing
 
 #endif  // TOCSIN_TESTS_SUPPORT_RELAY_PROCESS_H_

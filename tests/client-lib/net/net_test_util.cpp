@@ -50,19 +50,6 @@ Status AwaitStatus(const std::function<void(StatusCallback)>& start) {
   return r.ok() ? Status::Ok() : r.status();
 }
 
-std::string HttpGet(std::uint16_t port, const std::string& path) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  asio::error_code ec;
-  socket.connect({asio::ip::address_v4::loopback(), port}, ec);
-  if (ec) return "";
-  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-  asio::write(socket, asio::buffer(request), ec);
-  std::string reply;
-  asio::read(socket, asio::dynamic_buffer(reply), ec);
-  return reply;
-}
-
 }  // namespace
 
 RelayPoolOptions FastOptions() {
@@ -248,13 +235,12 @@ std::string TokenHash(const Token& token) {
   return hash;
 }
 
-std::string Metrics(const RelayProcess& relay) { return HttpGet(relay.metrics_port(), "/metrics"); }
+std::string Metrics(const RelayProcess& relay) {
+  return tocsin::testing::HttpGet(relay.metrics_port(), "/metrics");
+}
 
 std::int64_t MetricValue(const std::string& page, const std::string& name) {
-  const std::string key = "\n" + name + " ";
-  const std::size_t at = page.find(key);
-  if (at == std::string::npos) return -1;
-  return std::stoll(page.substr(at + key.size()));
+  return tocsin::testing::MetricValue(page, name);
 }
 
 bool WaitForMetric(const RelayProcess& relay, const std::string& name, std::int64_t value,
