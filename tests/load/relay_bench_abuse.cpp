@@ -58,6 +58,8 @@ class Attack {
       } catch (const std::exception&) {
         ++disconnects_;
       }
+      asio::steady_timer pause(io_, std::chrono::milliseconds(10));  // no busy reconnect loop
+      co_await pause.async_wait(use_awaitable);
     }
   }
   awaitable<void> Flood(BenchConn& c, std::mt19937_64& random) {

@@ -33,6 +33,8 @@
 // and when the hostile device's outbox is empty. The program waits instead until the
 // relay's stored-envelope counter has not moved for 5 s and its queue is empty.
 //
+// docs/load.md says how to read it.
+//
 // Usage: tocsin_report_flood_bench [--fakes 300] [--responders 4] [--reports 5]
 //                                  [--alerts 5] [--gap 250]
 #include <sodium.h>
