@@ -5,7 +5,7 @@ if(TARGET tocsin_client AND TARGET tocsin-relay)
   if(NOT TARGET tocsin_test_support)
     include(${CMAKE_CURRENT_SOURCE_DIR}/../support/support.cmake)
   endif()
-  add_executable(tocsin_client_bench client_bench.cpp relay_bench_conn.cpp)
+  add_executable(tocsin_client_bench client_bench.cpp load_common.cpp relay_bench_conn.cpp)
   target_link_libraries(tocsin_client_bench PRIVATE tocsin::client tocsin_test_support
                         tocsin_warnings)
 endif()

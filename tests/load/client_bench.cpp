@@ -13,7 +13,6 @@
 //
 // Usage: tocsin_client_bench [N...]   (default 1000 10000; TOCSIN_BENCH_ALERTS, default 5)
 #include <sodium.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -30,6 +29,7 @@
 #include "crypto/signal_group.h"
 #include "crypto/signal_store.h"
 #include "groups/group_book.h"
+#include "load_common.h"
 #include "relay_bench_conn.h"
 #include "relay_process.h"
 #include "test_client.h"
@@ -38,9 +38,6 @@
 
 namespace tocsin::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 void Fail(const std::string& what) {
   std::cerr << "client bench: " << what << "\n";
@@ -51,13 +48,6 @@ template <typename T>
 T Must(Result<T> result, const char* what) {
   if (!result.ok()) Fail(std::string(what) + ": " + result.status().ToString());
   return std::move(result).value();
-}
-
-void RaiseFileLimit() {
-  rlimit limit{};
-  getrlimit(RLIMIT_NOFILE, &limit);
-  limit.rlim_cur = limit.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &limit);
 }
 
 wire::Request Hello(wire::ConnectionKind kind) {
@@ -364,11 +354,6 @@ double X25519Floor() {
     point[0] ^= out[0];
   }
   return Ms(Clock::now() - start);
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
 }
 
 void GroupAlert(std::size_t n, int alerts) {

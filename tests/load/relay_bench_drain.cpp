@@ -1,7 +1,6 @@
 // Offline drain: N mailboxes with queued envelopes, every owner reconnecting at once
 // (TLS handshake, resumed with the ticket of its first connection unless --resume off;
 // Hello, Authenticate, Subscribe), reading and acking until its queue is empty.
-// And idle memory: N idle TLS owner connections.
 #include <cstdio>
 #include <iostream>
 
@@ -10,8 +9,6 @@
 
 namespace tocsin::bench {
 namespace {
-
-constexpr std::size_t kEnvelopeBytes = 1024 + 97;  // the smallest sealed v1 envelope
 
 // Creates `n` mailboxes on owner connections that then close cleanly (their TLS
 // sessions stay resumable).
@@ -118,37 +115,6 @@ Figure Drain(const BenchOptions& options) {
       n, each, resumed, n, wall_ms);
   PrintCpu("all of it", wall_ms, rig.cpu());
   return Figure{"drain", n, {{"seconds", wall_ms / 1000}}};
-}
-
-Figure Idle(const BenchOptions& options) {
-  const int n = options.n > 0 ? options.n : 10000;
-  Rig rig(options, {});
-  const std::uint64_t before = RssKiB(rig.relay.pid());
-  int ready = 0;
-  int launched = 0;
-  rig.RunUntil([&] {
-    while (launched < n && launched - ready - rig.failures < 200) {
-      BenchConn* c = &rig.NewConn();
-      rig.Spawn([&rig, c, &ready]() -> awaitable<void> {
-        co_await c->Open(rig.endpoint);
-        co_await c->Call(Hello(wire::OWNER));
-        ++ready;
-      });
-      ++launched;
-    }
-    return ready + rig.failures >= n;
-  });
-  rig.RunUntil([] { return false; }, std::chrono::seconds(2));  // the relay settles
-  const std::uint64_t after = RssKiB(rig.relay.pid());
-  const double mib = static_cast<double>(after) / 1024;
-  std::printf(
-      "idle: %d TLS owner connections: relay RSS %.1f MiB (%.1f MiB before; %.1f KiB per "
-      "connection)\n",
-      ready, mib, static_cast<double>(before) / 1024,
-      static_cast<double>(after - before) / std::max(ready, 1));
-  Figure figure{"idle", n, {{"rss_mib", mib}}};
-  figure.has_durability = false;
-  return figure;
 }
 
 }  // namespace tocsin::bench

@@ -10,68 +10,11 @@
 namespace tocsin::bench {
 namespace {
 
-// The smallest sealed sender v2 blob (a 1,024-byte bucket, proto/SPEC.md section 10.1):
-// what a short alert costs on the wire.
-constexpr std::size_t kBlobBytes = 1024 + 49;
-
 struct AlertTimes {
   int received = 0;
   Clock::time_point first;
   Clock::time_point last;
 };
-
-// The SendViews frames naming every mailbox (the handle is set per alert).
-std::vector<wire::Request> ViewFrames(const std::vector<Mailbox>& mailboxes) {
-  constexpr std::size_t kPerFrame = 2000;  // max_views_per_frame
-  std::vector<wire::Request> frames;
-  for (std::size_t from = 0; from < mailboxes.size(); from += kPerFrame) {
-    wire::Request& r = frames.emplace_back();
-    for (std::size_t i = from; i < std::min(mailboxes.size(), from + kPerFrame); ++i) {
-      wire::View* v = r.mutable_send_views()->add_views();
-      v->set_mailbox_id(mailboxes[i].id);
-      v->set_token(mailboxes[i].token);
-      v->set_view(std::string(48, 'v'));
-    }
-  }
-  return frames;
-}
-
-std::string AlertBlob(int alert) {
-  std::string blob(kBlobBytes, 'a');
-  blob[0] = '\x02';
-  blob[1] = static_cast<char>(alert & 0xff);
-  blob[2] = static_cast<char>(alert >> 8);
-  return blob;
-}
-
-int AlertOf(const wire::Delivery& d) {
-  const std::string& blob = d.view().blob();
-  if (blob.size() < 3) return -1;
-  return static_cast<unsigned char>(blob[1]) | (static_cast<unsigned char>(blob[2]) << 8);
-}
-
-// Sends one alert: PutBlob, then every SendViews frame at once; waits for the answers.
-awaitable<void> SendAlert(BenchConn& sender, int alert, std::vector<wire::Request>& frames) {
-  wire::Request put;
-  put.mutable_put_blob()->set_blob(AlertBlob(alert));
-  put.mutable_put_blob()->set_ttl_seconds(3600);
-  const wire::Response stored = co_await sender.Call(put);
-  if (!stored.has_blob_stored()) throw std::runtime_error("PutBlob refused");
-  for (wire::Request& r : frames) {
-    r.set_id(sender.NextId());
-    r.mutable_send_views()->set_handle(stored.blob_stored().handle());
-    sender.Queue(r);
-  }
-  co_await sender.Flush();
-  std::size_t answers = 0;
-  while (answers < frames.size()) {
-    co_await sender.ReadSome([&](const wire::Frame& f) {
-      if (!f.has_response()) return;
-      if (!f.response().has_views_result()) throw std::runtime_error("SendViews refused");
-      ++answers;
-    });
-  }
-}
 
 }  // namespace
 

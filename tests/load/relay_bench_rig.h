@@ -12,16 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "load_common.h"
 #include "relay_bench_conn.h"
 #include "relay_process.h"
 #include "test_client.h"
 
 namespace tocsin::bench {
-
-using Clock = std::chrono::steady_clock;
-
-double Ms(Clock::duration d);
-double Median(std::vector<double> v);
 
 // What the command line chose (relay_bench.cpp).
 struct BenchOptions {
@@ -32,14 +28,18 @@ struct BenchOptions {
   int gap_ms = 200;    // fan-out: pause between alerts (acks settle)
   bool trace = false;  // per-alert timings on stderr
   testing::ConfigOverrides relay_settings;  // --set section.key=value
+  double idle_s = 10;  // idle-alert: how long the subscribed connections idle first
+  // soak and abuse
+  double duration_s = 0;           // soak: the whole run (0: 3600); abuse: each phase (0: 20)
+  double rate = 0;                 // steady envelopes per second (0: soak 500, abuse 20)
+  double alert_every_s = 30;       // soak: one fan-out alert this often; 0: none
+  int alert_to = 0;                // soak: mailboxes per alert (0: every receiver)
+  double sample_s = 30;            // soak: sampling interval
+  double row_s = 60;               // soak: one table row per this span of samples
+  std::uint32_t blob_ttl_s = 120;  // soak: the alerts' TTL (their blobs go after it)
+  double max_rss_growth_mib = 64;  // soak: fails above this, second sample to the last
+  int attackers = 20;              // abuse: attacking connections
 };
-
-// CPU seconds of a process so far (user + system), from /proc/<pid>/stat.
-double ProcessCpuMs(pid_t pid);
-// The relay's resident memory, KiB.
-std::uint64_t RssKiB(pid_t pid);
-// The machine's 1-minute load average (what it was doing besides this benchmark).
-double LoadAverage();
 
 // CPU of the relay and of this client between Start() and Stop().
 class CpuMeter {
@@ -81,7 +81,7 @@ class Rig {
   awaitable<void> Sleep(std::chrono::milliseconds d);
   // Runs the client until done() (checked every millisecond) or `limit`.
   bool RunUntil(const std::function<bool()>& done,
-                std::chrono::seconds limit = std::chrono::seconds(600));
+                std::chrono::milliseconds limit = std::chrono::seconds(600));
   // Marks the measured span (CPU, and callgrind's instrumentation when asked).
   void BeginMeasure();
   void EndMeasure();
@@ -107,6 +107,8 @@ awaitable<Mailbox> CreateMailbox(BenchConn& c, const std::string& invite);
 // Hello OWNER, Authenticate.
 awaitable<void> Authenticate(BenchConn& c, const Mailbox& m);
 awaitable<void> Subscribe(BenchConn& c, const std::string& mailbox, std::uint32_t window);
+// The smallest sealed sender v1 envelope (a 1,024-byte bucket, proto/SPEC.md 10.1).
+inline constexpr std::size_t kEnvelopeBytes = 1024 + 97;
 // One Send request (queued, not flushed).
 void QueueSend(BenchConn& c, const Mailbox& to, const std::string& envelope);
 // One Ack of every seq in `seqs` (queued, not flushed); clears `seqs`.
@@ -124,6 +126,42 @@ awaitable<void> ReceiveAndAck(BenchConn& c, std::string mailbox, OnDelivery on_d
 std::vector<Mailbox> OpenReceivers(Rig& rig, int n, std::uint32_t window, OnDelivery on_delivery,
                                    OnAcked on_acked);
 
+// ---- alerts: one PutBlob + SendViews to many mailboxes (DESIGN.md fan-out)
+
+// The SendViews frames naming every mailbox (the handle is set per alert).
+std::vector<wire::Request> ViewFrames(const std::vector<Mailbox>& mailboxes);
+// The smallest sealed sender v2 blob (a 1,024-byte bucket, proto/SPEC.md section
+// 10.1), numbered `alert` (0 to 65,535) so that AlertOf can tell the alerts apart.
+std::string AlertBlob(int alert);
+// The number of the alert a delivery carries; -1 for anything else (a Send's envelope).
+int AlertOf(const wire::Delivery& d);
+// Sends one alert on a SEND connection: PutBlob (living `ttl_seconds`), then every
+// SendViews frame at once; returns once every frame was answered (the views stored).
+awaitable<void> SendAlert(BenchConn& sender, int alert, std::vector<wire::Request>& frames,
+                          std::uint32_t ttl_seconds = 3600);
+
+// ---- steady traffic, for latency under load
+
+// An envelope of kEnvelopeBytes carrying its number and the time it was due to be
+// sent; ReadStamp gives them back (false for an envelope without a stamp).
+std::string StampedEnvelope(std::uint64_t number, Clock::time_point due);
+bool ReadStamp(const std::string& envelope, std::uint64_t* number, Clock::time_point* due);
+
+// Sends stamped envelopes on a SEND connection at `rate_per_s` from `start` until
+// `until`, to `to` in turn, numbered from *next_number (shared by the senders of one
+// thread). Each is stamped with the time it was due, not the time the client got to
+// it: a client or relay that falls behind adds to the measured latency instead of
+// hiding it. Answers are read between sends (on_answer for each); returns once every
+// envelope sent was answered.
+struct PaceSpec {
+  double rate_per_s = 100;
+  Clock::time_point start;
+  Clock::time_point until;
+};
+using OnAnswer = std::function<void(const wire::Response&)>;
+awaitable<void> PacedSend(Rig& rig, BenchConn& c, const std::vector<Mailbox>& to, PaceSpec pace,
+                          std::uint64_t* next_number, OnAnswer on_answer);
+
 // One figure: the human line on stdout, then its RESULT line.
 struct Figure {
   std::string scenario;
@@ -131,6 +169,7 @@ struct Figure {
   std::vector<std::pair<std::string, double>> values;  // p50_ms, max_ms, rate_per_s, ...
   int runs = 1;
   bool has_durability = true;
+  bool failed = false;  // a check of the scenario failed: the program exits 1
 };
 void PrintResult(const Figure& figure);
 // The CPU line printed beside every scenario's figure.

@@ -15,6 +15,16 @@ Figure Throughput(const BenchOptions& options);
 Figure Drain(const BenchOptions& options);
 // N idle TLS owner connections: relay RSS.
 Figure Idle(const BenchOptions& options);
+// N idle subscribed owner connections, then one alert to all: relay RSS before and
+// after, time to the first and the last delivery.
+Figure IdleAlert(const BenchOptions& options);
+// A steady rate for a long time, with fan-out alerts: RSS, latency and the store per
+// interval; fails when anything is lost or delivered twice, the store is not empty
+// after the acks, or RSS grew past a bound.
+Figure Soak(const BenchOptions& options);
+// A legitimate pair's latency alone and while connections hammer the relay with forged
+// requests; the attackers' answer codes.
+Figure Abuse(const BenchOptions& options);
 
 // Rate limits out of the way (the benchmarks measure the relay's work, not its limits).
 testing::ConfigOverrides Unlimited();

@@ -10,8 +10,6 @@
 namespace tocsin::bench {
 namespace {
 
-// The smallest sealed sender v1 envelope (a 1,024-byte bucket, proto/SPEC.md 10.1).
-constexpr std::size_t kEnvelopeBytes = 1024 + 97;
 constexpr int kSenders = 4;
 constexpr int kOutstanding = 512;  // Send requests in flight per sender (as the peers)
 

@@ -1,6 +1,5 @@
 // Operating the relay: init, admin commands while serving and while stopped, backup and
 // restore, restart, SIGTERM, config errors, metrics.
-#include <asio.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>

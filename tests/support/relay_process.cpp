@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <asio.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>

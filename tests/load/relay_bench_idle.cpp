@@ -1,0 +1,130 @@
+// Idle connections: relay memory with N idle TLS connections (idle), and with N idle
+// subscribed owner connections that then all receive one alert (idle-alert).
+#include <cstdio>
+#include <iostream>
+
+#include "relay_bench_rig.h"
+#include "relay_bench_scenarios.h"
+
+namespace tocsin::bench {
+namespace {
+
+double MiB(std::uint64_t kib) { return static_cast<double>(kib) / 1024; }
+
+// Opens a SEND connection (TLS, Hello) before a measurement starts.
+BenchConn& OpenSender(Rig& rig) {
+  BenchConn& sender = rig.NewConn();
+  bool ready = false;
+  rig.Spawn([&]() -> awaitable<void> {
+    co_await sender.Open(rig.endpoint);
+    co_await sender.Call(Hello(wire::SEND));
+    ready = true;
+  });
+  if (!rig.RunUntil([&] { return ready || rig.failures > 0; }) || rig.failures > 0) {
+    std::cerr << "the sender could not connect\n";
+    std::exit(1);
+  }
+  return sender;
+}
+
+}  // namespace
+
+Figure Idle(const BenchOptions& options) {
+  const int n = options.n > 0 ? options.n : 10000;
+  Rig rig(options, {});
+  const std::uint64_t before = RssKiB(rig.relay.pid());
+  int ready = 0;
+  int launched = 0;
+  rig.RunUntil([&] {
+    while (launched < n && launched - ready - rig.failures < 200) {
+      BenchConn* c = &rig.NewConn();
+      rig.Spawn([&rig, c, &ready]() -> awaitable<void> {
+        co_await c->Open(rig.endpoint);
+        co_await c->Call(Hello(wire::OWNER));
+        ++ready;
+      });
+      ++launched;
+    }
+    return ready + rig.failures >= n;
+  });
+  rig.RunUntil([] { return false; }, std::chrono::seconds(2));  // the relay settles
+  const std::uint64_t after = RssKiB(rig.relay.pid());
+  const double mib = static_cast<double>(after) / 1024;
+  std::printf(
+      "idle: %d TLS owner connections: relay RSS %.1f MiB (%.1f MiB before; %.1f KiB per "
+      "connection)\n",
+      ready, mib, static_cast<double>(before) / 1024,
+      static_cast<double>(after - before) / std::max(ready, 1));
+  Figure figure{"idle", n, {{"rss_mib", mib}}};
+  figure.has_durability = false;
+  return figure;
+}
+
+Figure IdleAlert(const BenchOptions& options) {
+  const int n = options.n > 0 ? options.n : 10000;
+  Rig rig(options, {});
+  const std::uint64_t fresh = RssKiB(rig.relay.pid());
+  int received = 0;
+  int acked = 0;
+  Clock::time_point first;
+  Clock::time_point last;
+  auto on_delivery = [&](const wire::Delivery& d) {
+    if (AlertOf(d) != 0) return;
+    const auto now = Clock::now();
+    if (received == 0) first = now;
+    if (++received == n) last = now;
+  };
+  const auto setup_start = Clock::now();
+  std::vector<Mailbox> mailboxes = OpenReceivers(
+      rig, n, 64, on_delivery, [&](std::uint32_t deleted) { acked += static_cast<int>(deleted); });
+  if (rig.failures > 0) {
+    std::cerr << rig.failures << " receivers failed\n";
+    std::exit(1);
+  }
+  const double setup_s = Ms(Clock::now() - setup_start) / 1000;
+  BenchConn& sender = OpenSender(rig);
+  // Nothing moves for idle_s: the relay's memory as it holds N quiet subscribers.
+  rig.RunUntil([] { return false; },
+               std::chrono::milliseconds(static_cast<std::int64_t>(options.idle_s * 1000)));
+  const std::uint64_t idle = RssKiB(rig.relay.pid());
+
+  std::vector<wire::Request> frames = ViewFrames(mailboxes);
+  Clock::time_point stored;
+  bool sent = false;
+  rig.BeginMeasure();
+  const auto start = Clock::now();
+  rig.Spawn([&]() -> awaitable<void> {
+    co_await SendAlert(sender, 0, frames);
+    stored = Clock::now();
+    sent = true;
+  });
+  const bool done =
+      rig.RunUntil([&] { return (sent && received >= n && acked >= n) || rig.failures > 0; },
+                   std::chrono::seconds(300));
+  rig.EndMeasure();
+  if (!done || rig.failures > 0) {
+    std::cerr << "idle-alert did not finish: " << received << " of " << n << " delivered, " << acked
+              << " acked\n";
+    std::exit(1);
+  }
+  const double wall_ms = Ms(Clock::now() - start);
+  rig.RunUntil([] { return false; }, std::chrono::seconds(2));  // the relay settles
+  const std::uint64_t after = RssKiB(rig.relay.pid());
+  const double first_ms = Ms(first - start);
+  const double last_ms = Ms(last - start);
+  std::printf(
+      "idle-alert N=%d: relay RSS %.1f MiB with N subscribed owner connections idle for %.0f s "
+      "(%.1f MiB fresh, %.1f KiB per connection; setup %.1f s); one alert to all: first delivery "
+      "%.1f ms, last delivery %.1f ms (views stored %.1f ms); relay RSS after it %.1f MiB\n",
+      n, MiB(idle), options.idle_s, MiB(fresh), static_cast<double>(idle - fresh) / std::max(n, 1),
+      setup_s, first_ms, last_ms, Ms(stored - start), MiB(after));
+  PrintCpu("the alert, its acks included", wall_ms, rig.cpu());
+  return Figure{"idle-alert",
+                n,
+                {{"rss_idle_mib", MiB(idle)},
+                 {"rss_after_mib", MiB(after)},
+                 {"first_ms", first_ms},
+                 {"last_ms", last_ms}}};
+}
+
+}  // namespace tocsin::bench
