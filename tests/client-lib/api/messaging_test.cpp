@@ -125,10 +125,11 @@ TEST_CASE("with one of two relays killed and its data gone, delivery goes on thr
   // A short TTL: past it, each side knows whether the other's device confirmed each
   // message (a receipt), or is told it did not (kUndelivered).
   SendOptions short_lived;
-  short_lived.ttl = 4s;
+  short_lived.ttl = 8s;
+  const auto sent_at = std::chrono::steady_clock::now();
   ExchangeBothWays(*a, a_log, *b, b_log, pair, 5, short_lived);
   REQUIRE(WaitUntil([&] { return AwaitingReceipts(*a) == 0 && AwaitingReceipts(*b) == 0; }));
-  std::this_thread::sleep_for(short_lived.ttl + 4 * FastOptions().maintenance_interval);
+  std::this_thread::sleep_until(sent_at + short_lived.ttl + 5 * FastOptions().maintenance_interval);
   CHECK(a_log.Count(EventKind::kUndelivered) == 0);
   CHECK(b_log.Count(EventKind::kUndelivered) == 0);
 }
@@ -194,15 +195,19 @@ TEST_CASE("a message a relay stored but the recipient never confirmed is reporte
   EventLog a_log(*a);
   auto b_log = std::make_unique<EventLog>(*b);
   const Pair pair = Introduce(*a, a_log, *b, *b_log);
-  SendOptions options;
-  options.ttl = 3s;
-
-  // B online: its receipt comes, and nothing is reported when the TTL passes.
-  const MessageId confirmed = Take(a->SendText(pair.b_at_a, "on time", options));
+  // B online: its receipt comes (well within a TTL that leaves room for a loaded
+  // machine), and nothing is reported when the TTL passes.
+  SendOptions roomy;
+  roomy.ttl = 8s;
+  const auto sent_at = std::chrono::steady_clock::now();
+  const MessageId confirmed = Take(a->SendText(pair.b_at_a, "on time", roomy));
   REQUIRE(b_log->WaitForText("on time"));
   REQUIRE(WaitUntil([&] { return AwaitingReceipts(*a) == 0; }));
-  std::this_thread::sleep_for(options.ttl + 5 * FastOptions().maintenance_interval);
+  std::this_thread::sleep_until(sent_at + roomy.ttl + 5 * FastOptions().maintenance_interval);
   CHECK(a_log.Count(EventKind::kUndelivered) == 0);
+
+  SendOptions options;
+  options.ttl = 3s;
 
   // B offline past the TTL: the relay stored the message, but A is told it was not
   // delivered to B's device.
