@@ -10,8 +10,11 @@
 //
 // Delivery: Send* returns once the message is encrypted, sealed and written to the
 // outbox with a synced write: from then on it survives a crash and is retried until a
-// relay of each recipient stores it or its TTL passes (then a kUndelivered event). Each
-// message goes to every relay of its recipient; the recipient keeps the first copy.
+// relay of each recipient stores it or its TTL passes. Each message goes to every relay
+// of its recipient; the recipient keeps the first copy. The recipient's device confirms
+// each pairwise message it commits with an end-to-end encrypted receipt (sent by the
+// library, never shown); a message that no relay stored, or (pairwise) whose receipt
+// did not come, before its TTL passed is reported once as a kUndelivered event.
 //
 // Events: what arrives is committed to the device's inbox before the relay is told it
 // was received, and stays there until the application calls Done(event id): a crash at
@@ -132,8 +135,9 @@ class Client {
   // its messages held until now are delivered, and a new session starts.
   Status MarkVerified(const ContactId& contact);
 
-  // Forgets a contact: its delivery tokens are revoked on our relays at once, its
-  // sessions deleted, and it is removed from our groups.
+  // Forgets a contact: its delivery tokens are revoked on our relays at once (what it
+  // sends is refused there), its sessions deleted, and it is removed from our groups as
+  // by RemoveMembers (our new sender key to the others, the groups' other senders told).
   Status RemoveContact(const ContactId& contact);
 
   // ---------------------------------------------------------------- messages
@@ -146,7 +150,8 @@ class Client {
                              const SendOptions& options = {});
   // Sends any application payload: a serialized tocsin.app.Payload
   // (proto/tocsin/alert.proto). kInvalidArgument when it does not parse or sets a field
-  // the client reserves (sender_key_distribution, resend_request).
+  // the client reserves (sender_key_distribution, resend_request, receipt,
+  // group_removal).
   Result<MessageId> Send(const ContactId& contact, std::string_view payload,
                          const SendOptions& options = {});
 
@@ -156,7 +161,7 @@ class Client {
   // with our sender key, sealed once for all of them); what its accepted senders send
   // reaches us. Every member's device keeps its own record of the group under the same
   // GroupId. A sender key is accepted only over a pairwise session, from a contact who
-  // is an accepted sender of that group.
+  // is an accepted sender of that group (inside a group message it is dropped).
 
   // A new group with us as its sender and `members` as its audience; our sender key is
   // sent to each member (through the outbox).
@@ -167,9 +172,12 @@ class Client {
                    const std::vector<ContactId>& senders);
   // Adds members: each is sent our current sender key.
   Status AddMembers(const GroupId& group, const std::vector<ContactId>& members);
-  // Removes members: we start a new sender key and send it to the remaining members, so
-  // the removed ones cannot read what we send next. (Other senders of the group rotate
-  // when they remove the member on their own devices.)
+  // Removes members: we start a new sender key and send it to the remaining members, and
+  // tell the group's other accepted senders (a GroupRemoval over our pairwise sessions,
+  // naming the removed by identity key); each of them that accepts us as a sender of
+  // the group removes them from its own audience and starts a new key. The removed
+  // cannot read what any sender sends next. Returns the first failure to send a key or
+  // a notice (the others are still sent).
   Status RemoveMembers(const GroupId& group, const std::vector<ContactId>& members);
   Status AddSenders(const GroupId& group, const std::vector<ContactId>& senders);
   Status RemoveSenders(const GroupId& group, const std::vector<ContactId>& senders);

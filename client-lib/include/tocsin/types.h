@@ -97,7 +97,12 @@ enum class EventKind {
   // Someone we did not know wrote to us with our card's intro token. They are now a
   // contact (unverified); their first message follows as a kMessage event.
   kContactRequest,
-  // A message of ours expired before any relay stored it. `message_id` says which.
+  // A message of ours was not delivered before its TTL passed. `message_id` says which,
+  // `contact` to whom (empty for a group message). Either no relay stored it
+  // (`stored_on_relay` false), or, for a pairwise message, a relay stored it but the
+  // recipient's device never confirmed it: every device sends an end-to-end encrypted
+  // receipt for each message it commits, and none came (`stored_on_relay` true; the
+  // recipient was offline, or its device is gone).
   kUndelivered,
   // A message came from a contact's new, unverified identity key. It is held (not
   // shown) until the user compares the new safety number and calls MarkVerified.
@@ -121,7 +126,8 @@ struct Event {
   std::string payload;
   std::string relay;  // kRelayState
   LinkState link_state = LinkState::kConnecting;
-  Status error;  // kRelayState when failing
+  Status error;                  // kRelayState when failing
+  bool stored_on_relay = false;  // kUndelivered: see there
 };
 
 struct SendOptions {
@@ -154,6 +160,10 @@ struct ClientOptions {
   std::chrono::milliseconds retry_max{60000};
   // How often timers look at rotations, expiries, pending messages and retention.
   std::chrono::milliseconds maintenance_interval{1000};
+  // How often, while a relay link stays up, the one-time pre-keys left on it are
+  // counted and topped up when few are left (they are also counted whenever the link
+  // connects). Checked at maintenance_interval granularity.
+  std::chrono::milliseconds prekey_check_interval{10 * 60 * 1000};
 
   // Relay links.
   std::chrono::milliseconds request_timeout{15000};

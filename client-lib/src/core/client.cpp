@@ -31,8 +31,7 @@ Status CheckPayload(std::string_view payload) {
   if (!parsed.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return Status::InvalidArgument("the payload is not a tocsin.app.Payload");
   }
-  if (parsed.body_case() == app::Payload::BODY_NOT_SET || parsed.has_sender_key_distribution() ||
-      parsed.has_resend_request()) {
+  if (parsed.body_case() == app::Payload::BODY_NOT_SET || core::IsControlPayload(parsed)) {
     return Status::InvalidArgument("the payload is empty or reserved for the client");
   }
   return Status::Ok();

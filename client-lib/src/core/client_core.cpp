@@ -142,6 +142,10 @@ Status ClientCore::Start() {
     event.set_contact_id(row.contact_id());
     event.set_group_id(row.group_id());
     event.set_message_id(row.message_id());
+    // Reported now: the receipt it awaited is no longer of interest.
+    if (auto sent = inbox_->FindSent(row.message_id()); sent && sent->awaiting_receipt()) {
+      TOCSIN_RETURN_IF_ERROR(inbox_->StageForgetSent(batch, row.message_id()));
+    }
     return inbox_->StageEvent(batch, event);
   };
   hooks.current_token = [this](const std::string& contact_id, const std::string& relay,

@@ -131,13 +131,21 @@ class ClientCore {
   // Upkeep (upkeep.cpp): pre-keys, tokens, rotation, retention.
   void OnRelayState(const RelayAddress& relay, net::LinkState state, Status status);
   Awaitable<void> MailboxUpkeep(std::uint32_t index);
-  Awaitable<Status> PublishPrekeys(std::uint32_t index, std::uint32_t left);
+  // Sends our signed pre-key (unless `count_only` and this relay has it already) and
+  // learns how many one-time pre-keys are left; tops them up when few are.
+  Awaitable<Status> PublishPrekeys(std::uint32_t index, bool count_only);
+  // Counts (and tops up) the one-time pre-keys of every connected mailbox when
+  // prekey_check_interval has passed.
+  void CheckPrekeysIfDue();
   Awaitable<Status> RegisterTokens(std::uint32_t index);
   Awaitable<void> Announce(std::string contact_id);
   void ScheduleMaintenance();
   Awaitable<void> Maintenance();
   Status RotateKeys();
   Status ExpirePending();
+  // Pairwise messages stored by a relay whose receipt never came before they expired:
+  // one kUndelivered event each.
+  Status ReportUnconfirmed();
 
   ClientOptions options_;
   std::shared_ptr<Clock> clock_;
@@ -177,6 +185,7 @@ class ClientCore {
   std::unique_ptr<groups::GroupService> group_service_;
   std::unique_ptr<asio::steady_timer> maintenance_timer_;
   std::uint64_t last_slow_upkeep_ms_ = 0;
+  std::chrono::steady_clock::time_point next_prekey_check_{};
   std::map<std::string, std::pair<net::LinkState, Status>> relay_states_;  // worker only
   // Mailboxes with a pre-key upload / a token registration running (worker only).
   std::set<std::uint32_t> publishing_;

@@ -35,7 +35,7 @@ Awaitable<Result<std::string>> ClientCore::MyCard(std::string name) {
   for (const auto& mailbox : mailboxes_->all()) {
     // Whoever imports the card fetches a bundle next: our signed pre-key must be there.
     if (mailbox.record.published_signed_prekey_id() != keys_->signed_prekey().id()) {
-      (void)co_await PublishPrekeys(mailbox.record.index(), 0);
+      (void)co_await PublishPrekeys(mailbox.record.index(), false);
     }
     client::OwnMailbox record = mailboxes_->Find(mailbox.record.index())->record;
     if (record.intro_token().empty() || record.intro_token_ms() + kIntroTokenRenewMs <= now) {
@@ -73,7 +73,7 @@ Awaitable<Result<std::string>> ClientCore::AlertCard(std::string name, bool rota
   client::ContactCard card;
   for (const auto& mailbox : mailboxes_->all()) {
     if (mailbox.record.published_signed_prekey_id() != keys_->signed_prekey().id()) {
-      (void)co_await PublishPrekeys(mailbox.record.index(), 0);
+      (void)co_await PublishPrekeys(mailbox.record.index(), false);
     }
     client::OwnMailbox record = mailboxes_->Find(mailbox.record.index())->record;
     if (record.alert_token().empty() || rotate) {
@@ -263,7 +263,6 @@ Awaitable<Status> ClientCore::RemoveContact(std::string contact_id) {
       transport_->RotateToken(mailbox->relay, mailbox->id(), rotate, std::move(done));
     });
   }
-  const std::vector<std::string> groups = group_book_->GroupsOf(contact_id);
   Batch batch(*store_);
   {
     store::ScopedSignalBatch attach(*signal_store_, batch.txn());
@@ -273,18 +272,18 @@ Awaitable<Status> ClientCore::RemoveContact(std::string contact_id) {
     }
     TOCSIN_CO_RETURN_IF_ERROR(signal_store_->ClearIdentity(address));
   }
-  TOCSIN_CO_RETURN_IF_ERROR(group_service_->ForgetContact(batch, contact_id));
+  auto groups = group_service_->ForgetContact(batch, contact_id);
+  if (!groups.ok()) co_return groups.status();
   for (std::uint64_t seq : pending_->Matching(
            [&](const client::PendingRecord& r) { return r.contact_id() == contact_id; })) {
     TOCSIN_CO_RETURN_IF_ERROR(pending_->StageRemove(batch, seq));
   }
   TOCSIN_CO_RETURN_IF_ERROR(contacts_->StageDelete(batch, contact_id));
   TOCSIN_CO_RETURN_IF_ERROR(batch.Commit());
-  for (const auto& group_id : groups) {
-    const client::GroupRecord* group = group_book_->Find(group_id);
-    if (group == nullptr) continue;
-    std::vector<std::string> members(group->members().begin(), group->members().end());
-    if (!members.empty()) (void)co_await group_service_->Distribute(group_id, members);
+  // As RemoveMembers: a new key to the remaining members, the other senders told.
+  const std::vector<std::string> removed{record.identity_key()};
+  for (const auto& group_id : *groups) {
+    (void)co_await group_service_->AfterRemoval(group_id, removed);
   }
   co_return Status::Ok();
 }

@@ -28,8 +28,7 @@ Result<std::vector<std::string>> ContactIds(const std::vector<ContactId>& hex) {
 Status CheckGroupPayload(std::string_view payload) {
   app::Payload parsed;
   if (!parsed.ParseFromArray(payload.data(), static_cast<int>(payload.size())) ||
-      parsed.body_case() == app::Payload::BODY_NOT_SET || parsed.has_sender_key_distribution() ||
-      parsed.has_resend_request()) {
+      parsed.body_case() == app::Payload::BODY_NOT_SET || core::IsControlPayload(parsed)) {
     return Status::InvalidArgument("the payload is empty, malformed or reserved for the client");
   }
   return Status::Ok();

@@ -212,6 +212,7 @@ Result<bool> DeviceKeys::PruneRetired(Batch& batch, std::uint64_t retention_ms) 
     TOCSIN_RETURN_IF_ERROR(deps_.signal_store->RemoveSignedPreKey(key.id()));
   }
   if (!pruned) return false;
+  batch.txn().ScrubOnCommit();
   TOCSIN_RETURN_IF_ERROR(StageRing(batch, ring));
   batch.OnCommit([this, ring, wiped_envelope_keys] {
     ring_ = ring;

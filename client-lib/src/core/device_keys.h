@@ -71,7 +71,10 @@ class DeviceKeys {
   // `every`. True when it did (the new key is current once `batch` commits).
   Result<bool> RotateEnvelopeKeyIfDue(Batch& batch, std::uint64_t every_ms);
   Result<bool> RotateSignedPrekeyIfDue(Batch& batch, std::uint64_t every_ms);
-  // Wipes retired keys retired for longer than `retention_ms`. True when any was.
+  // Wipes retired keys retired for longer than `retention_ms`. True when any was; then
+  // the batch is marked for a scrub, and the caller compacts the identity and signed
+  // pre-key columns once it commits (DeviceStore::CompactColumns), so the sealed bytes
+  // of the wiped keys leave the files.
   Result<bool> PruneRetired(Batch& batch, std::uint64_t retention_ms);
 
   // `count` new one-time pre-keys in `mailbox`'s slot (its next_prekey_id advances),

@@ -33,6 +33,7 @@ Event ToEvent(EventId id, const client::EventRecord& record) {
   if (!record.message_id().empty()) event.message_id = ToHex(record.message_id());
   event.sent_ms = record.sent_ms();
   event.payload = record.payload();
+  event.stored_on_relay = record.relay_stored();
   app::Payload payload;
   if (!record.payload().empty() && payload.ParseFromString(record.payload()) &&
       payload.has_text()) {
@@ -115,11 +116,33 @@ std::optional<client::SentRecord> Inbox::FindSent(const std::string& message_id)
   return it->second.second;
 }
 
+Status Inbox::StageForgetSent(Batch& batch, const std::string& message_id) {
+  auto it = sent_.find(message_id);
+  if (it == sent_.end()) return Status::Ok();
+  TOCSIN_RETURN_IF_ERROR(
+      batch.txn().Delete(store::Column::kAlerts, store::AlertName(it->second.first)));
+  batch.OnCommit([this, message_id] { sent_.erase(message_id); });
+  return Status::Ok();
+}
+
+std::vector<client::SentRecord> Inbox::Unconfirmed(std::uint64_t now_ms) const {
+  std::vector<client::SentRecord> out;
+  for (const auto& [id, entry] : sent_) {
+    if (entry.second.awaiting_receipt() && entry.second.expires_ms() <= now_ms) {
+      out.push_back(entry.second);
+    }
+  }
+  return out;
+}
+
 Status Inbox::PruneSent() {
   const std::uint64_t now = env_.NowMs();
   std::vector<std::string> expired;
   for (const auto& [id, entry] : sent_) {
-    if (entry.second.expires_ms() <= now) expired.push_back(id);
+    // Awaited receipts are settled by the client's upkeep (reported, then forgotten).
+    if (entry.second.expires_ms() <= now && !entry.second.awaiting_receipt()) {
+      expired.push_back(id);
+    }
   }
   if (expired.empty()) return Status::Ok();
   Batch batch(store_);

@@ -5,7 +5,8 @@
 // Events (EventRecord) are staged in the same batch as the state change that produced
 // them (a decrypted message, an expired send) and handed to the EventDispatcher once it
 // commits; they stay stored until Done. Event ids are the rows' store-wide counters.
-// Sent records (SentRecord) answer ResendRequests until they expire.
+// Sent records (SentRecord) answer ResendRequests until they expire; those of pairwise
+// messages whose receipt is awaited stay until the receipt comes or they are reported.
 //
 // Thread-safety: the client's worker thread only.
 #ifndef TOCSIN_CORE_INBOX_H_
@@ -44,7 +45,12 @@ class Inbox {
   // The sent record of a message, if still kept.
   std::optional<client::SentRecord> FindSent(const std::string& message_id) const;
 
-  // Deletes sent records past their expiry (committed).
+  // Stages the deletion of a message's sent record (a receipt came, or it was reported).
+  Status StageForgetSent(Batch& batch, const std::string& message_id);
+  // Sent records still awaiting a receipt whose message expired by `now_ms`.
+  std::vector<client::SentRecord> Unconfirmed(std::uint64_t now_ms) const;
+
+  // Deletes sent records past their expiry (committed), except those awaiting a receipt.
   Status PruneSent();
   // Purges every day before the day of `before_ms` (store::DeviceStore::PurgeDay).
   Status PurgeBefore(std::uint64_t before_ms);

@@ -6,6 +6,7 @@
 #include "core/crash_points.h"
 #include "core/device_keys.h"
 #include "core/hex.h"
+#include "core/inbox.h"
 #include "core/mailboxes.h"
 #include "core/outbox.h"
 #include "core/records.h"
@@ -176,6 +177,16 @@ Result<std::string> PairwiseSender::Stage(Batch& batch, const client::ContactRec
     rows.push_back(std::move(row));
   }
   TOCSIN_RETURN_IF_ERROR(context_.outbox->Stage(batch, std::move(rows)));
+  if (message.report_undelivered && message.group_id.empty()) {
+    // The recipient's device confirms it with a Receipt; none by expiry is reported.
+    client::SentRecord awaited;
+    awaited.set_message_id(message_id);
+    awaited.set_contact_id(contact.contact_id());
+    awaited.set_expires_ms(context_.env.NowMs() + ttl_ms);
+    awaited.set_sent_ms(context_.env.NowMs());
+    awaited.set_awaiting_receipt(true);
+    TOCSIN_RETURN_IF_ERROR(context_.inbox->StageSent(batch, awaited));
+  }
   return message_id;
 }
 

@@ -5,6 +5,8 @@
 // contact has not got them) -> sealed v1 to the contact's envelope key -> one outbox row
 // per contact mailbox, all in one synced batch with the new session state. Nothing
 // leaves before that batch is committed; the outbox then sends the stored bytes.
+// An application message (report_undelivered, not a group resend) also leaves a sent
+// record awaiting the recipient's Receipt, in the same batch.
 //
 // Thread-safety: the client's worker thread only.
 #ifndef TOCSIN_CORE_PAIRWISE_H_
@@ -32,6 +34,9 @@ struct PairwiseMessage {
   std::string message_id;  // empty: a fresh random id (a resend keeps the original)
   std::string group_id;    // set for a group message resent pairwise
   std::uint64_t ttl_ms = 0;
+  // An application message: kUndelivered when no relay stores it, or when the
+  // recipient's Receipt has not come by its expiry. False for the client's own control
+  // messages (announcements, keys, resend requests, receipts, removal notices).
   bool report_undelivered = true;
 };
 

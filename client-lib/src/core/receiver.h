@@ -10,8 +10,12 @@
 //    acked) and decrypted when the key arrives; after resend_after a ResendRequest goes
 //    to the sender.
 //  - A message from a contact's offered (unverified) identity is parked until verified.
+//  - A pairwise application message is answered with a Receipt (SPEC.md 14.8), staged
+//    in its batch; a Receipt clears the sender's record of the messages it names.
 //  - A first message from an unknown identity with a PreKeySignalMessage is a contact
 //    request: the contact is made (unverified) and answered with our addresses.
+//  - Control payloads (sender keys, resend requests, receipts, removal notices) are
+//    taken only from a pairwise session; inside a group message they drop the message.
 //  - libsignal's duplicate is acked and dropped silently; anything that fails to
 //    authenticate or parse is acked, dropped and counted, never shown.
 //  - A failing store leaves the delivery unacked and tries again later.
@@ -67,6 +71,10 @@ struct ReceiverStats {
   std::uint64_t unauthenticated = 0;  // failed to open, or sender mismatch
   std::uint64_t dropped = 0;          // other drops (malformed, unknown sender, ...)
   std::uint64_t parked = 0;           // went to pending
+  // Sender keys, resend requests, receipts and removal notices that came inside a
+  // group message instead of a pairwise session: the whole message is dropped (also
+  // counted in `dropped`).
+  std::uint64_t misplaced_control = 0;
 };
 
 // What one message's processing decided.
@@ -90,6 +98,11 @@ crypto::PlaintextCallback CapturePlaintext(Batch& batch, SeenIds& seen, const st
                                            const std::string& message_id, std::uint64_t now_ms,
                                            store::Plaintext* plaintext);
 
+// Payloads the client makes and takes itself (sender keys, resend requests, receipts,
+// removal notices): never handed to the application, refused from it, and taken only
+// from a pairwise session.
+bool IsControlPayload(const app::Payload& payload);
+
 // Maps a decryption or store failure to what to do with the message.
 Outcome Classify(const Status& status);
 
@@ -107,9 +120,12 @@ class Receiver {
   void RetryPending(const std::vector<std::uint64_t>& seqs);
 
   // The step after decryption, shared with the group path: updates from the content,
-  // the payload's meaning (event, sender key, resend request, hook), into `batch`.
+  // the payload's meaning (event, sender key, resend request, receipt, removal notice,
+  // hook), into `batch`. `application`, when given, is set when the payload went to the
+  // application (an event or the hook).
   Status HandlePayload(Batch& batch, const client::ContactRecord& sender,
-                       const envelope::SealedContent& content, const store::Plaintext& plaintext);
+                       const envelope::SealedContent& content, const store::Plaintext& plaintext,
+                       bool* application = nullptr);
 
   // Parks a message in `pending` (and marks its id seen-pending) in `batch`.
   Outcome Park(Batch& batch, client::PendingReason reason, const std::string& sender,
@@ -146,6 +162,12 @@ class Receiver {
   bool UpdateFromContent(client::ContactRecord& contact, const envelope::SealedContent& content);
   Status StageEvent(Batch& batch, const client::ContactRecord& sender,
                     const envelope::SealedContent& content, const std::string& payload);
+  // Our Receipt for a pairwise application message, encrypted in the same batch that
+  // commits the message (so a crash cannot lose it).
+  Status StageReceipt(Batch& batch, const client::ContactRecord& contact,
+                      const std::string& message_id);
+  // A contact's Receipt: its messages' sent records stop awaiting.
+  Status OnReceipt(Batch& batch, const client::ContactRecord& sender, const app::Receipt& receipt);
 
   CoreContext& context_;
   PairwiseSender& sender_;

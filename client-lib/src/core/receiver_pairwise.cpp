@@ -18,7 +18,24 @@ bool ValidAddress(const envelope::MailboxAddress& address) {
          address.token().size() == 16;
 }
 
+bool IsPairwise(const envelope::SealedContent& content) {
+  return content.type() == envelope::SIGNAL_MESSAGE ||
+         content.type() == envelope::PREKEY_SIGNAL_MESSAGE;
+}
+
 }  // namespace
+
+bool IsControlPayload(const app::Payload& payload) {
+  switch (payload.body_case()) {
+    case app::Payload::kSenderKeyDistribution:
+    case app::Payload::kResendRequest:
+    case app::Payload::kReceipt:
+    case app::Payload::kGroupRemoval:
+      return true;
+    default:
+      return false;
+  }
+}
 
 Outcome Receiver::Pairwise(Batch& batch, const std::string& sender,
                            const envelope::SealedContent& content, const Origin& origin) {
@@ -68,8 +85,37 @@ Outcome Receiver::Pairwise(Batch& batch, const std::string& sender,
   }
   if (status.ok() && (is_new || changed)) status = context_.contacts->Stage(batch, contact);
   if (status.ok()) status = FinishPending(batch, sender, content.message_id(), origin);
-  if (status.ok()) status = HandlePayload(batch, contact, content, plaintext);
+  bool application = false;
+  if (status.ok()) status = HandlePayload(batch, contact, content, plaintext, &application);
+  if (status.ok() && application && content.group_id().empty()) {
+    status = StageReceipt(batch, contact, content.message_id());
+  }
   return status.ok() ? Outcome::kCommitted : Classify(status);
+}
+
+Status Receiver::StageReceipt(Batch& batch, const client::ContactRecord& contact,
+                              const std::string& message_id) {
+  if (!CheckSendable(&contact).ok()) return Status::Ok();  // nowhere to send it (yet)
+  app::Payload receipt;
+  receipt.mutable_receipt()->add_message_ids(message_id);
+  const PairwiseMessage message{
+      contact.contact_id(), receipt.SerializeAsString(), "", "", 0, false};
+  auto staged = sender_.Stage(batch, contact, message, std::nullopt);
+  // A receipt that cannot be made must not cost the message itself: the sender is then
+  // told it was not confirmed. Only a failing store makes the whole message wait.
+  if (!staged.ok() && Classify(staged.status()) == Outcome::kRetryLater) return staged.status();
+  return Status::Ok();
+}
+
+Status Receiver::OnReceipt(Batch& batch, const client::ContactRecord& sender,
+                           const app::Receipt& receipt) {
+  for (const auto& id : receipt.message_ids()) {
+    auto sent = context_.inbox->FindSent(id);
+    // Only the recipient of a message can confirm it.
+    if (!sent || !sent->awaiting_receipt() || sent->contact_id() != sender.contact_id()) continue;
+    TOCSIN_RETURN_IF_ERROR(context_.inbox->StageForgetSent(batch, id));
+  }
+  return Status::Ok();
 }
 
 Result<client::ContactRecord> Receiver::NewRequester(const std::string& sender,
@@ -136,21 +182,32 @@ Status Receiver::StageEvent(Batch& batch, const client::ContactRecord& sender,
 
 Status Receiver::HandlePayload(Batch& batch, const client::ContactRecord& sender,
                                const envelope::SealedContent& content,
-                               const store::Plaintext& plaintext) {
+                               const store::Plaintext& plaintext, bool* application) {
   app::Payload payload;
   if (!payload.ParseFromArray(plaintext.data(), static_cast<int>(plaintext.size()))) {
     return Status::Ok();  // the session moved on; a payload we cannot read is dropped
   }
+  // Control payloads change keys, membership or delivery state: they are taken only from
+  // a pairwise session (SPEC.md 14.5). A group message is one body for a whole audience,
+  // so any accepted sender could otherwise plant them in every member at once.
+  if (IsControlPayload(payload) && !IsPairwise(content)) {
+    ++stats_.misplaced_control;
+    return Status::Unauthorized("a control payload outside a pairwise session");  // dropped
+  }
   switch (payload.body_case()) {
     case app::Payload::BODY_NOT_SET:
+      return Status::Ok();  // an announcement: addresses and keys, handled above
     case app::Payload::kReceipt:
-      return Status::Ok();  // control messages: addresses and keys, handled above
+      return OnReceipt(batch, sender, payload.receipt());
     case app::Payload::kSenderKeyDistribution:
       if (groups_ == nullptr) return Status::Ok();
       return groups_->OnDistribution(batch, sender, payload.sender_key_distribution(), *this);
     case app::Payload::kResendRequest:
       if (groups_ == nullptr) return Status::Ok();
       return groups_->OnResendRequest(batch, sender, payload.resend_request(), *this);
+    case app::Payload::kGroupRemoval:
+      if (groups_ == nullptr) return Status::Ok();
+      return groups_->OnRemoval(batch, sender, payload.group_removal(), *this);
     default:
       break;
   }
@@ -159,6 +216,7 @@ Status Receiver::HandlePayload(Batch& batch, const client::ContactRecord& sender
     return Status::Ok();  // a group message from someone who does not send to that group
   }
   const std::string bytes(plaintext.begin(), plaintext.end());
+  if (application != nullptr) *application = true;
   if (hook_) {
     ReceivedPayload received{
         &sender, content.group_id(), content.message_id(), content.timestamp_ms(), &payload, bytes};

@@ -66,11 +66,27 @@ void ClientCore::OnRelayState(const RelayAddress& relay, net::LinkState state, S
 }
 
 Awaitable<void> ClientCore::MailboxUpkeep(std::uint32_t index) {
-  (void)co_await PublishPrekeys(index, 0);
+  (void)co_await PublishPrekeys(index, false);
   (void)co_await RegisterTokens(index);
 }
 
-Awaitable<Status> ClientCore::PublishPrekeys(std::uint32_t index, std::uint32_t) {
+void ClientCore::CheckPrekeysIfDue() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_prekey_check_) return;
+  next_prekey_check_ = now + options_.prekey_check_interval;
+  for (const auto& mailbox : mailboxes_->all()) {
+    const std::uint32_t index = mailbox.record.index();
+    // Bundles are taken while the link stays up: count them without waiting for a
+    // reconnect. A check already running for the mailbox is enough.
+    if (publishing_.count(index) != 0 ||
+        transport_->State(mailbox.relay) != net::LinkState::kConnected) {
+      continue;
+    }
+    asio::co_spawn(*worker_io_, PublishPrekeys(index, true), asio::detached);
+  }
+}
+
+Awaitable<Status> ClientCore::PublishPrekeys(std::uint32_t index, bool count_only) {
   // One at a time per mailbox: two runs would hand out the same pre-key ids.
   co_await Exclusive(publishing_, index);
   ExclusiveGuard guard(publishing_, index);
@@ -82,7 +98,9 @@ Awaitable<Status> ClientCore::PublishPrekeys(std::uint32_t index, std::uint32_t)
   wire::PutPrekeys request;
   request.set_registration_id(keys_->registration_id());
   request.set_device_id(1);
-  *request.mutable_signed_prekey() = ToWire(keys_->signed_prekey());
+  if (!count_only || mailbox->record.published_signed_prekey_id() != signed_id) {
+    *request.mutable_signed_prekey() = ToWire(keys_->signed_prekey());
+  }
   auto left = co_await AwaitCallback<Result<std::uint32_t>>([&](net::Callback<std::uint32_t> done) {
     transport_->PutPrekeys(relay, id, request, std::move(done));
   });
@@ -223,6 +241,12 @@ Status ClientCore::RotateKeys() {
     }
   }
   TOCSIN_RETURN_IF_ERROR(batch.Commit());
+  if (*pruned) {
+    // Wiped keys must leave the files too, not wait for RocksDB to compact some day.
+    // Used one-time pre-keys (deleted by libsignal as they are used) go with them.
+    TOCSIN_RETURN_IF_ERROR(store_->CompactColumns(
+        {store::Column::kIdentity, store::Column::kSignedPreKeys, store::Column::kPreKeys}));
+  }
   if (*signed_prekey) {
     for (const auto& mailbox : mailboxes_->all()) {
       asio::co_spawn(*worker_io_, MailboxUpkeep(mailbox.record.index()), asio::detached);
@@ -242,9 +266,33 @@ Status ClientCore::ExpirePending() {
   return batch.Commit();
 }
 
+Status ClientCore::ReportUnconfirmed() {
+  std::vector<client::SentRecord> due;
+  for (auto& sent : inbox_->Unconfirmed(context_.env.NowMs())) {
+    // While a relay is still being tried, the outbox decides (no relay stored it: it
+    // reports, and forgets this record).
+    if (outbox_->CountFor(sent.message_id()) == 0) due.push_back(std::move(sent));
+  }
+  if (due.empty()) return Status::Ok();
+  Batch batch(*store_);
+  for (const auto& sent : due) {
+    client::EventRecord event;
+    event.set_kind(client::UNDELIVERED);
+    event.set_contact_id(sent.contact_id());
+    event.set_message_id(sent.message_id());
+    event.set_sent_ms(sent.sent_ms());
+    event.set_relay_stored(true);
+    TOCSIN_RETURN_IF_ERROR(inbox_->StageEvent(batch, event));
+    TOCSIN_RETURN_IF_ERROR(inbox_->StageForgetSent(batch, sent.message_id()));
+  }
+  return batch.Commit();
+}
+
 Awaitable<void> ClientCore::Maintenance() {
   (void)RotateKeys();
   (void)ExpirePending();
+  (void)ReportUnconfirmed();
+  CheckPrekeysIfDue();
   co_await group_service_->RequestResends();
   const std::uint64_t now = context_.env.NowMs();
   if (now < last_slow_upkeep_ms_ + kSlowUpkeepMs) co_return;

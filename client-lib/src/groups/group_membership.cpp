@@ -1,8 +1,10 @@
 // Group membership: create, join, add and remove members and senders, leave.
+#include <algorithm>
 #include <asio/detached.hpp>
 
 #include "core/contacts.h"
 #include "core/hex.h"
+#include "crypto/secure_buffer.h"
 #include "crypto/signal_group.h"
 #include "groups/group_service.h"
 
@@ -79,25 +81,69 @@ core::Awaitable<Status> GroupService::AddMembers(std::string group_id,
   co_return co_await Distribute(group_id, members);
 }
 
+Status GroupService::StageRemoval(core::Batch& batch, client::GroupRecord& record,
+                                  const std::vector<std::string>& members) {
+  RemoveIds(record.mutable_members(), members);
+  // A new chain: what we send from now on is under a key the removed never get.
+  record.set_own_chain(record.own_chain() + 1);
+  TOCSIN_RETURN_IF_ERROR(context_.groups->Stage(batch, record));
+  store::ScopedSignalBatch attach(*context_.signal_store, batch.txn());
+  auto created =
+      crypto::CreateSenderKeyDistribution(*context_.store_context, OwnSenderKeyName(record));
+  if (!created.ok()) return created.status();
+  crypto::Wipe(created->data(), created->size());
+  return Status::Ok();
+}
+
 core::Awaitable<Status> GroupService::RemoveMembers(std::string group_id,
                                                     std::vector<std::string> members) {
   const client::GroupRecord* existing = context_.groups->Find(group_id);
   if (existing == nullptr) co_return Status::NotFound("no such group");
   client::GroupRecord record = *existing;
-  if (!RemoveIds(record.mutable_members(), members)) co_return Status::Ok();
-  // A new chain: what we send from now on is under a key the removed never get.
-  record.set_own_chain(record.own_chain() + 1);
-  core::Batch batch(*context_.store);
-  TOCSIN_CO_RETURN_IF_ERROR(context_.groups->Stage(batch, record));
-  {
-    store::ScopedSignalBatch attach(*context_.signal_store, batch.txn());
-    auto created =
-        crypto::CreateSenderKeyDistribution(*context_.store_context, OwnSenderKeyName(record));
-    if (!created.ok()) co_return created.status();
+  std::vector<std::string> removed;
+  std::vector<std::string> identities;
+  for (const auto& id : members) {
+    if (!context_.groups->IsMember(group_id, id)) continue;
+    removed.push_back(id);
+    if (const client::ContactRecord* contact = context_.contacts->Find(id)) {
+      identities.push_back(contact->identity_key());
+    }
   }
+  if (removed.empty()) co_return Status::Ok();
+  core::Batch batch(*context_.store);
+  TOCSIN_CO_RETURN_IF_ERROR(StageRemoval(batch, record, removed));
   TOCSIN_CO_RETURN_IF_ERROR(batch.Commit());
-  std::vector<std::string> remaining(record.members().begin(), record.members().end());
-  co_return co_await Distribute(group_id, remaining);
+  co_return co_await AfterRemoval(group_id, std::move(identities));
+}
+
+core::Awaitable<Status> GroupService::AfterRemoval(std::string group_id,
+                                                   std::vector<std::string> identities) {
+  const client::GroupRecord* group = context_.groups->Find(group_id);
+  if (group == nullptr) co_return Status::NotFound("no such group");
+  const std::vector<std::string> remaining(group->members().begin(), group->members().end());
+  std::vector<std::string> senders;
+  for (const auto& id : group->accepted_senders()) {
+    const client::ContactRecord* sender = context_.contacts->Find(id);
+    if (sender == nullptr || std::find(identities.begin(), identities.end(),
+                                       sender->identity_key()) != identities.end()) {
+      continue;  // a removed member is not told
+    }
+    senders.push_back(id);
+  }
+  Status first = Status::Ok();
+  if (!remaining.empty()) first = co_await Distribute(group_id, remaining);
+  if (identities.empty()) co_return first;
+  app::Payload notice;
+  notice.mutable_group_removal()->set_group_id(group_id);
+  for (const auto& identity : identities)
+    notice.mutable_group_removal()->add_identity_keys(identity);
+  const std::string payload = notice.SerializeAsString();
+  for (const auto& id : senders) {
+    core::PairwiseMessage message{id, payload, "", "", 0, false};
+    auto sent = co_await pairwise_.Send(std::move(message));
+    if (!sent.ok() && first.ok()) first = sent.status();
+  }
+  co_return first;
 }
 
 core::Awaitable<Status> GroupService::RemoveSenders(std::string group_id,
@@ -123,15 +169,20 @@ core::Awaitable<Status> GroupService::Leave(std::string group_id) {
   co_return batch.Commit();
 }
 
-Status GroupService::ForgetContact(core::Batch& batch, const std::string& contact_id) {
+Result<std::vector<std::string>> GroupService::ForgetContact(core::Batch& batch,
+                                                             const std::string& contact_id) {
+  std::vector<std::string> was_member_of;
   for (const auto& group_id : context_.groups->GroupsOf(contact_id)) {
     client::GroupRecord record = *context_.groups->Find(group_id);
-    const bool was_member = RemoveIds(record.mutable_members(), {contact_id});
     RemoveIds(record.mutable_accepted_senders(), {contact_id});
-    if (was_member) record.set_own_chain(record.own_chain() + 1);
-    TOCSIN_RETURN_IF_ERROR(context_.groups->Stage(batch, record));
+    if (context_.groups->IsMember(group_id, contact_id)) {
+      TOCSIN_RETURN_IF_ERROR(StageRemoval(batch, record, {contact_id}));
+      was_member_of.push_back(group_id);
+    } else {
+      TOCSIN_RETURN_IF_ERROR(context_.groups->Stage(batch, record));
+    }
   }
-  return Status::Ok();
+  return was_member_of;
 }
 
 }  // namespace tocsin::groups

@@ -137,6 +137,28 @@ core::Outcome GroupService::RetryDistribution(std::uint64_t seq,
   return core::Outcome::kCommitted;
 }
 
+Status GroupService::OnRemoval(core::Batch& batch, const client::ContactRecord& sender,
+                               const app::GroupRemoval& removal, core::Receiver& receiver) {
+  const std::string& group_id = removal.group_id();
+  // Only a sender we accept for the group may change our audience for it.
+  if (!context_.groups->IsAcceptedSender(group_id, sender.contact_id())) return Status::Ok();
+  std::vector<std::string> removed;
+  for (const auto& identity : removal.identity_keys()) {
+    const client::ContactRecord* member = context_.contacts->FindByIdentity(identity);
+    if (member != nullptr && context_.groups->IsMember(group_id, member->contact_id())) {
+      removed.push_back(member->contact_id());
+    }
+  }
+  if (removed.empty()) return Status::Ok();
+  client::GroupRecord record = *context_.groups->Find(group_id);
+  TOCSIN_RETURN_IF_ERROR(StageRemoval(batch, record, removed));
+  receiver.AfterCommit([this, group_id] {
+    // Our new chain to the remaining members; the notice is not passed on.
+    asio::co_spawn(*context_.worker, AfterRemoval(group_id, {}), asio::detached);
+  });
+  return Status::Ok();
+}
+
 Status GroupService::OnResendRequest(core::Batch&, const client::ContactRecord& sender,
                                      const app::ResendRequest& request, core::Receiver& receiver) {
   const std::string group_id = request.group_id();

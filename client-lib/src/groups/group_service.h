@@ -13,6 +13,13 @@
 // joins. Adding a member sends it our current key; removing one starts a new chain
 // and sends that to the remaining members only.
 //
+// Removal across senders: a group's senders each keep their own audience, so the one
+// who removes a member also tells the group's other accepted senders (a GroupRemoval,
+// pairwise, naming the removed by identity key). A device takes such a notice only
+// from a contact it accepts as a sender of that group; it removes those members from
+// its own audience, starts a new chain and sends it to the remaining members. A notice
+// received is not passed on (no loops): every sender hears it from the remover.
+//
 // Receiving: a group message from an accepted sender is decrypted with that sender's
 // key (named by the authenticated sealed sender); without the key it is parked, and a
 // ResendRequest goes to the sender after resend_after.
@@ -52,6 +59,9 @@ class GroupService {
                         const app::SenderKeyDistribution& distribution, core::Receiver& receiver);
   Status OnResendRequest(core::Batch& batch, const client::ContactRecord& sender,
                          const app::ResendRequest& request, core::Receiver& receiver);
+  // A removal notice from another sender of the group (see above).
+  Status OnRemoval(core::Batch& batch, const client::ContactRecord& sender,
+                   const app::GroupRemoval& removal, core::Receiver& receiver);
   // A held distribution, tried again after JoinGroup / AddSenders.
   core::Outcome RetryDistribution(std::uint64_t seq, const client::PendingRecord& record,
                                   core::Receiver& receiver);
@@ -65,8 +75,14 @@ class GroupService {
   core::Awaitable<Status> RemoveMembers(std::string group_id, std::vector<std::string> members);
   core::Awaitable<Status> RemoveSenders(std::string group_id, std::vector<std::string> senders);
   core::Awaitable<Status> Leave(std::string group_id);
-  // Drops a removed contact from every group (in `batch`).
-  Status ForgetContact(core::Batch& batch, const std::string& contact_id);
+  // Drops a removed contact from every group (in `batch`): where it was a member, a new
+  // chain is started. Returns the groups in which it was a member, for
+  // AfterRemoval once the batch is committed.
+  Result<std::vector<std::string>> ForgetContact(core::Batch& batch, const std::string& contact_id);
+  // After a committed removal of members (by their identity keys) from `group_id`: our
+  // new chain to the remaining members, and a GroupRemoval to the other accepted
+  // senders. Returns the first failure (the rest is still tried).
+  core::Awaitable<Status> AfterRemoval(std::string group_id, std::vector<std::string> identities);
 
   // ---- sending
   // One group message to every member; returns its id once the outbox rows commit.
@@ -80,6 +96,9 @@ class GroupService {
 
  private:
   Result<std::string> OwnDistribution(const client::GroupRecord& group);
+  // Removes `members` from `record`'s audience and starts our next chain, in `batch`.
+  Status StageRemoval(core::Batch& batch, client::GroupRecord& record,
+                      const std::vector<std::string>& members);
   Status HoldDistribution(core::Batch& batch, const client::ContactRecord& sender,
                           const app::SenderKeyDistribution& distribution);
   // After a commit: parked messages and held keys of (group, sender) are tried again.

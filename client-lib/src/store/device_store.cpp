@@ -169,4 +169,8 @@ Status DeviceStore::ChangePassphrase(const crypto::SecretBytes& current,
 
 Status DeviceStore::PurgeDay(Day day) { return PurgeAlertDay(*core_, day); }
 
+Status DeviceStore::CompactColumns(const std::vector<Column>& columns) {
+  return CompactStoreColumns(*core_, columns);
+}
+
 }  // namespace tocsin::store

@@ -98,6 +98,12 @@ class DeviceStore {
   // compaction ends, the next Open finishes it.
   Status PurgeDay(Day day);
 
+  // Flushes every memtable (retiring the write-ahead log that held deleted rows) and
+  // compacts `columns` down to the last level, so that rows deleted from them (wiped
+  // keys) leave the files now rather than at some later RocksDB compaction. Clears the
+  // mark of Transaction::ScrubOnCommit; until then a crash is finished by the next Open.
+  Status CompactColumns(const std::vector<Column>& columns);
+
  private:
   explicit DeviceStore(std::unique_ptr<StoreCore> core);
   std::unique_ptr<StoreCore> core_;

@@ -103,6 +103,16 @@ Status FinishPendingCompaction(StoreCore& core) {
   return ClearCompactPending(core);
 }
 
+Status CompactStoreColumns(StoreCore& core, const std::vector<Column>& columns) {
+  std::unique_lock state(core.state_mutex);
+  std::lock_guard commit(core.commit_mutex);
+  TOCSIN_RETURN_IF_ERROR(FlushAll(core));
+  for (Column column : columns) {
+    TOCSIN_RETURN_IF_ERROR(CompactFamily(core, FamilyOf(column), nullptr, nullptr));
+  }
+  return ClearCompactPending(core);
+}
+
 Status PurgeAlertDay(StoreCore& core, Day day) {
   std::unique_lock state(core.state_mutex);
   std::lock_guard commit(core.commit_mutex);

@@ -32,6 +32,9 @@ Status FinishPendingCompaction(StoreCore& core);
 Status RekeyStore(StoreCore& core, const crypto::SecretBytes& current,
                   const crypto::SecretBytes& next, const KdfOptions& kdf);
 
+// See DeviceStore::CompactColumns. Takes the locks itself.
+Status CompactStoreColumns(StoreCore& core, const std::vector<Column>& columns);
+
 // See DeviceStore::PurgeDay. Takes the locks itself.
 Status PurgeAlertDay(StoreCore& core, Day day);
 

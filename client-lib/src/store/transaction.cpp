@@ -152,6 +152,10 @@ Status Transaction::Commit() {
     TOCSIN_RETURN_IF_ERROR(FromRocks(
         batch_->Put(core_->family(kMetaFamily), kMetaNextSequence, high_water), "stage write"));
   }
+  if (scrub_) {
+    TOCSIN_RETURN_IF_ERROR(FromRocks(
+        batch_->Put(core_->family(kMetaFamily), kMetaCompactPending, "scrub"), "stage write"));
+  }
   if (batch_->GetWriteBatch()->Count() > 0) {
     rocksdb::WriteOptions options;
     options.sync = true;

@@ -70,6 +70,11 @@ class Transaction {
   // Stages a new alert row for `day` under a fresh counter.
   Result<AlertId> AppendAlert(Day day, ByteView value);
 
+  // Marks, in the same batch, that the store must be compacted: the transaction deletes
+  // secrets (wiped keys) whose sealed bytes must leave the files. The caller then runs
+  // DeviceStore::CompactColumns; if the process dies first, the next Open compacts.
+  void ScrubOnCommit() { scrub_ = true; }
+
   // Writes everything staged in one synced batch. Afterwards the transaction is spent:
   // further calls fail with kInvalidArgument (as they do on a moved-from transaction).
   Status Commit();
@@ -94,6 +99,7 @@ class Transaction {
   std::map<Day, crypto::SecretBytes> day_keys_;  // keys this transaction sealed alerts under
   std::map<Day, std::string> relied_day_keys_;   // committed day-key rows it relied on
   bool allocated_sequence_ = false;
+  bool scrub_ = false;
   bool spent_ = false;
 };
 

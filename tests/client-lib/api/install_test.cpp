@@ -51,11 +51,22 @@ TEST_CASE("the installed package builds and runs the example", "[install][relay]
   const auto example = build / "send_receive";
   REQUIRE(std::filesystem::exists(example));
 
-  // pkg-config finds the same library.
-  const std::string pc =
-      "PKG_CONFIG_PATH=" + (prefix / "lib/pkgconfig").string() + " pkg-config --libs tocsin";
-  CHECK(Run(pc, log) == 0);
+  // pkg-config finds the same library, and its flags build the example on their own.
+  const std::string pkg_config =
+      "PKG_CONFIG_PATH=" + (prefix / "lib/pkgconfig").string() + " pkg-config ";
+  CHECK(Run(pkg_config + "--libs tocsin", log) == 0);
   CHECK(Read(log).find("-ltocsin") != std::string::npos);
+  const auto by_pkg_config = build / "send_receive_pc";
+  const std::string compile = std::string(TOCSIN_CXX_COMPILER) + " " + TOCSIN_EXAMPLE_FLAGS + " " +
+                              TOCSIN_SOURCE_DIR "/client-lib/examples/send_receive.cpp -o " +
+                              by_pkg_config.string() + " $(" + pkg_config +
+                              "--cflags --libs tocsin)";
+  REQUIRE(Run(compile, log) == 0);
+  // It loads the installed library and runs (without arguments: its usage, exit 2).
+  const auto usage = folder.path() / "usage.txt";
+  CHECK(Run("LD_LIBRARY_PATH=" + (prefix / "lib").string() + " " + by_pkg_config.string(), usage) ==
+        2);
+  CHECK(Read(usage).find("usage:") != std::string::npos);
 
   auto relay = StartRelay();
   const auto out = folder.path() / "example.txt";

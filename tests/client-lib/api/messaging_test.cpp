@@ -1,5 +1,6 @@
 // Two clients talking through real relays.
 #include <algorithm>
+#include <thread>
 
 #include "client_test_util.h"
 
@@ -19,9 +20,9 @@ std::vector<std::string> Numbered(const std::string& prefix, int n) {
 
 // A and B exchange `n` messages each way; each side's texts must arrive exactly once.
 void ExchangeBothWays(Client& a, EventLog& a_log, Client& b, EventLog& b_log, const Pair& pair,
-                      int n) {
-  for (const auto& text : Numbered("a to b ", n)) Take(a.SendText(pair.b_at_a, text));
-  for (const auto& text : Numbered("b to a ", n)) Take(b.SendText(pair.a_at_b, text));
+                      int n, const SendOptions& options = {}) {
+  for (const auto& text : Numbered("a to b ", n)) Take(a.SendText(pair.b_at_a, text, options));
+  for (const auto& text : Numbered("b to a ", n)) Take(b.SendText(pair.a_at_b, text, options));
   REQUIRE(b_log.WaitForText("a to b " + std::to_string(n - 1)));
   REQUIRE(a_log.WaitForText("b to a " + std::to_string(n - 1)));
   REQUIRE(WaitUntil([&] { return b_log.Texts().size() >= static_cast<std::size_t>(n + 1); }));
@@ -52,6 +53,20 @@ TEST_CASE("two clients over one relay exchange messages both ways, and acks dele
   ExchangeBothWays(*a, a_log, *b, *b_log, pair, 5);
   REQUIRE(WaitOutboxEmpty(*a));
   REQUIRE(WaitOutboxEmpty(*b));
+  // Each side's receipts for the other's messages have come back.
+  REQUIRE(WaitUntil([&] { return AwaitingReceipts(*a) == 0 && AwaitingReceipts(*b) == 0; }));
+
+  // The relay took every send on a send connection: it counted the sends (6 texts, the
+  // answer to the contact request and the receipts, each way) and refused none for
+  // their kind of connection, as it does a Send on an owner connection; the owner
+  // connections subscribed and acked.
+  const std::string page = RelayMetrics(*relay);
+  REQUIRE(page.find("200 OK") != std::string::npos);
+  INFO(page);
+  CHECK(MetricValue(page, R"(tocsin_relay_requests_total{type="send",code="OK"})") >= 12);
+  CHECK(MetricValue(page, R"(tocsin_relay_requests_total{type="subscribe",code="OK"})") >= 2);
+  CHECK(MetricValue(page, R"(tocsin_relay_requests_total{type="ack",code="OK"})") >= 1);
+  CHECK(page.find("WRONG_CONNECTION_KIND") == std::string::npos);
 
   // B starts again: everything it took was acked, so only the new message arrives.
   b_log.reset();
@@ -81,6 +96,16 @@ TEST_CASE("two clients over two relays: each message goes to both, arrives once"
   // The second copy of each message came through the other relay and was dropped.
   REQUIRE(WaitUntil([&] { return Stats(*b).duplicates >= 5; }));
   CHECK(b_log.Count(EventKind::kContactRequest) == 1);
+  // ... and acked there all the same: both relays' queues drain.
+  for (const RelayProcess* relay : {r1.get(), r2.get()}) {
+    std::string page;
+    REQUIRE(WaitUntil([&] {
+      page = RelayMetrics(*relay);
+      return MetricValue(page, "tocsin_relay_envelopes_stored_total") ==
+             MetricValue(page, "tocsin_relay_envelopes_acked_total");
+    }));
+    CHECK(MetricValue(page, "tocsin_relay_envelopes_stored_total") >= 12);
+  }
 }
 
 TEST_CASE("with one of two relays killed and its data gone, delivery goes on through the other",
@@ -97,7 +122,15 @@ TEST_CASE("with one of two relays killed and its data gone, delivery goes on thr
 
   r1->Kill9();
   std::filesystem::remove_all(r1->data_dir());  // gone for good
-  ExchangeBothWays(*a, a_log, *b, b_log, pair, 5);
+  // A short TTL: past it, each side knows whether the other's device confirmed each
+  // message (a receipt), or is told it did not (kUndelivered).
+  SendOptions short_lived;
+  short_lived.ttl = 8s;
+  const auto sent_at = std::chrono::steady_clock::now();
+  ExchangeBothWays(*a, a_log, *b, b_log, pair, 5, short_lived);
+  REQUIRE(WaitUntil([&] { return AwaitingReceipts(*a) == 0 && AwaitingReceipts(*b) == 0; }));
+  std::this_thread::sleep_until(sent_at + short_lived.ttl + 5 * FastOptions().maintenance_interval);
+  CHECK(a_log.Count(EventKind::kUndelivered) == 0);
   CHECK(b_log.Count(EventKind::kUndelivered) == 0);
 }
 
@@ -133,6 +166,8 @@ TEST_CASE("a message no relay stored before its TTL is reported undelivered", "[
   EventLog a_log(*a);
   EventLog b_log(*b);
   const Pair pair = Introduce(*a, a_log, *b, b_log);
+  REQUIRE(WaitOutboxEmpty(*a));  // the receipts of the introduction are out
+  REQUIRE(WaitOutboxEmpty(*b));
   relay->Kill9();
   SendOptions options;
   options.ttl = 2s;
@@ -141,7 +176,53 @@ TEST_CASE("a message no relay stored before its TTL is reported undelivered", "[
       [&](const Event& e) { return e.kind == EventKind::kUndelivered && e.message_id == id; }));
   auto event = a_log.Find([](const Event& e) { return e.kind == EventKind::kUndelivered; });
   CHECK(event->contact == pair.b_at_a);
+  CHECK_FALSE(event->stored_on_relay);
   CHECK(OutboxSize(*a) == 0);
+  // Reported once: the receipt it also waited for is not reported again.
+  std::this_thread::sleep_for(5 * FastOptions().maintenance_interval);
+  CHECK(a_log.Count(EventKind::kUndelivered) == 1);
+  CHECK(AwaitingReceipts(*a) == 0);
+}
+
+TEST_CASE("a message a relay stored but the recipient never confirmed is reported at its TTL",
+          "[client][relay]") {
+  auto relay = StartRelay();
+  TempFolder folder;
+  auto a =
+      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto b =
+      Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  EventLog a_log(*a);
+  auto b_log = std::make_unique<EventLog>(*b);
+  const Pair pair = Introduce(*a, a_log, *b, *b_log);
+  // B online: its receipt comes (well within a TTL that leaves room for a loaded
+  // machine), and nothing is reported when the TTL passes.
+  SendOptions roomy;
+  roomy.ttl = 8s;
+  const auto sent_at = std::chrono::steady_clock::now();
+  const MessageId confirmed = Take(a->SendText(pair.b_at_a, "on time", roomy));
+  REQUIRE(b_log->WaitForText("on time"));
+  REQUIRE(WaitUntil([&] { return AwaitingReceipts(*a) == 0; }));
+  std::this_thread::sleep_until(sent_at + roomy.ttl + 5 * FastOptions().maintenance_interval);
+  CHECK(a_log.Count(EventKind::kUndelivered) == 0);
+
+  SendOptions options;
+  options.ttl = 3s;
+
+  // B offline past the TTL: the relay stored the message, but A is told it was not
+  // delivered to B's device.
+  REQUIRE(WaitOutboxEmpty(*b));
+  b_log.reset();
+  b->Close();
+  const MessageId lost = Take(a->SendText(pair.b_at_a, "while away", options));
+  REQUIRE(WaitOutboxEmpty(*a));  // a relay stored it
+  REQUIRE(a_log.WaitFor(
+      [&](const Event& e) { return e.kind == EventKind::kUndelivered && e.message_id == lost; }));
+  auto event = a_log.Find([&](const Event& e) { return e.message_id == lost; });
+  CHECK(event->contact == pair.b_at_a);
+  CHECK(event->stored_on_relay);
+  CHECK(a_log.Count(EventKind::kUndelivered) == 1);
+  CHECK_FALSE(a_log.Find([&](const Event& e) { return e.message_id == confirmed; }));
 }
 
 }  // namespace

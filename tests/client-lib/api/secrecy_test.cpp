@@ -1,13 +1,57 @@
 // What a seized data folder yields: no plaintext, no key, no token, no mailbox id; and
 // purged content is gone.
+#include <signal/curve.h>
+#include <signal/session_pre_key.h>
+
+#include <set>
+
 #include "client_test_util.h"
+#include "core/device_keys.h"
 #include "core/hex.h"
+#include "crypto/signal_keys.h"
+#include "groups/group_book.h"
 #include "store/device_store.h"
+#include "store/store_core.h"
+#include "store_test_util.h"
 
 namespace tocsin::testing {
 namespace {
 
 std::string Raw(std::span<const std::uint8_t> bytes) { return core::ToString(bytes); }
+
+// The private key inside a stored libsignal pre-key record (one-time, or signed).
+std::string PrivateKeyOf(const crypto::SignalContext& signal, const crypto::Record& record,
+                         bool is_signed) {
+  auto lock = signal.Lock();
+  ec_key_pair* pair = nullptr;
+  crypto::SignalRef<session_pre_key> one_time;
+  crypto::SignalRef<session_signed_pre_key> signed_key;
+  if (is_signed) {
+    REQUIRE(session_signed_pre_key_deserialize(signed_key.out(), record.data(), record.size(),
+                                               signal.get()) == 0);
+    pair = session_signed_pre_key_get_key_pair(signed_key.get());
+  } else {
+    REQUIRE(session_pre_key_deserialize(one_time.out(), record.data(), record.size(),
+                                        signal.get()) == 0);
+    pair = session_pre_key_get_key_pair(one_time.get());
+  }
+  auto parsed =
+      crypto::FromSignalKeyPair(ec_key_pair_get_public(pair), ec_key_pair_get_private(pair));
+  REQUIRE(parsed.ok());
+  return Raw(parsed->private_key());
+}
+
+// Pieces of an opaque state record (a session, a sender key) to look for: 32-byte
+// windows that are not mostly structure (at least 20 different byte values).
+std::vector<std::string> Windows(const crypto::Record& record) {
+  std::vector<std::string> out;
+  for (std::size_t at = 0; at + 32 <= record.size(); at += 16) {
+    std::string window(record.begin() + static_cast<std::ptrdiff_t>(at),
+                       record.begin() + static_cast<std::ptrdiff_t>(at + 32));
+    if (std::set<char>(window.begin(), window.end()).size() >= 20) out.push_back(window);
+  }
+  return out;
+}
 
 // The secrets a client holds in memory, to look for in its files.
 struct Secrets {
@@ -18,6 +62,41 @@ Secrets SecretsOf(Client& client) {
   return OnWorker<Secrets>(client, [&client] {
     Secrets out;
     auto& context = client.core().context();
+    auto& signal_store = *context.signal_store;
+    auto signed_prekey = signal_store.LoadSignedPreKey(context.keys->signed_prekey().id());
+    REQUIRE(signed_prekey.ok());
+    REQUIRE(signed_prekey->has_value());
+    out.items.emplace_back("signed pre-key private key",
+                           PrivateKeyOf(*context.signal, **signed_prekey, true));
+    for (const auto& mailbox : context.mailboxes->all()) {
+      // The last one made is still unused.
+      const auto range = *crypto::PreKeyIdRangeForSlot(mailbox.record.index());
+      std::uint32_t last = range.first;
+      while (range.Next(last) != mailbox.record.next_prekey_id()) last = range.Next(last);
+      auto one_time = signal_store.LoadPreKey(last);
+      REQUIRE(one_time.ok());
+      REQUIRE(one_time->has_value());
+      out.items.emplace_back("one-time pre-key private key",
+                             PrivateKeyOf(*context.signal, **one_time, false));
+    }
+    for (const auto* contact : context.contacts->All()) {
+      auto session = signal_store.LoadSession(core::ContactAddress(contact->contact_id()));
+      REQUIRE(session.ok());
+      REQUIRE(session->has_value());
+      for (auto& window : Windows(**session)) out.items.emplace_back("session state", window);
+    }
+    for (const auto* group : context.groups->All()) {
+      std::vector<crypto::SenderKeyName> names{groups::OwnSenderKeyName(*group)};
+      for (const auto& sender : group->accepted_senders()) {
+        names.push_back(groups::ContactSenderKeyName(group->group_id(), sender));
+      }
+      for (const auto& name : names) {
+        auto sender_key = signal_store.LoadSenderKey(name);
+        REQUIRE(sender_key.ok());
+        if (!sender_key->has_value()) continue;
+        for (auto& window : Windows(**sender_key)) out.items.emplace_back("sender key", window);
+      }
+    }
     out.items.emplace_back("identity private key", Raw(context.keys->identity().private_key()));
     for (const auto* pair : context.keys->EnvelopeKeyPairs()) {
       out.items.emplace_back("envelope private key", Raw(pair->private_key()));
@@ -55,15 +134,40 @@ TEST_CASE("the data folder holds no plaintext, key, token or mailbox id in the c
   const std::string secret_text = "agents at 5th and Main, meet at the church";
   Take(a->SendText(pair.b_at_a, secret_text));
   REQUIRE(b_log.WaitForText(secret_text));
+  // A group, for sender-key state on both sides.
+  const GroupId group = Take(a->CreateGroup("zone 4", {pair.b_at_a}));
+  REQUIRE(b_log.WaitFor([](const Event& e) { return e.kind == EventKind::kGroupInvite; }));
+  Check(b->JoinGroup(group, "zone 4", {pair.a_at_b}));
+  Take(a->SendGroupText(group, "checkpoint at Pine St"));
+  REQUIRE(b_log.WaitForText("checkpoint at Pine St"));
   const Secrets a_secrets = SecretsOf(*a);
   const Secrets b_secrets = SecretsOf(*b);
-  REQUIRE(a_secrets.items.size() >= 6);
+  std::set<std::string> kinds;
+  for (const auto& [what, bytes] : a_secrets.items) kinds.insert(what);
+  for (const auto& [what, bytes] : b_secrets.items) kinds.insert(what);
+  CHECK(kinds.size() == 11);  // every kind above has at least one item
   a->Close();
   b->Close();
   for (const auto& [dir, secrets] :
        {std::pair{folder.path() / "a", &a_secrets}, std::pair{folder.path() / "b", &b_secrets}}) {
+    // The search works: it finds what is in the files in clear (the Argon2id parameters
+    // and salt of the passphrase) and a needle planted in a file.
+    std::string kdf;
+    {
+      store::testing::RawDb raw(dir);
+      REQUIRE(raw.ok());
+      kdf = raw.Rows(store::kMetaFamily).at(std::string(store::kMetaKdf));
+    }
+    REQUIRE(kdf.size() >= 16);
+    CHECK(FolderContains(dir, kdf));
+    const std::string needle = "needle " + core::ToHex(std::string(16, '\x5a'));
+    std::ofstream(dir / "planted", std::ios::binary) << std::string(5000, '\0') << needle << "tail";
+    CHECK(FolderContains(dir, needle));
+    std::filesystem::remove(dir / "planted");
+
     for (const auto& text :
-         {secret_text, std::string("hello from A"), std::string("hello from B")}) {
+         {secret_text, std::string("hello from A"), std::string("hello from B"),
+          std::string("checkpoint at Pine St"), std::string("test passphrase")}) {
       INFO(dir << ": " << text);
       CHECK_FALSE(FolderContains(dir, text));
     }

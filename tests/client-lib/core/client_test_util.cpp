@@ -1,10 +1,15 @@
 #include "client_test_util.h"
 
+#include <asio/connect.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <thread>
 
+#include "core/inbox.h"
 #include "core/pool_transport.h"
 
 namespace tocsin::testing {
@@ -144,6 +149,17 @@ Pair Introduce(Client& a, EventLog& a_log, Client& b, EventLog& b_log) {
   return pair;
 }
 
+Pair Connect(Client& a, EventLog& a_log, Client& b, EventLog& b_log, const std::string& tag) {
+  Pair pair;
+  pair.b_at_a = Take(a.AddContact(Take(b.MyCard(tag))));
+  Take(a.SendText(pair.b_at_a, "hi from A " + tag));
+  REQUIRE(b_log.WaitForText("hi from A " + tag));
+  pair.a_at_b = b_log.Find([&](const Event& e) { return e.text == "hi from A " + tag; })->contact;
+  Take(b.SendText(pair.a_at_b, "hi from B " + tag));
+  REQUIRE(a_log.WaitForText("hi from B " + tag));
+  return pair;
+}
+
 std::size_t OutboxSize(Client& client) {
   return OnWorker<std::size_t>(client,
                                [&client] { return client.core().context().outbox->size(); });
@@ -156,6 +172,31 @@ bool WaitOutboxEmpty(Client& client, std::chrono::milliseconds limit) {
 core::ReceiverStats Stats(Client& client) {
   return OnWorker<core::ReceiverStats>(client,
                                        [&client] { return client.core().receiver().stats(); });
+}
+
+std::string RelayMetrics(const RelayProcess& relay) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  asio::error_code error;
+  socket.connect({asio::ip::address_v4::loopback(), relay.metrics_port()}, error);
+  if (error) return "";
+  const std::string request = "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  asio::write(socket, asio::buffer(request), error);
+  std::string reply;
+  asio::read(socket, asio::dynamic_buffer(reply), error);  // until the relay closes
+  return reply;
+}
+
+std::uint64_t MetricValue(const std::string& page, const std::string& series) {
+  const std::string line_start = "\n" + series + " ";
+  const std::size_t at = page.find(line_start);
+  if (at == std::string::npos) return 0;
+  return std::strtoull(page.c_str() + at + line_start.size(), nullptr, 10);
+}
+
+std::size_t AwaitingReceipts(Client& client) {
+  return OnWorker<std::size_t>(
+      client, [&client] { return client.core().context().inbox->Unconfirmed(UINT64_MAX).size(); });
 }
 
 bool FolderContains(const std::filesystem::path& dir, const std::string& needle) {

@@ -102,6 +102,10 @@ struct Pair {
 // ("hello from B").
 Pair Introduce(Client& a, EventLog& a_log, Client& b, EventLog& b_log);
 
+// Introduce for clients that already know others: `tag` makes the greetings unique, and
+// A is found in B's contacts by the sender of A's greeting.
+Pair Connect(Client& a, EventLog& a_log, Client& b, EventLog& b_log, const std::string& tag);
+
 // Runs `fn` on the client's worker (for reads of internals in tests).
 template <typename T>
 T OnWorker(Client& client, std::function<T()> fn) {
@@ -185,6 +189,15 @@ class HookedTransports {
   struct State;
   std::shared_ptr<State> state_;
 };
+
+// The relay's Prometheus page (its metrics listener on 127.0.0.1), "" when unreachable.
+std::string RelayMetrics(const RelayProcess& relay);
+// The value of the series named exactly `series` (with its labels, as printed), or 0
+// when the page does not have it (the relay prints no zero-valued request counters).
+std::uint64_t MetricValue(const std::string& page, const std::string& series);
+
+// Messages of ours still waiting for the recipient's receipt.
+std::size_t AwaitingReceipts(Client& client);
 
 // True when any file under `dir` contains `needle` (raw bytes).
 bool FolderContains(const std::filesystem::path& dir, const std::string& needle);

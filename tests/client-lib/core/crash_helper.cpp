@@ -3,6 +3,7 @@
 // sends a message or waits for one.
 //
 //   tocsin_client_crash_helper <dir> <point> send <contact id> <text>
+//   tocsin_client_crash_helper <dir> <point> send-group <group id> <text>
 //   tocsin_client_crash_helper <dir> <point> receive
 //
 // <point>: after-outbox-commit, after-stored, after-decrypt, after-commit
@@ -40,7 +41,8 @@ bool ParsePoint(const char* name, tocsin::core::CrashPoint* point) {
 
 int main(int argc, char** argv) {
   if (argc < 4 || !ParsePoint(argv[2], &g_target)) {
-    std::fprintf(stderr, "usage: %s <dir> <point> send <contact> <text> | receive\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <dir> <point> send|send-group <to> <text> | receive\n",
+                 argv[0]);
     return 2;
   }
   auto passphrase = tocsin::Passphrase::FromString("test passphrase");
@@ -54,8 +56,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "open: %s\n", client.status().ToString().c_str());
     return 2;
   }
-  if (std::strcmp(argv[3], "send") == 0 && argc == 6) {
-    auto sent = (*client)->SendText(argv[4], argv[5]);
+  const bool pairwise = std::strcmp(argv[3], "send") == 0;
+  if ((pairwise || std::strcmp(argv[3], "send-group") == 0) && argc == 6) {
+    auto sent = pairwise ? (*client)->SendText(argv[4], argv[5])
+                         : (*client)->SendGroupText(argv[4], argv[5]);
     if (!sent.ok()) {
       std::fprintf(stderr, "send: %s\n", sent.status().ToString().c_str());
       return 2;

@@ -133,6 +133,45 @@ TEST_CASE("a sender killed after Stored but before the outbox delete causes no d
   SenderCrash(core::CrashPoint::kAfterStoredBeforeDelete, 1);  // the resend, dropped
 }
 
+// The group send path: killed after its outbox rows (the blob and the views) were
+// committed and before anything left. On restart the outbox sends them; the member
+// shows the message once and the group goes on.
+TEST_CASE("a group sender killed after the outbox commit sends the message once on restart",
+          "[crash][relay][groups]") {
+  World world;
+  GroupId group;
+  {
+    auto a = world.Open(world.a_dir);
+    auto b = world.Open(world.b_dir);
+    EventLog a_log(*a);
+    EventLog b_log(*b);
+    group = Take(a->CreateGroup("zone 4", {world.pair.b_at_a}));
+    REQUIRE(b_log.WaitFor([&](const Event& e) { return e.kind == EventKind::kGroupInvite; }));
+    Check(b->JoinGroup(group, "zone 4", {world.pair.a_at_b}));
+    Take(a->SendGroupText(group, "group ready"));
+    REQUIRE(b_log.WaitForText("group ready"));
+    REQUIRE(WaitOutboxEmpty(*a));
+    REQUIRE(WaitOutboxEmpty(*b));
+  }
+  {
+    Helper helper({world.a_dir.string(),
+                   std::string(core::CrashPointName(core::CrashPoint::kAfterOutboxCommit)),
+                   "send-group", group, "crash message"});
+    REQUIRE(helper.KilledAtCrashPoint());
+  }
+  auto b = world.Open(world.b_dir);
+  EventLog b_log(*b);
+  auto a = world.Open(world.a_dir);
+  EventLog a_log(*a);
+  REQUIRE(b_log.WaitForText("crash message"));
+  auto event = b_log.Find([](const Event& e) { return e.text == "crash message"; });
+  CHECK(event->group == group);
+  Take(a->SendGroupText(group, "after crash to the group"));
+  REQUIRE(b_log.WaitForText("after crash to the group"));
+  CHECK(CountText(b_log, "after crash to the group") == 1);
+  CheckExactlyOnceAndAlive(world, std::move(a), std::move(b), a_log, b_log, 0);
+}
+
 TEST_CASE("a receiver killed after decrypting but before committing decrypts again",
           "[crash][relay]") {
   ReceiverCrash(core::CrashPoint::kAfterDecryptBeforeCommit, 0);
