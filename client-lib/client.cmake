@@ -28,6 +28,7 @@ add_library(tocsin_client STATIC
             ${TOCSIN_CLIENT_DIR}/src/core/pairwise.cpp
             ${TOCSIN_CLIENT_DIR}/src/core/receiver.cpp
             ${TOCSIN_CLIENT_DIR}/src/core/receiver_pairwise.cpp
+            ${TOCSIN_CLIENT_DIR}/src/core/resend.cpp
             ${TOCSIN_CLIENT_DIR}/src/core/pool_transport.cpp
             ${TOCSIN_CLIENT_DIR}/src/core/client_core.cpp
             ${TOCSIN_CLIENT_DIR}/src/core/client_core_create.cpp

@@ -93,6 +93,11 @@ Status Inbox::StageSent(Batch& batch, const client::SentRecord& record) {
   return Status::Ok();
 }
 
+Status Inbox::StageUpdateSent(Batch& batch, const client::SentRecord& record) {
+  TOCSIN_RETURN_IF_ERROR(StageForgetSent(batch, record.message_id()));
+  return StageSent(batch, record);
+}
+
 Status Inbox::Done(EventId id) {
   auto it = events_.find(id);
   if (it == events_.end()) return Status::Ok();

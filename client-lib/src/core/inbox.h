@@ -38,6 +38,8 @@ class Inbox {
   // Stages an event (its time_ms set to now when zero). Handed out on commit.
   Status StageEvent(Batch& batch, client::EventRecord record);
   Status StageSent(Batch& batch, const client::SentRecord& record);
+  // Replaces the sent record of `record.message_id()` (when there is one) by `record`.
+  Status StageUpdateSent(Batch& batch, const client::SentRecord& record);
 
   // Deletes a stored event (committed). Unknown ids are OK.
   Status Done(EventId id);

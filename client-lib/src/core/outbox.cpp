@@ -90,17 +90,42 @@ std::size_t Outbox::CountFor(const std::string& message_id) const {
                     [&](const auto& e) { return e.second.record.message_id() == message_id; }));
 }
 
+namespace {
+
+// The ordered lane of a pairwise row (its relay and mailbox); fan-out rows have none.
+std::string LaneOf(const client::OutboxRecord& record) {
+  if (!record.blob().empty()) return {};
+  return record.relay() + '\0' + record.mailbox_id();
+}
+
+}  // namespace
+
+// Rows in commit order (the map's); a lane closes at its first row that must wait, so
+// no pairwise row overtakes an older one to the same mailbox.
 void Outbox::Pump() {
   if (!running_) return;
   const auto now = std::chrono::steady_clock::now();
   const std::uint64_t now_ms = env_.NowMs();
   std::vector<std::uint64_t> expired;
+  std::map<std::string, int> lanes;  // rows on the wire per lane; -1: closed
   for (auto& [seq, entry] : entries_) {
-    if (entry.in_flight) continue;
-    if (entry.record.expires_ms() <= now_ms) {
+    if (!entry.in_flight && entry.record.expires_ms() <= now_ms) {
       expired.push_back(seq);
-    } else if (entry.next_attempt <= now && in_flight_ < options_.max_in_flight) {
+      continue;
+    }
+    const std::string lane = LaneOf(entry.record);
+    int* ahead = lane.empty() ? nullptr : &lanes[lane];
+    if (ahead != nullptr && *ahead < 0) continue;
+    if (entry.in_flight) {
+      if (ahead != nullptr) ++*ahead;
+      continue;
+    }
+    const bool lane_full = ahead != nullptr && *ahead >= kMaxInFlightPerMailbox;
+    if (entry.next_attempt <= now && in_flight_ < options_.max_in_flight && !lane_full) {
       Attempt(seq, entry);
+      if (ahead != nullptr) ++*ahead;
+    } else if (ahead != nullptr) {
+      *ahead = -1;
     }
   }
   for (std::uint64_t seq : expired) Finish(seq, false);

@@ -13,6 +13,13 @@
 // When the last row of a message goes and none was ever stored, and the message asked
 // for it, the application gets a kUndelivered event (staged in the same batch).
 //
+// Pairwise rows to one mailbox go out in the order they were committed: a row waits
+// while an older row to the same mailbox waits for its retry, and at most
+// kMaxInFlightPerMailbox are on the wire at once. A Signal session keeps the keys of
+// only a few recent ratchet chains, so messages that overtake each other by many round
+// trips (a burst retried after RATE_LIMITED, say) could not all be decrypted; in order,
+// every one can. What a failure still reorders, the recipient asks for again (resend.cpp).
+//
 // Thread-safety: the client's worker thread only (transport callbacks are posted there).
 #ifndef TOCSIN_CORE_OUTBOX_H_
 #define TOCSIN_CORE_OUTBOX_H_
@@ -41,6 +48,8 @@ struct OutboxOptions {
   std::chrono::milliseconds idle_check{1000};  // expiry checks when nothing is due
   std::size_t max_in_flight = 64;
 };
+
+inline constexpr int kMaxInFlightPerMailbox = 8;
 
 class Outbox {
  public:

@@ -185,6 +185,7 @@ Result<std::string> PairwiseSender::Stage(Batch& batch, const client::ContactRec
     awaited.set_expires_ms(context_.env.NowMs() + ttl_ms);
     awaited.set_sent_ms(context_.env.NowMs());
     awaited.set_awaiting_receipt(true);
+    awaited.set_payload(message.payload);  // for a resend, should the recipient ask
     TOCSIN_RETURN_IF_ERROR(context_.inbox->StageSent(batch, awaited));
   }
   return message_id;

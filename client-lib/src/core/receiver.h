@@ -30,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/batch.h"
@@ -75,6 +76,10 @@ struct ReceiverStats {
   // group message instead of a pairwise session: the whole message is dropped (also
   // counted in `dropped`).
   std::uint64_t misplaced_control = 0;
+  // Pairwise messages the session could not decrypt (a ratchet chain dropped after
+  // heavy reordering, a spent pre-key, ...) for which the sender was asked to resend.
+  std::uint64_t resend_requests = 0;
+  std::uint64_t resends = 0;  // messages of ours sent again on a contact's request
 };
 
 // What one message's processing decided.
@@ -168,6 +173,15 @@ class Receiver {
                       const std::string& message_id);
   // A contact's Receipt: its messages' sent records stop awaiting.
   Status OnReceipt(Batch& batch, const client::ContactRecord& sender, const app::Receipt& receipt);
+  // A pairwise message from a known contact that its session cannot decrypt: asks the
+  // sender, once per message in this process, to send it again (resend.cpp).
+  Outcome RequestResend(Batch& batch, const client::ContactRecord& contact,
+                        const std::string& message_id, const Status& failure);
+  // A contact asks for pairwise messages of ours again: each is encrypted anew with
+  // the current session, under its original id, at most kMaxResends times.
+  Status OnPairwiseResendRequest(Batch& batch, const client::ContactRecord& sender,
+                                 const app::ResendRequest& request);
+  Awaitable<void> Resend(PairwiseMessage message);
 
   CoreContext& context_;
   PairwiseSender& sender_;
@@ -181,6 +195,7 @@ class Receiver {
     int attempts = 0;
   };
   std::vector<Retry> retry_;
+  std::unordered_set<std::string> resend_asked_;  // message ids, this process only
 };
 
 }  // namespace tocsin::core

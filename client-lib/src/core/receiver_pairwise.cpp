@@ -55,6 +55,7 @@ Outcome Receiver::Pairwise(Batch& batch, const std::string& sender,
     is_new = true;
   }
   store::Plaintext plaintext;
+  Status failure = Status::Ok();
   {
     store::ScopedSignalBatch attach(*context_.signal_store, batch.txn());
     auto cipher = crypto::PairwiseCipher::Create(*context_.store_context,
@@ -67,8 +68,17 @@ Outcome Receiver::Pairwise(Batch& batch, const std::string& sender,
         cipher->Decrypt(type, Bytes(content.ciphertext()),
                         CapturePlaintext(batch, *context_.seen, sender, content.message_id(),
                                          context_.env.NowMs(), &plaintext));
-    if (!decrypted.ok()) return Classify(decrypted.status());
-    crypto::Wipe(decrypted->data(), decrypted->size());
+    if (decrypted.ok()) {
+      crypto::Wipe(decrypted->data(), decrypted->size());
+    } else {
+      failure = decrypted.status();
+    }
+  }
+  if (!failure.ok()) {
+    // libsignal staged nothing for the failed attempt. A known contact's message the
+    // session cannot read is asked for again; anything else is dropped or retried.
+    if (is_new || Classify(failure) != Outcome::kDrop) return Classify(failure);
+    return RequestResend(batch, contact, content.message_id(), failure);
   }
   const bool changed = UpdateFromContent(contact, content);
   Status status = Status::Ok();
@@ -203,6 +213,9 @@ Status Receiver::HandlePayload(Batch& batch, const client::ContactRecord& sender
       if (groups_ == nullptr) return Status::Ok();
       return groups_->OnDistribution(batch, sender, payload.sender_key_distribution(), *this);
     case app::Payload::kResendRequest:
+      if (payload.resend_request().group_id().empty()) {
+        return OnPairwiseResendRequest(batch, sender, payload.resend_request());
+      }
       if (groups_ == nullptr) return Status::Ok();
       return groups_->OnResendRequest(batch, sender, payload.resend_request(), *this);
     case app::Payload::kGroupRemoval:

@@ -225,5 +225,72 @@ TEST_CASE("a message a relay stored but the recipient never confirmed is reporte
   CHECK_FALSE(a_log.Find([&](const Event& e) { return e.message_id == confirmed; }));
 }
 
+TEST_CASE("a burst over the relay's mailbox rate arrives whole and in order while both reply",
+          "[client][relay][order]") {
+  // A slow mailbox: most of the burst is answered RATE_LIMITED and retried, and every
+  // message B takes makes B answer with a receipt, so A's ratchet turns each time.
+  auto relay = StartRelay(
+      {{"rate_limits.mailbox_envelopes_per_second", "20"}, {"rate_limits.mailbox_burst", "20"}});
+  TempFolder folder;
+  auto a =
+      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto b =
+      Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  EventLog a_log(*a);
+  EventLog b_log(*b);
+  const Pair pair = Introduce(*a, a_log, *b, b_log);
+  const std::vector<std::string> burst = Numbered("burst ", 150);
+  for (const std::string& text : burst) Take(a->SendText(pair.b_at_a, text));
+  REQUIRE(b_log.WaitForText("burst 149", 120s));
+  REQUIRE(WaitOutboxEmpty(*a));
+  std::vector<std::string> texts = b_log.Texts();
+  texts.erase(texts.begin());  // "hello from A"
+  CHECK(texts == burst);       // all of it, once, in the order it was sent
+  CHECK(Stats(*b).resend_requests == 0);
+  CHECK(MetricValue(RelayMetrics(*relay),
+                    R"(tocsin_relay_requests_total{type="send",code="RATE_LIMITED"})") > 0);
+}
+
+TEST_CASE("a message its session can no longer decrypt is asked for and sent again",
+          "[client][relay][order]") {
+  auto relay = StartRelay();
+  TempFolder folder;
+  HookedTransports hooks;
+  auto a =
+      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  hooks.Next("b");
+  auto b =
+      Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  EventLog a_log(*a);
+  EventLog b_log(*b);
+  const Pair pair = Introduce(*a, a_log, *b, b_log);
+
+  // The first message is held on B's side while eight round trips turn both ratchets:
+  // by the time it comes, B's session has dropped the chain it was sent on. (A's receipt
+  // for B's hello comes first.)
+  REQUIRE(WaitUntil([&] { return AwaitingReceipts(*b) == 0; }));
+  bool first = true;
+  hooks["b"].Hold([&first](const net::IncomingDelivery&) { return std::exchange(first, false); });
+  Take(a->SendText(pair.b_at_a, "overtaken"));
+  REQUIRE(WaitUntil([&] { return hooks["b"].held() == 1; }));
+  hooks["b"].Hold(nullptr);
+  for (int i = 0; i < 8; ++i) {
+    const std::string ping = "ping " + std::to_string(i);
+    Take(a->SendText(pair.b_at_a, ping));
+    REQUIRE(b_log.WaitForText(ping));
+    const std::string pong = "pong " + std::to_string(i);
+    Take(b->SendText(pair.a_at_b, pong));
+    REQUIRE(a_log.WaitForText(pong));
+  }
+  hooks["b"].Release();
+  REQUIRE(b_log.WaitForText("overtaken"));
+  CHECK(Stats(*b).resend_requests == 1);
+  CHECK(Stats(*a).resends == 1);
+  const auto texts = b_log.Texts();
+  CHECK(std::count(texts.begin(), texts.end(), "overtaken") == 1);
+  // It is confirmed like any other: no undelivered report comes for it.
+  REQUIRE(WaitUntil([&] { return AwaitingReceipts(*a) == 0; }));
+}
+
 }  // namespace
 }  // namespace tocsin::testing

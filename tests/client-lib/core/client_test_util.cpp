@@ -1,9 +1,5 @@
 #include "client_test_util.h"
 
-#include <asio/connect.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/read.hpp>
-#include <asio/write.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -175,23 +171,7 @@ core::ReceiverStats Stats(Client& client) {
 }
 
 std::string RelayMetrics(const RelayProcess& relay) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  asio::error_code error;
-  socket.connect({asio::ip::address_v4::loopback(), relay.metrics_port()}, error);
-  if (error) return "";
-  const std::string request = "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n";
-  asio::write(socket, asio::buffer(request), error);
-  std::string reply;
-  asio::read(socket, asio::dynamic_buffer(reply), error);  // until the relay closes
-  return reply;
-}
-
-std::uint64_t MetricValue(const std::string& page, const std::string& series) {
-  const std::string line_start = "\n" + series + " ";
-  const std::size_t at = page.find(line_start);
-  if (at == std::string::npos) return 0;
-  return std::strtoull(page.c_str() + at + line_start.size(), nullptr, 10);
+  return HttpGet(relay.metrics_port(), "/metrics");
 }
 
 std::size_t AwaitingReceipts(Client& client) {

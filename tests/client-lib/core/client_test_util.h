@@ -192,9 +192,7 @@ class HookedTransports {
 
 // The relay's Prometheus page (its metrics listener on 127.0.0.1), "" when unreachable.
 std::string RelayMetrics(const RelayProcess& relay);
-// The value of the series named exactly `series` (with its labels, as printed), or 0
-// when the page does not have it (the relay prints no zero-valued request counters).
-std::uint64_t MetricValue(const std::string& page, const std::string& series);
+// Values on it: MetricValue (relay_process.h).
 
 // Messages of ours still waiting for the recipient's receipt.
 std::size_t AwaitingReceipts(Client& client);
