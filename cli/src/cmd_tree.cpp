@@ -1,4 +1,4 @@
-// tocsin tree create|add|remove|show|push: the roster of an alert tree (admins), and
+// tocsin tree create|add|remove|replace|show|push: the roster of an alert tree (admins), and
 // what this device's signed view says (everyone).
 #include <iterator>
 #include <memory>
@@ -125,6 +125,24 @@ int RunRemove(Session& session, const TreeOptions& o) {
       "Revoked " + member->name + ": the revocation went to everyone who knew them.");
 }
 
+int RunReplace(Session& session, const TreeOptions& o) {
+  Result<AlertService*> alerts = AlertsOf(session);
+  if (!alerts.ok()) return session.Fail(alerts.status());
+  Result<TreeInfo> tree = FindTree(**alerts, o.tree);
+  if (!tree.ok()) return session.Fail(tree.status());
+  Result<MemberInfo> member = FindMember(*tree, o.member);
+  if (!member.ok()) return session.Fail(member.status());
+  std::string card = o.card;
+  if (card == "-") card.assign(std::istreambuf_iterator<char>(session.in()), {});
+  Result<MemberInfo> replaced = (*alerts)->ReplaceMemberKey(tree->id, member->key, card);
+  if (!replaced.ok()) return session.Fail(replaced.status(), "tree replace");
+  Json json = MemberJson(*replaced);
+  json.Set("revoked", member->key);
+  return session.Done(json, "Replaced " + replaced->name + "'s phone: new key " +
+                                ShortId(replaced->key) + ", the old one (" + ShortId(member->key) +
+                                ") is revoked; views sent.");
+}
+
 int RunShow(Session& session, const TreeOptions& o) {
   Result<AlertService*> alerts = AlertsOf(session);
   if (!alerts.ok()) return session.Fail(alerts.status());
@@ -161,7 +179,8 @@ void AddMemberOptions(CLI::App* cmd, TreeOptions& o) {
 }  // namespace
 
 void AddTreeCommand(CLI::App& app, Invocation& invocation) {
-  CLI::App* tree = app.add_subcommand("tree", "Alert trees: create, add and remove members, show");
+  CLI::App* tree =
+      app.add_subcommand("tree", "Alert trees: create, add, remove and replace members, show");
   tree->require_subcommand(1);
   auto o = std::make_shared<TreeOptions>();
   CLI::App* create =
@@ -176,9 +195,16 @@ void AddTreeCommand(CLI::App& app, Invocation& invocation) {
   AddMemberOptions(add, *o);
   CLI::App* remove = Sub(tree, invocation, "remove", "Revoke a member (admins)", o, RunRemove);
   remove->add_option("member", o->member, "Name or key")->required();
+  CLI::App* replace =
+      Sub(tree, invocation, "replace",
+          "A member's new phone: their new card takes the old key's place (admins)", o, RunReplace);
+  replace->add_option("member", o->member, "Name or key")->required();
+  replace->add_option("--card", o->card, "The new phone's contact card (- reads it from stdin)")
+      ->required();
   Sub(tree, invocation, "show", "Show the tree as this device holds it", o, RunShow);
   Sub(tree, invocation, "push", "Send the changed signed views to their members", o, RunPush);
-  for (CLI::App* sub : {add, remove, tree->get_subcommand("show"), tree->get_subcommand("push")}) {
+  for (CLI::App* sub :
+       {add, remove, replace, tree->get_subcommand("show"), tree->get_subcommand("push")}) {
     sub->add_option("--tree", o->tree, "The tree (name or id; default: the only one)");
   }
 }

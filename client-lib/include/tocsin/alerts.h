@@ -377,16 +377,25 @@ class AlertService {
   // parent or backup not in the roster.
   Result<MemberInfo> AddMember(const TreeId& tree, const MemberSpec& spec);
 
-  // A member's replaced phone: `new_card` has its new identity key, which replaces
-  // `old_key` everywhere in the roster (version up). Members accept it from the next
-  // signed view without re-verifying safety numbers (the admins vouch).
+  // A member's replaced phone: `new_card` has its new identity key, which takes the old
+  // key's place in the roster (name, role, parent, children, backup, zones, skills and
+  // authorisations stay). The old key is revoked as by RemoveMember (the old phone may be
+  // in someone else's hands: signed revocation, ALERT tokens rotated) and the views are
+  // pushed. Members accept the new key from its signed view without re-verifying safety
+  // numbers (the admins vouch). kNotFound for an old key not in the roster;
+  // kInvalidArgument for a bad card, our own key, or a new key already in the tree or
+  // revoked.
   Result<MemberInfo> ReplaceMemberKey(const TreeId& tree, const MemberKey& old_key,
                                       const std::string& new_card);
 
   // Removes a member: a signed revocation (version up), pushed at once to every member
-  // whose view mentions the key and to the dispatchers, and views pushed. Receivers drop
-  // the key from every authorisation, remove it from their groups (new sender keys) and
-  // forget its contact (its delivery tokens are revoked on their relays at once).
+  // whose view mentions the key and to every member whose card the removed key's view
+  // held, and views pushed. Receivers drop the key from every authorisation, remove it
+  // from their groups (new sender keys) and forget its contact (its delivery tokens are
+  // revoked on their relays at once). Every member whose card the removed key held (the
+  // admins included) replaces its ALERT token (grace 0: the removed device's copy is
+  // refused by the relays) and sends the new card to its neighbours and the admins.
+  // kNotFound for a key not in the roster; kInvalidArgument for our own key.
   Status RemoveMember(const TreeId& tree, const MemberKey& member);
 
   // Sets the tree's escalation policy (version up; goes out with the next PushViews).

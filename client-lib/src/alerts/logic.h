@@ -26,6 +26,14 @@ namespace tocsin::alerts {
 
 using Emit = std::function<void(AlertEvent)>;
 
+// Who hears of a revocation, from the roster as it was before: `told`, the members whose
+// view mentions the key (they drop it); `holders`, those whose card the key's own view
+// held (they replace their ALERT token).
+struct RevocationAudience {
+  std::vector<std::string> told;
+  std::vector<std::string> holders;
+};
+
 class AlertLogic {
  public:
   AlertLogic(AlertPort& port, Emit emit) : port_(port), emit_(std::move(emit)) {}
@@ -81,8 +89,17 @@ class AlertLogic {
   // restricted to `only` when it is not empty.
   Result<std::size_t> SendViews(tree::TreeRecord& record, bool all,
                                 const std::vector<std::string>& only);
-  // Sends our long-term card for the tree to its dispatchers (`rotate`: new tokens).
+  RevocationAudience AudienceOf(const tree::TreeRecord& record, const std::string& key) const;
+  // Admin: revokes `key` (already out of the roster, or replaced in it): records who must
+  // rotate, replaces our own ALERT token, signs and sends the revocation, forgets the key.
+  Status Revoke(tree::TreeRecord& record, const std::string& key,
+                const RevocationAudience& audience);
+  // Sends our long-term card for the tree to its dispatchers (`rotate`: new tokens, and
+  // the card goes to the neighbours who write to us too).
   Status SendMyCard(const tree::TreeRecord& record, bool rotate);
+  // Replaces our ALERT token when our view names a revoked key that held it and we have
+  // not done so yet. True when it did.
+  bool RotateIfDue(tree::TreeRecord& record);
   Status OnMemberCard(const std::string& sender, const app::MemberCard& card);
   Status TakeView(const tree::Signed& signed_view, const std::string& sender, bool by_hand);
   Status TakeRevocation(const tree::Signed& signed_revocation, const std::string& sender);

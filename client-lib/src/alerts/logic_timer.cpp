@@ -385,6 +385,9 @@ Result<std::size_t> AlertLogic::Tick(std::uint64_t now) {
     alerts_.erase(id);
     ++steps;
   }
+  for (auto& [id, record] : trees_) {
+    if (RotateIfDue(record)) ++steps;
+  }
   return steps;
 }
 

@@ -137,25 +137,37 @@ Result<MemberInfo> AlertLogic::AddMember(const TreeId& tree, const MemberSpec& s
 Result<MemberInfo> AlertLogic::ReplaceMemberKey(const TreeId& tree, const MemberKey& old_key,
                                                 const std::string& new_card) {
   std::lock_guard lock(mutex_);
-  auto record = AdminTree(tree);
-  if (!record.ok()) return record.status();
+  auto found = AdminTree(tree);
+  if (!found.ok()) return found.status();
+  tree::TreeRecord& record = **found;
   auto old_raw = Unhex(old_key, 32, "member key");
   if (!old_raw.ok()) return old_raw.status();
   auto new_raw = port_.KeyOfCard(new_card);
   if (!new_raw.ok()) return new_raw.status();
-  auto* entry = FindEntry(*(*record)->mutable_roster(), *old_raw);
-  if (entry == nullptr) return Status(Code::kInvalidArgument, "not a member of the tree");
+  if (FindEntry(record.roster(), *old_raw) == nullptr) {
+    return Status(Code::kNotFound, "not a member of the tree");
+  }
+  if (*old_raw == port_.IdentityKey()) {
+    return Status(Code::kInvalidArgument, "an admin cannot replace its own device's key");
+  }
+  if (FindEntry(record.roster(), *new_raw) != nullptr || IsRevoked(record, *new_raw)) {
+    return Status(Code::kInvalidArgument, "the new card's key is already in the tree or revoked");
+  }
+  const RevocationAudience audience = AudienceOf(record, *old_raw);
+  auto* entry = FindEntry(*record.mutable_roster(), *old_raw);
   entry->set_identity_key(*new_raw);
   entry->set_card(new_card);
+  entry->set_alert_card(false);  // the new device sends its long-term card after its view
   const tree::MemberEntry replaced = *entry;
-  for (auto& other : *(*record)->mutable_roster()) {
+  for (auto& other : *record.mutable_roster()) {
     if (other.parent() == *old_raw) other.set_parent(*new_raw);
     if (other.backup() == *old_raw) other.set_backup(*new_raw);
   }
   TOCSIN_RETURN_IF_ERROR(port_.Introduce(replaced));
-  (*record)->set_roster_version((*record)->roster_version() + 1);
-  TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(**record));
-  TOCSIN_RETURN_IF_ERROR(port_.SaveTree(**record));
+  // The old phone may be in someone else's hands: it is revoked like a removed member.
+  TOCSIN_RETURN_IF_ERROR(Revoke(record, *old_raw, audience));
+  auto pushed = PushViews(tree, false);
+  if (!pushed.ok()) return pushed.status();
   return MemberOf(replaced);
 }
 

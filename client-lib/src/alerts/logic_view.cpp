@@ -45,38 +45,42 @@ const tree::MemberEntry* AlertLogic::Known(const tree::TreeRecord& record,
   return nullptr;
 }
 
-Status AlertLogic::RemoveMember(const TreeId& tree, const MemberKey& member) {
-  std::lock_guard lock(mutex_);
-  auto found = AdminTree(tree);
-  if (!found.ok()) return found.status();
-  tree::TreeRecord& record = **found;
-  auto key = Unhex(member, 32, "member key");
-  if (!key.ok()) return key.status();
-  if (FindEntry(record.roster(), *key) == nullptr) {
-    return Status(Code::kNotFound, "not a member of the tree");
-  }
-  // Who must hear of it: every member whose current view mentions the key.
-  std::vector<std::string> told;
+RevocationAudience AlertLogic::AudienceOf(const tree::TreeRecord& record,
+                                          const std::string& key) const {
+  RevocationAudience audience;
   for (const auto& entry : record.roster()) {
+    if (entry.identity_key() == key) continue;
     auto view = MakeView(record, entry.identity_key());
-    if (view.ok() && entry.identity_key() != *key && Mentions(*view, *key)) {
-      told.push_back(entry.identity_key());
-    }
+    if (view.ok() && Mentions(*view, key)) audience.told.push_back(entry.identity_key());
   }
-  auto& roster = *record.mutable_roster();
-  roster.erase(std::remove_if(roster.begin(), roster.end(),
-                              [&](const auto& e) { return e.identity_key() == *key; }),
-               roster.end());
-  record.add_revoked(*key);
+  auto revoked_view = MakeView(record, key);
+  if (revoked_view.ok()) audience.holders = HeldKeys(*revoked_view);
+  return audience;
+}
+
+Status AlertLogic::Revoke(tree::TreeRecord& record, const std::string& key,
+                          const RevocationAudience& audience) {
+  const std::string& me = port_.IdentityKey();
+  record.add_revoked(key);
+  auto* holders = record.add_revoked_holders();
+  holders->set_key(key);
+  for (const auto& holder : audience.holders) {
+    if (holder != me) holders->add_holders(holder);
+  }
   record.set_roster_version(record.roster_version() + 1);
-  // The revoked member held our ALERT token (our entry is in every view): replace it.
-  auto card = port_.MyCard(FindEntry(record.roster(), port_.IdentityKey())->name(), true);
-  if (!card.ok()) return card.status();
-  FindEntry(*record.mutable_roster(), port_.IdentityKey())->set_card(*card);
+  record.mutable_pushed()->erase(Hex(key));
+  // The revoked device held our ALERT token (our entry is in every view): replace it now.
+  // The others whose card it held replace theirs when their next view says so.
+  if (auto* mine = FindEntry(*record.mutable_roster(), me)) {
+    auto card = port_.MyCard(mine->name(), true);
+    if (!card.ok()) return card.status();
+    mine->set_card(*card);
+  }
+  if (!Contains(record.rotated_for(), key)) record.add_rotated_for(key);
   tree::Revocation revocation;
   revocation.set_tree_id(record.tree_id());
   revocation.set_version(record.roster_version());
-  revocation.set_identity_key(*key);
+  revocation.set_identity_key(key);
   revocation.set_revoked_ms(port_.NowMs());
   tree::Signed signed_revocation;
   signed_revocation.set_body(revocation.SerializeAsString());
@@ -87,17 +91,45 @@ Status AlertLogic::RemoveMember(const TreeId& tree, const MemberKey& member) {
   app::Payload payload;
   payload.mutable_tree_update()->set_tree_id(record.tree_id());
   payload.mutable_tree_update()->set_signed_revocation(signed_revocation.SerializeAsString());
-  for (const auto& target : told) {
-    if (target == port_.IdentityKey()) continue;
+  std::vector<std::string> targets = audience.told;
+  for (const auto& holder : audience.holders) {
+    if (std::find(targets.begin(), targets.end(), holder) == targets.end()) {
+      targets.push_back(holder);
+    }
+  }
+  for (const auto& target : targets) {
+    if (target == me || target == key) continue;
     TOCSIN_RETURN_IF_ERROR(port_.SendTo(target, payload.SerializeAsString(), 0));
   }
-  TOCSIN_RETURN_IF_ERROR(port_.Forget(*key));
+  TOCSIN_RETURN_IF_ERROR(port_.Forget(key));
   TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(record));
   TOCSIN_RETURN_IF_ERROR(port_.SaveTree(record));
   emit_(AlertEvent{.kind = AlertEventKind::kRevoked,
                    .time_ms = port_.NowMs(),
                    .tree = Hex(record.tree_id()),
-                   .from = Hex(*key)});
+                   .from = Hex(key)});
+  return Status::Ok();
+}
+
+Status AlertLogic::RemoveMember(const TreeId& tree, const MemberKey& member) {
+  std::lock_guard lock(mutex_);
+  auto found = AdminTree(tree);
+  if (!found.ok()) return found.status();
+  tree::TreeRecord& record = **found;
+  auto key = Unhex(member, 32, "member key");
+  if (!key.ok()) return key.status();
+  if (FindEntry(record.roster(), *key) == nullptr) {
+    return Status(Code::kNotFound, "not a member of the tree");
+  }
+  if (*key == port_.IdentityKey()) {
+    return Status(Code::kInvalidArgument, "an admin cannot remove its own device");
+  }
+  const RevocationAudience audience = AudienceOf(record, *key);
+  auto& roster = *record.mutable_roster();
+  roster.erase(std::remove_if(roster.begin(), roster.end(),
+                              [&](const auto& e) { return e.identity_key() == *key; }),
+               roster.end());
+  TOCSIN_RETURN_IF_ERROR(Revoke(record, *key, audience));
   auto pushed = PushViews(tree, false);
   return pushed.ok() ? Status::Ok() : pushed.status();
 }
@@ -204,7 +236,8 @@ Status AlertLogic::ApplyView(const tree::Signed& signed_view, tree::View view) {
         port_.JoinGroup(group.group_id(), record.view().tree_name() + "/" + group.zone(), senders));
   }
   TOCSIN_RETURN_IF_ERROR(port_.SaveTree(record));
-  if (!record.view().member().alert_card()) {
+  const bool rotated = RotateIfDue(record);
+  if (!rotated && !record.view().member().alert_card()) {
     (void)SendMyCard(record, false);  // the next view carries it; a failure is retried then
   }
   emit_(AlertEvent{.kind = AlertEventKind::kViewAccepted,
@@ -240,11 +273,10 @@ Status AlertLogic::TakeRevocation(const tree::Signed& signed_revocation,
   for (auto& group : *record->mutable_view()->mutable_groups()) {
     Unauthorise(group.mutable_senders(), key);
   }
-  const bool held_our_card = Known(*record, key) != nullptr || record->admin();
   if (key != port_.IdentityKey()) TOCSIN_RETURN_IF_ERROR(port_.Forget(key));
+  // Whether the revoked device held our ALERT token is the admins' word, carried in our
+  // next view (rotate_for): RotateIfDue acts on it whichever of the two arrives first.
   TOCSIN_RETURN_IF_ERROR(port_.SaveTree(*record));
-  // The revoked member may hold our ALERT token: replace it, and give the admins the new one.
-  if (held_our_card && key != port_.IdentityKey()) (void)SendMyCard(*record, true);
   emit_(AlertEvent{.kind = AlertEventKind::kRevoked,
                    .time_ms = port_.NowMs(),
                    .tree = Hex(record->tree_id()),
@@ -253,24 +285,63 @@ Status AlertLogic::TakeRevocation(const tree::Signed& signed_revocation,
   return Status::Ok();
 }
 
+bool AlertLogic::RotateIfDue(tree::TreeRecord& record) {
+  if (record.admin()) return false;  // an admin rotates as it revokes
+  std::vector<std::string> due;
+  for (const auto& key : record.view().rotate_for()) {
+    if (!Contains(record.rotated_for(), key)) due.push_back(key);
+  }
+  if (due.empty()) return false;
+  // One new token covers every revocation named; a failure (no relay) is retried by Tick.
+  if (!SendMyCard(record, true).ok()) return false;
+  for (const auto& key : due) record.add_rotated_for(key);
+  (void)port_.SaveTree(record);
+  return true;
+}
+
 Status AlertLogic::SendMyCard(const tree::TreeRecord& record, bool rotate) {
   auto card = port_.MyCard(record.view().member().name(), rotate);
   if (!card.ok()) return card.status();
   app::Payload payload;
   payload.mutable_member_card()->set_tree_id(record.tree_id());
   payload.mutable_member_card()->set_card(*card);
-  return SendToDispatchers(record, payload);
+  TOCSIN_RETURN_IF_ERROR(SendToDispatchers(record, payload));
+  if (!rotate) return Status::Ok();
+  // After a rotation the old token is refused at once: the members whose view holds our
+  // entry and who we know (parent, children, backup, the coordinators we back up) get the
+  // new card directly, the others with their next view.
+  const tree::View& view = record.view();
+  std::vector<std::string> neighbours = {view.member().parent(), view.backup().identity_key()};
+  for (const auto& child : view.children()) neighbours.push_back(child.identity_key());
+  for (const auto& branch : view.backs_up()) {
+    neighbours.push_back(branch.coordinator().identity_key());
+  }
+  for (const auto& key : neighbours) {
+    if (key.empty() || key == port_.IdentityKey() || Known(record, key) == nullptr) continue;
+    if (FindEntry(view.dispatchers(), key) != nullptr) continue;  // sent above
+    (void)port_.SendTo(key, payload.SerializeAsString(), 0);      // best effort: views follow
+  }
+  return Status::Ok();
 }
 
 Status AlertLogic::OnMemberCard(const std::string& sender, const app::MemberCard& card) {
   tree::TreeRecord* record = FindTree(card.tree_id());
-  if (record == nullptr || !record->admin()) return Status::Ok();
-  tree::MemberEntry* entry = FindEntry(*record->mutable_roster(), sender);
+  if (record == nullptr) return Status::Ok();
+  const tree::MemberEntry* known =
+      record->admin() ? FindEntry(record->roster(), sender) : Known(*record, sender);
   auto key = port_.KeyOfCard(card.card());
-  if (entry == nullptr || !key.ok() || *key != sender) {
+  if (known == nullptr || !key.ok() || *key != sender) {
     Flag(record->tree_id(), sender, "a member card that is not the sender's", nullptr);
     return Status::Ok();
   }
+  if (!record->admin()) {
+    // A neighbour's new card (its ALERT token was rotated): reach it with that now.
+    tree::MemberEntry refreshed = *known;
+    refreshed.set_card(card.card());
+    (void)port_.Introduce(refreshed);
+    return Status::Ok();
+  }
+  tree::MemberEntry* entry = FindEntry(*record->mutable_roster(), sender);
   if (entry->alert_card() && entry->card() == card.card()) return Status::Ok();
   entry->set_card(card.card());
   entry->set_alert_card(true);

@@ -15,7 +15,7 @@ const BranchInfo& BranchOfCoordinator(const AlertStatusInfo& status, const Devic
   return status.branches.front();
 }
 
-TEST_CASE("Members hold only their own view; the dispatcher holds the roster") {
+TEST_CASE("Members hold only their own view and the dispatcher holds the roster") {
   TreeFixture f;
   auto responder = Take(f.r1.logic->Tree(f.tree));
   CHECK_FALSE(responder.holds_roster);
@@ -175,7 +175,7 @@ TEST_CASE("The turnout cap sends one automatic stand-by update") {
   CHECK(f.r2.Count(AlertEventKind::kUpdate) == 1);  // once
 }
 
-TEST_CASE("All-clear resolves everywhere, subscribers included; a late Alert shows resolved") {
+TEST_CASE("All-clear resolves everywhere, subscribers included, and a late Alert shows resolved") {
   TreeFixture f;
   f.net.SetOffline(f.r2.key(), true);
   const AlertId id = f.Dispatch();
