@@ -22,6 +22,7 @@ const std::vector<std::vector<std::string>> kCommands = {
     {"tree", "create"},
     {"tree", "add"},
     {"tree", "remove"},
+    {"tree", "replace"},
     {"tree", "show"},
     {"tree", "push"},
     {"report"},
