@@ -187,8 +187,14 @@ struct TreeInfo {
   TreeId id{};
   std::string name{};
   std::uint64_t version = 0;  // the roster version of the held view (or roster)
+  // The admins who sign for the tree now and their threshold m: the genesis's, or those
+  // of the last admin-set change (admin_set_version 1, 2, ...; 0: the genesis's).
   std::vector<MemberKey> admins{};
   std::uint32_t threshold = 1;
+  std::uint64_t admin_set_version = 0;
+  // The roster-holding admin device: signed views, revocations and admin-set changes
+  // waiting for the other admins' signatures (ExportPending).
+  std::size_t pending = 0;
   bool is_admin = false;      // this device holds an admin key of the tree
   bool holds_roster = false;  // admins and dispatchers: the whole roster
   MemberInfo me{};            // our entry
@@ -199,6 +205,23 @@ struct TreeInfo {
   // Who may send each lifecycle type, as our view says.
   std::map<LifecycleType, std::vector<MemberKey>> authorised{};
   std::vector<MemberKey> backs_up{};  // coordinators whose branch we hold in advance
+};
+
+// One item of a co-signing bundle, for a co-admin to read before signing it.
+struct CosignItem {
+  std::string kind{};  // "view", "revocation" or "admins"
+  TreeId tree{};
+  std::string tree_name{};    // the genesis's name
+  std::uint64_t version = 0;  // roster version (view, revocation) or admin-set version
+  MemberKey member{};         // the view's member, or the revoked key
+  std::string member_name{};  // a view's member's name
+  MemberRole role = MemberRole::kResponder;  // a view's member's role
+  bool holds_roster = false;                 // a view carrying the whole roster (a dispatcher's)
+  std::vector<MemberKey> admins{};           // "admins": the new set
+  std::uint32_t threshold = 0;               // "admins": its threshold
+  std::uint32_t signatures = 0;              // valid signatures so far
+  std::uint32_t needed = 0;                  // m of the set that signs it
+  bool signed_by_us = false;                 // our key is in the set that signs it
 };
 
 // ---------------------------------------------------------------- alerts
@@ -366,9 +389,9 @@ class AlertService {
   // A new tree with us as its first admin (and as `spec.my_role`, a dispatcher by
   // default), version 1. Other admins are named by key; with threshold 1 our signature
   // alone makes views. kInvalidArgument for threshold 0 or above the admin count.
-  // NOTE: this version signs with this device's key only: a tree whose threshold is
-  // above 1 can be created and its views verified, but its views need the other
-  // admins' signatures added with CoSignView before members accept them.
+  // This device holds the roster and signs everything it makes; with a threshold m above
+  // 1, views, revocations and admin-set changes wait (TreeInfo::pending) until m-1 other
+  // admins co-sign them: ExportPending, CoSignBundle on their devices, ImportSignatures.
   Result<TreeId> CreateTree(const TreeSpec& spec);
 
   // Adds (or, for a key already there, changes) a member; the roster version goes up.
@@ -412,8 +435,41 @@ class AlertService {
 
   // Adds our admin signature to a view or revocation exported by another admin (m > 1),
   // returning the bytes with one more signature. kUnauthorized unless we are an admin of
-  // its tree.
+  // the set that signs it.
   Result<std::string> CoSignView(const std::string& signed_update);
+
+  // ------------------------------------------------------------ m of n (admins)
+
+  // Changes who the tree's admins are and their threshold: `admins` is the whole new set
+  // (our key included: this device holds the roster), `threshold` its m. The change is an
+  // AdminSet signed by m of the current admins: with the current m = 1 it takes effect at
+  // once, else it waits for co-signatures like a view. Once it takes effect, every view is
+  // signed again (by the new set, carrying the chain of changes since the genesis) and
+  // members refuse views and revocations signed by a replaced set. kUnauthorized unless
+  // we hold the tree's roster; kInvalidArgument for a malformed or repeated key, a set
+  // without our key, or a threshold outside 1..n.
+  Status ChangeAdmins(const TreeId& tree, const std::vector<MemberKey>& admins,
+                      std::uint32_t threshold);
+
+  // Everything of `tree` waiting for co-signatures (views, revocations, an admin-set
+  // change) as one text bundle, "TOCSINCOSIGN1:" + base64, for the other admins.
+  Result<std::string> ExportPending(const TreeId& tree);
+
+  // What a bundle asks to sign, checked (chain of admin sets, signatures so far), for a
+  // co-admin to read before CoSignBundle. kInvalidArgument for a malformed bundle;
+  // kCryptoFailure for a broken chain of admin sets.
+  Result<std::vector<CosignItem>> InspectBundle(const std::string& bundle);
+
+  // Adds our signature to every item of `bundle` and returns it. Needs no tree record:
+  // any device whose key is in the set that signs each item. kUnauthorized when our key
+  // is not in it (nothing is signed then).
+  Result<std::string> CoSignBundle(const std::string& bundle);
+
+  // The roster-holding admin: takes the (valid) signatures of a co-signed bundle into
+  // what is pending; whatever then has m signatures is sent (views, revocations) or takes
+  // effect (an admin-set change). Returns how many items did. kNotFound for a tree we do
+  // not hold; kUnauthorized unless we are its roster-holding admin.
+  Result<std::size_t> ImportSignatures(const std::string& bundle);
 
   // ------------------------------------------------------------ trees (everyone)
 

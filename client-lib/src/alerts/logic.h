@@ -18,6 +18,7 @@
 
 #include "alerts/port.h"
 #include "alerts/roster.h"
+#include "alerts/signed.h"
 #include "tocsin/alert.pb.h"
 #include "tocsin/alerts.h"
 #include "tocsin/tree.pb.h"
@@ -25,6 +26,18 @@
 namespace tocsin::alerts {
 
 using Emit = std::function<void(AlertEvent)>;
+
+using PendingList = google::protobuf::RepeatedPtrField<tree::PendingUpdate>;
+
+// The signed object a TreeUpdate carries, and the label its signatures cover.
+enum class UpdateKind { kView, kRevocation, kAdminSet };
+struct Carried {
+  tree::Signed object;
+  std::string_view label;
+  UpdateKind kind = UpdateKind::kView;
+};
+Result<Carried> CarriedBy(const app::TreeUpdate& update);
+void PutBack(app::TreeUpdate& update, const Carried& carried);
 
 // Who hears of a revocation, from the roster as it was before: `told`, the members whose
 // view mentions the key (they drop it); `holders`, those whose card the key's own view
@@ -51,6 +64,14 @@ class AlertLogic {
   Result<std::string> ExportView(const TreeId& tree, const MemberKey& member);
   Result<std::string> CoSignView(const std::string& signed_update);
   Status AcceptUpdate(const std::string& signed_update);
+
+  // Co-signing (logic_cosign.cpp).
+  Status ChangeAdmins(const TreeId& tree, const std::vector<MemberKey>& admins,
+                      std::uint32_t threshold);
+  Result<std::string> ExportPending(const TreeId& tree);
+  Result<std::vector<CosignItem>> InspectBundle(const std::string& bundle);
+  Result<std::string> CoSignBundle(const std::string& bundle);
+  Result<std::size_t> ImportSignatures(const std::string& bundle);
   Result<std::vector<TreeInfo>> Trees();
   Result<TreeInfo> Tree(const TreeId& tree);
 
@@ -79,6 +100,25 @@ class AlertLogic {
   Result<std::size_t> Tick(std::uint64_t now_ms);
 
  private:
+  // ---- signing sets and co-signing
+  Verifier MakeVerifier();
+  // The admins who sign for the tree now (the genesis's, or the last change's).
+  SigningSet CurrentSet(const tree::TreeRecord& record) const;
+  // Sets the genesis and the admin chain and adds our signature.
+  Status SignObject(const tree::TreeRecord& record, tree::Signed& object, std::string_view label);
+  // Sends `update` to `targets` when it has m signatures (true), else keeps it pending
+  // (false; a view for `member` replaces one already pending).
+  Result<bool> Publish(tree::TreeRecord& record, const app::TreeUpdate& update,
+                       const std::vector<std::string>& targets, const std::string& member);
+  // Takes an admin-set change with m signatures: our index, pending items re-signed,
+  // every view pushed with the new chain.
+  Status ApplyAdminSet(tree::TreeRecord& record, const tree::Signed& object);
+  // Sends (or applies) every pending item with m signatures; returns how many.
+  Result<std::size_t> FlushPending(tree::TreeRecord& record);
+  Status CoSignUpdate(app::TreeUpdate& update, const std::string& tree_id);
+  Status MergeSignatures(const tree::TreeRecord& record, tree::PendingUpdate& pending,
+                         const Carried& incoming);
+
   // ---- trees
   tree::TreeRecord* FindTree(const std::string& tree_id);
   Result<tree::TreeRecord*> AdminTree(const TreeId& tree);

@@ -84,23 +84,23 @@ Status AlertLogic::Revoke(tree::TreeRecord& record, const std::string& key,
   revocation.set_revoked_ms(port_.NowMs());
   tree::Signed signed_revocation;
   signed_revocation.set_body(revocation.SerializeAsString());
-  signed_revocation.set_genesis(record.genesis());
-  auto sign = [this](std::string_view message) { return port_.Sign(message); };
-  TOCSIN_RETURN_IF_ERROR(
-      AddSignature(signed_revocation, kRevocationLabel, record.admin_index(), sign));
-  app::Payload payload;
-  payload.mutable_tree_update()->set_tree_id(record.tree_id());
-  payload.mutable_tree_update()->set_signed_revocation(signed_revocation.SerializeAsString());
-  std::vector<std::string> targets = audience.told;
-  for (const auto& holder : audience.holders) {
-    if (std::find(targets.begin(), targets.end(), holder) == targets.end()) {
-      targets.push_back(holder);
+  TOCSIN_RETURN_IF_ERROR(SignObject(record, signed_revocation, kRevocationLabel));
+  app::TreeUpdate update;
+  update.set_tree_id(record.tree_id());
+  update.set_signed_revocation(signed_revocation.SerializeAsString());
+  std::vector<std::string> targets;
+  for (const auto* group : {&audience.told, &audience.holders}) {
+    for (const auto& target : *group) {
+      if (target == me || target == key) continue;
+      if (std::find(targets.begin(), targets.end(), target) == targets.end()) {
+        targets.push_back(target);
+      }
     }
   }
-  for (const auto& target : targets) {
-    if (target == me || target == key) continue;
-    TOCSIN_RETURN_IF_ERROR(port_.SendTo(target, payload.SerializeAsString(), 0));
-  }
+  // With m above one it goes out once the other admins signed it; this device forgets
+  // the key at once either way.
+  auto published = Publish(record, update, targets, "");
+  if (!published.ok()) return published.status();
   TOCSIN_RETURN_IF_ERROR(port_.Forget(key));
   TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(record));
   TOCSIN_RETURN_IF_ERROR(port_.SaveTree(record));
@@ -177,23 +177,26 @@ Status AlertLogic::TakeView(const tree::Signed& signed_view, const std::string& 
     Flag(view.tree_id(), sender, what, nullptr);
     return status;
   };
-  auto verify = [this](std::string_view key, std::string_view message, std::string_view sig) {
-    return port_.Verify(key, message, sig);
-  };
-  auto genesis = VerifySigned(signed_view, kViewLabel, view.tree_id(), verify);
-  if (!genesis.ok()) return refuse(genesis.status(), "refused view: " + genesis.status().message());
+  auto set = VerifySigned(signed_view, kViewLabel, view.tree_id(), MakeVerifier());
+  if (!set.ok()) return refuse(set.status(), "refused view: " + set.status().message());
   if (view.member().identity_key() != port_.IdentityKey()) {
     return refuse(Status(Code::kInvalidArgument, "a view for another member"),
                   "refused view: for another member");
   }
   const auto* held = FindTree(view.tree_id());
   if (held != nullptr && held->admin()) return Status::Ok();  // the admin's roster rules
+  if (held != nullptr && set->version < CurrentSet(*held).version) {
+    return refuse(Status(Code::kExpired, "signed by an admin set that was replaced"),
+                  "refused view: signed by an admin set that was replaced");
+  }
   if (held != nullptr && view.version() <= held->view().version()) {
     if (view.version() == held->view().version()) return Status::Ok();
     return refuse(Status(Code::kExpired, "an older view than the one held"),
                   "refused view: older than the one held");
   }
-  if (held == nullptr && !by_hand && !Contains(genesis->admins(), sender)) {
+  const bool from_admin =
+      std::find(set->admins.begin(), set->admins.end(), sender) != set->admins.end();
+  if (held == nullptr && !by_hand && !from_admin) {
     return refuse(Status(Code::kUnauthorized, "a new tree's view from a non-admin"),
                   "refused view: a new tree's view from a non-admin");
   }
@@ -225,6 +228,8 @@ Status AlertLogic::ApplyView(const tree::Signed& signed_view, tree::View view) {
   }
   record.set_tree_id(view.tree_id());
   record.set_genesis(signed_view.genesis());
+  // The chain that signed it (checked in TakeView, never older than the one held).
+  *record.mutable_admin_chain() = signed_view.admin_sets();
   *record.mutable_signed_view() = signed_view;
   *record.mutable_view() = std::move(view);
   *record.mutable_revoked() = record.view().revoked();
@@ -254,13 +259,20 @@ Status AlertLogic::TakeRevocation(const tree::Signed& signed_revocation,
     return Status(Code::kInvalidArgument, "a malformed revocation");
   }
   auto* record = FindTree(revocation.tree_id());
-  auto verify = [this](std::string_view key, std::string_view message, std::string_view sig) {
-    return port_.Verify(key, message, sig);
-  };
-  auto genesis = VerifySigned(signed_revocation, kRevocationLabel, revocation.tree_id(), verify);
-  if (record == nullptr || !genesis.ok()) {
+  auto set =
+      VerifySigned(signed_revocation, kRevocationLabel, revocation.tree_id(), MakeVerifier());
+  if (record == nullptr || !set.ok()) {
     Flag(revocation.tree_id(), sender, "refused revocation", nullptr);
-    return genesis.ok() ? Status(Code::kNotFound, "no such tree") : genesis.status();
+    return set.ok() ? Status(Code::kNotFound, "no such tree") : set.status();
+  }
+  const std::uint64_t held_set = CurrentSet(*record).version;
+  if (set->version < held_set) {
+    Flag(record->tree_id(), sender, "refused revocation: signed by an admin set that was replaced",
+         nullptr);
+    return Status(Code::kExpired, "signed by an admin set that was replaced");
+  }
+  if (set->version > held_set && !record->admin()) {
+    *record->mutable_admin_chain() = signed_revocation.admin_sets();
   }
   const std::string& key = revocation.identity_key();
   if (IsRevoked(*record, key)) return Status::Ok();
