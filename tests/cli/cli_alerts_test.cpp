@@ -66,6 +66,36 @@ TEST_CASE("an alert reaches a listening responder, who acks from another termina
   REQUIRE(rosa_listen.WaitForOutput("all_clear"));
 }
 
+TEST_CASE("what the tree does not allow exits 5, never like a wrong passphrase", "[cli]") {
+  auto relay = StartedRelay();
+  TestDevice dispatcher("Dispatch"), rosa("Rosa");
+  dispatcher.Init({relay.get()});
+  rosa.Init({relay.get()});
+  CliProcess& rosa_listen = rosa.Listen();
+  REQUIRE(dispatcher.Run({"tree", "create", "eastside", "--zone", "bh"}).exit_code == 0);
+  REQUIRE(dispatcher
+              .Run({"tree", "add", rosa.Card(), "--name", "Rosa", "--parent", "dispatcher",
+                    "--zone", "bh"})
+              .exit_code == 0);
+  REQUIRE(Eventually([&] { return !Events(rosa_listen.Output(), "view_accepted").empty(); }));
+  rosa.StopListening();  // the device is opened by each command (with its passphrase)
+
+  CliResult send = rosa.Run({"--json", "alert", "send", "--zone", "bh", "--es", "x", "--en", "x"});
+  CHECK(send.exit_code == 5);
+  const JsonObject error = ParseObject(send.out);
+  CHECK(Num(error, "exit_code") == 5);
+  CHECK(Str(error, "code") == "UNAUTHORIZED");
+  CHECK(send.err.find("not let us send Alert") != std::string::npos);
+  CHECK(rosa.Run({"tree", "add", dispatcher.Card(), "--name", "x", "--parent", "dispatcher"})
+            .exit_code == 5);  // not an admin
+  // The same device with a wrong passphrase: 2.
+  CliResult locked = RunCli(
+      {"--data", rosa.data(), "--json", "alert", "send", "--zone", "bh", "--es", "x", "--en", "x"},
+      {{"TOCSIN_PASSPHRASE", "not the passphrase"}});
+  CHECK(locked.exit_code == 2);
+  CHECK(Num(ParseObject(locked.out), "exit_code") == 2);
+}
+
 TEST_CASE("alert commands refuse what the device may not do, with clear codes", "[cli]") {
   auto relay = StartedRelay();
   TestDevice rosa("Rosa");
@@ -132,6 +162,95 @@ TEST_CASE("tree replace gives a member's new phone its place and revokes the old
       dispatcher.Run({"--json", "tree", "replace", "nobody", "--card", phone.Card()});
   CHECK(unknown.exit_code == 3);
   CHECK(Num(ParseObject(unknown.out), "exit_code") == 3);
+}
+
+std::string KeyOf(const TestDevice& device) {
+  CliResult card = device.Run({"--json", "card"});
+  REQUIRE(card.exit_code == 0);
+  return Str(ParseObject(card.out), "identity_key");
+}
+
+TEST_CASE("two of two admins: views wait for the co-admin's signature, then the set changes",
+          "[cli]") {
+  auto relay = StartedRelay();
+  TestDevice admin("Admin"), coadmin("Coadmin"), rosa("Rosa");
+  for (TestDevice* d : {&admin, &coadmin, &rosa}) d->Init({relay.get()});
+  admin.Listen();
+  CliProcess& rosa_listen = rosa.Listen();
+  const std::string admin_key = KeyOf(admin), coadmin_key = KeyOf(coadmin);
+  CliResult created = admin.Run({"--json", "tree", "create", "eastside", "--zone", "bh", "--admin",
+                                 coadmin_key, "--threshold", "2"});
+  INFO(created.err);
+  REQUIRE(created.exit_code == 0);
+  CliResult added = admin.Run({"--json", "tree", "add", rosa.Card(), "--name", "Rosa", "--parent",
+                               "dispatcher", "--zone", "bh"});
+  INFO(added.err);
+  REQUIRE(added.exit_code == 0);
+  const JsonObject add = ParseObject(added.out);
+  CHECK(Num(add, "views_sent") == 0);
+  CHECK(Num(add, "pending") >= 1);
+
+  // The bundle goes to the co-admin, who reads it, then signs it.
+  CliResult exported = admin.Run({"--json", "tree", "export-pending"});
+  INFO(exported.err);
+  REQUIRE(exported.exit_code == 0);
+  const std::string bundle = Str(ParseObject(exported.out), "bundle");
+  REQUIRE(bundle.rfind("TOCSINCOSIGN1:", 0) == 0);
+  const std::string file = coadmin.data() + "/../bundle.txt";
+  REQUIRE(RunProgram("/bin/sh", {"-c", "cat > " + file}, {}, bundle).exit_code == 0);
+  CliResult shown = coadmin.Run({"--json", "tree", "cosign", file});
+  INFO(shown.err);
+  REQUIRE(shown.exit_code == 0);
+  const JsonObject review = ParseObject(shown.out);
+  CHECK_FALSE(Bool(review, "signed"));
+  bool rosa_view = false;
+  for (const auto& item : List(review, "items")) {
+    const auto& fields = item.struct_value().fields();
+    if (fields.at("kind").string_value() == "view" &&
+        fields.at("member_name").string_value() == "Rosa") {
+      rosa_view = true;
+      CHECK(fields.at("signatures").number_value() == 1);
+      CHECK(fields.at("needed").number_value() == 2);
+    }
+  }
+  CHECK(rosa_view);
+  CliResult signed_bundle = coadmin.Run({"--json", "tree", "cosign", "-", "--confirm"}, bundle);
+  INFO(signed_bundle.err);
+  REQUIRE(signed_bundle.exit_code == 0);
+  const JsonObject cosigned = ParseObject(signed_bundle.out);
+  CHECK(Bool(cosigned, "signed"));
+  const std::string back = Str(cosigned, "bundle");
+  CHECK(Events(rosa_listen.Output(), "view_accepted").empty());
+
+  CliResult imported = admin.Run({"--json", "tree", "import-signatures", back});
+  INFO(imported.err);
+  REQUIRE(imported.exit_code == 0);
+  CHECK(Num(ParseObject(imported.out), "done") >= 1);
+  CHECK(Num(ParseObject(imported.out), "pending") == 0);
+  REQUIRE(Eventually([&] { return !Events(rosa_listen.Output(), "view_accepted").empty(); }));
+  const JsonObject held = ParseObject(rosa.Run({"--json", "tree", "show"}).out);
+  CHECK(Num(held, "threshold") == 2);
+  CHECK(Strings(held, "admins") == std::vector<std::string>{admin_key, coadmin_key});
+
+  // Back to one admin: the co-admin must sign that too.
+  CliResult change =
+      admin.Run({"--json", "tree", "admins", "--admin", admin_key, "--threshold", "1"});
+  INFO(change.err);
+  REQUIRE(change.exit_code == 0);
+  CHECK_FALSE(Bool(ParseObject(change.out), "applied"));
+  const std::string proposal =
+      Str(ParseObject(admin.Run({"--json", "tree", "export-pending"}).out), "bundle");
+  CHECK(rosa.Run({"tree", "cosign", proposal, "--confirm"}).exit_code == 5);  // not an admin
+  const std::string agreed = Str(
+      ParseObject(coadmin.Run({"--json", "tree", "cosign", proposal, "--confirm"}).out), "bundle");
+  REQUIRE(admin.Run({"tree", "import-signatures", agreed}).exit_code == 0);
+  const JsonObject after = ParseObject(admin.Run({"--json", "tree", "show"}).out);
+  CHECK(Num(after, "threshold") == 1);
+  CHECK(Num(after, "admin_set_version") == 1);
+  CHECK(Strings(after, "admins") == std::vector<std::string>{admin_key});
+  REQUIRE(Eventually([&] {
+    return Num(ParseObject(rosa.Run({"--json", "tree", "show"}).out), "admin_set_version") == 1;
+  }));
 }
 
 #endif  // TOCSIN_CLI_ALERTS
