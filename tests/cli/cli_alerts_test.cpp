@@ -4,6 +4,7 @@
 // and the dispatcher's `alert status --json` counts it.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <map>
 
 #include "cli_fixture.h"
 #include "cli_json.h"
@@ -12,13 +13,6 @@ namespace tocsin::testing {
 namespace {
 
 #ifdef TOCSIN_CLI_ALERTS
-
-std::string FieldAfter(const std::string& text, const std::string& key) {
-  const auto at = text.find("\"" + key + "\":\"");
-  if (at == std::string::npos) return "";
-  const auto start = at + key.size() + 4;
-  return text.substr(start, text.find('"', start) - start);
-}
 
 TEST_CASE("an alert reaches a listening responder, who acks from another terminal", "[cli]") {
   auto relay = StartedRelay();
@@ -39,17 +33,54 @@ TEST_CASE("an alert reaches a listening responder, who acks from another termina
   REQUIRE(added.exit_code == 0);
   REQUIRE(rosa_listen.WaitForOutput("view_accepted"));
 
-  CliResult sent =
-      RunCli({"--data", dispatcher.data(), "--json", "alert", "send", "--zone", "boyle-heights",
-              "--role", "legal_observer", "--mode", "exercise", "--es",
-              "ALERTA: agentes en el lavado de autos", "--en", "ALERT: agents at the car wash"});
+  // Instructions in a language without its text are refused before anything is sent.
+  CHECK(dispatcher
+            .Run({"alert", "send", "--zone", "boyle-heights", "--es", "x", "--en", "x",
+                  "--instructions", "ko=..."})
+            .exit_code == 1);
+  CliResult sent = RunCli({"--data",
+                           dispatcher.data(),
+                           "--json",
+                           "alert",
+                           "send",
+                           "--zone",
+                           "boyle-heights",
+                           "--role",
+                           "legal_observer",
+                           "--mode",
+                           "exercise",
+                           "--es",
+                           "ALERTA: agentes en el lavado de autos",
+                           "--en",
+                           "ALERT: agents at the car wash",
+                           "--text",
+                           "ko=경보",
+                           "--es-instructions",
+                           "Traigan cámaras; quédense en la acera",
+                           "--en-instructions",
+                           "Bring cameras; stay on the sidewalk",
+                           "--instructions",
+                           "ko=카메라를 가져오세요"});
   INFO(sent.err);
   REQUIRE(sent.exit_code == 0);
-  const std::string alert = FieldAfter(sent.out, "alert");
+  const std::string alert = Str(ParseObject(sent.out), "alert");
   REQUIRE(alert.size() == 32);
-  REQUIRE(rosa_listen.WaitForOutput("agentes en el lavado"));
-  CHECK(rosa_listen.Output().find("EXERCISE") != std::string::npos);
-  CHECK(rosa_listen.Output().find("\"asked_to_respond\":true") != std::string::npos);
+  REQUIRE(Eventually([&] { return !Events(rosa_listen.Output(), "alert").empty(); }));
+  const JsonObject shown = Events(rosa_listen.Output(), "alert").front();
+  CHECK(Str(shown, "alert") == alert);
+  CHECK(Str(shown, "info.mode") == "exercise");
+  CHECK(Strings(shown, "info.banners").front() == "EXERCISE");
+  CHECK(Bool(shown, "info.asked_to_respond"));
+  std::map<std::string, std::pair<std::string, std::string>> texts;
+  for (const auto& text : List(shown, "info.texts")) {
+    const auto& fields = text.struct_value().fields();
+    texts[fields.at("language").string_value()] = {fields.at("text").string_value(),
+                                                   fields.at("instructions").string_value()};
+  }
+  CHECK(texts["es"] == std::make_pair(std::string("ALERTA: agentes en el lavado de autos"),
+                                      std::string("Traigan cámaras; quédense en la acera")));
+  CHECK(texts["en"].second == "Bring cameras; stay on the sidewalk");
+  CHECK(texts["ko"] == std::make_pair(std::string("경보"), std::string("카메라를 가져오세요")));
 
   CliResult ack =
       RunCli({"--data", rosa.data(), "--json", "ack", "--kind", "responding", "--eta", "12"});
@@ -58,7 +89,10 @@ TEST_CASE("an alert reaches a listening responder, who acks from another termina
   REQUIRE(dispatch_listen.WaitForOutput("\"kind\":\"responding\""));
   CliResult status = RunCli({"--data", dispatcher.data(), "--json", "alert", "status", alert});
   REQUIRE(status.exit_code == 0);
-  CHECK(status.out.find("\"kind\":\"responding\"") != std::string::npos);
+  const auto acks = List(ParseObject(status.out), "acks");
+  REQUIRE(acks.size() == 1);
+  CHECK(acks[0].struct_value().fields().at("kind").string_value() == "responding");
+  CHECK(acks[0].struct_value().fields().at("eta_minutes").number_value() == 12);
 
   REQUIRE(RunCli({"--data", dispatcher.data(), "alert", "all-clear", alert, "--es", "Despejado",
                   "--en", "All clear"})
