@@ -159,6 +159,10 @@ class AlertLogic {
                      const app::Payload& payload, bool subscribers_too);
   bool Authorised(const tree::TreeRecord& record, LifecycleType type, const std::string& key) const;
   Status EndAlert(const AlertId& alert, LifecycleType type, app::Payload payload, AlertState state);
+  // Cancels a report that was never sent as an alert: a Cancel to its reporter and the
+  // verifiers asked, and our copy resolved.
+  Status CancelReport(const tree::TreeRecord& record, tree::AlertRecord& alert,
+                      const std::string& reason);
 
   // ---- receiving
   Status OnReport(const std::string& sender, const app::Report& report);
@@ -203,7 +207,9 @@ class AlertLogic {
   std::size_t CheckTurnout(tree::TreeRecord& record, tree::AlertRecord& alert);
   std::size_t VerifierTimeouts(tree::TreeRecord& record, tree::AlertRecord& alert,
                                std::uint64_t now);
-  std::size_t Expire(tree::AlertRecord& alert, std::uint64_t now);
+  std::size_t Expire(const tree::TreeRecord& record, tree::AlertRecord& alert, std::uint64_t now);
+  // Drops the security flags older than the tree's retention.
+  bool PurgeFlags(tree::TreeRecord& record, std::uint64_t now);
 
   // ---- conversions to the API
   AlertInfo InfoOf(const tree::AlertRecord& alert) const;

@@ -348,3 +348,39 @@ TEST_CASE("A tree's threshold above one needs a co-signature before members take
 
 }  // namespace
 }  // namespace tocsin::testing
+
+namespace tocsin::testing {
+namespace {
+
+TEST_CASE("Whatever still arrives from a revoked key changes nothing and is flagged") {
+  TreeFixture f;
+  const AlertId report = Take(f.r3.logic->Report(f.tree, {.zones = {"bh"}, .text = "x"}));
+  f.net.Deliver();
+  Check(f.d.logic->RequestVerification(report, {}));  // V1 is asked
+  f.net.Deliver();
+  const AlertId id = f.Dispatch();
+  Check(f.d.logic->RemoveMember(f.tree, f.v1.hex()));
+  f.net.Deliver();
+  const auto& ref = f.d.port->alerts.at(*alerts::Unhex(id, 16, "alert")).alert().ref();
+  // Straight to the logic, as if a relay still took the revoked device's token.
+  app::Payload result, notice, ack;
+  result.mutable_verify_result()->mutable_ref()->set_alert_id(*alerts::Unhex(report, 16, "id"));
+  result.mutable_verify_result()->mutable_ref()->set_tree_id(ref.tree_id());
+  result.mutable_verify_result()->set_outcome(app::VerifyResult::CONFIRMED);
+  notice.mutable_security_notice()->set_tree_id(ref.tree_id());
+  notice.mutable_security_notice()->set_what("made up");
+  *ack.mutable_ack()->mutable_ref() = ref;
+  ack.mutable_ack()->set_kind(app::Ack::ON_SCENE);
+  const std::size_t flags = f.d.Count(AlertEventKind::kSecurityFlag);
+  for (const auto* payload : {&result, &notice, &ack}) {
+    Check(f.d.logic->OnPayload(f.v1.key(), "", *payload));
+  }
+  CHECK(f.d.Count(AlertEventKind::kSecurityFlag) == flags + 3);
+  CHECK(f.d.Last(AlertEventKind::kSecurityFlag)->reason == "a message from a revoked member");
+  CHECK(f.d.Count(AlertEventKind::kAck) == 0);
+  CHECK(f.d.Count(AlertEventKind::kVerifyResult) == 0);
+  CHECK(Take(f.d.logic->GetAlert(report)).state == AlertState::kVerifying);
+}
+
+}  // namespace
+}  // namespace tocsin::testing

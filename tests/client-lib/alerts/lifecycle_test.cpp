@@ -242,3 +242,103 @@ TEST_CASE("Reports over the per-source rate limit are dropped and flagged once")
 
 }  // namespace
 }  // namespace tocsin::testing
+
+namespace tocsin::testing {
+namespace {
+
+TEST_CASE(
+    "A false alarm resolves the report on the reporter's, verifiers' and dispatcher's devices") {
+  EscalationPolicy policy;
+  policy.retention = 3600s;
+  TreeFixture f(policy);
+  const AlertId id = Take(f.r1.logic->Report(f.tree, {.zones = {"bh"}, .text = "vans?"}));
+  f.net.Deliver();
+  Check(f.d.logic->RequestVerification(id, {f.v1.hex(), f.v2.hex()}));
+  f.net.Deliver();
+  Check(f.v1.logic->SendVerifyResult(id, VerifyOutcome::kFalseAlarm, "a film crew", 0));
+  f.net.Deliver();
+  for (Device* device : {&f.d, &f.r1, &f.v1, &f.v2}) {
+    INFO(device->name);
+    const AlertInfo info = Info(*device, id);
+    CHECK(info.state == AlertState::kCancelled);
+    CHECK(info.cancel_reason == "false alarm");
+  }
+  CHECK(f.r1.Count(AlertEventKind::kCancel) == 1);  // the reporter is told
+  CHECK(f.v2.Count(AlertEventKind::kCancel) == 1);  // so is the other verifier asked
+  CHECK(f.r2.port->alerts.empty());                 // nobody else ever held it
+  f.Advance(3600s);
+  f.TickAll();
+  for (Device* device : {&f.d, &f.r1, &f.v1, &f.v2}) {
+    INFO(device->name);
+    CHECK(device->logic->GetAlert(id).status().code() == Code::kNotFound);
+    CHECK(device->port->alerts.empty());
+  }
+}
+
+TEST_CASE("A dispatcher cancels a report that was never sent, and its holders purge it") {
+  EscalationPolicy policy;
+  policy.retention = 3600s;
+  TreeFixture f(policy);
+  const AlertId id = Take(f.r1.logic->Report(f.tree, {.zones = {"bh"}, .text = "again?"}));
+  f.net.Deliver();
+  Check(f.d.logic->RequestVerification(id, {}));
+  f.net.Deliver();
+  Check(f.d.logic->SendCancel(id, "duplicate of an earlier report", {}));
+  f.net.Deliver();
+  for (Device* device : {&f.d, &f.r1, &f.v1}) {
+    INFO(device->name);
+    CHECK(Info(*device, id).state == AlertState::kCancelled);
+    CHECK(Info(*device, id).cancel_reason == "duplicate of an earlier report");
+  }
+  CHECK(f.r2.Count(AlertEventKind::kCancel) == 0);  // not sent to the zone
+  CHECK(f.d.logic->SendUpdate(id, {}, false).code() == Code::kInvalidArgument);
+  f.Advance(3600s);
+  f.TickAll();
+  for (Device* device : {&f.d, &f.r1, &f.v1}) CHECK(device->port->alerts.empty());
+}
+
+TEST_CASE("A report nobody acts on expires like an alert and is purged after retention") {
+  EscalationPolicy policy;
+  policy.alert_expiry = 7200s;
+  policy.retention = 3600s;
+  TreeFixture f(policy);
+  const AlertId id = Take(f.r1.logic->Report(f.tree, {.zones = {"bh"}, .text = "maybe"}));
+  f.net.Deliver();
+  f.Advance(7200s - 1ms);
+  f.TickAll();
+  CHECK(Info(f.r1, id).state == AlertState::kReported);
+  f.Advance(1ms);
+  f.TickAll();
+  CHECK(Info(f.r1, id).state == AlertState::kExpired);
+  CHECK(Info(f.d, id).state == AlertState::kExpired);
+  f.Advance(3600s);
+  f.TickAll();
+  CHECK(f.r1.port->alerts.empty());
+  CHECK(f.d.port->alerts.empty());
+}
+
+TEST_CASE("Security flags are purged after the tree's retention") {
+  EscalationPolicy policy;
+  policy.retention = 3600s;
+  TreeFixture f(policy);
+  const AlertId id = f.Dispatch();
+  app::Payload all_clear;
+  *all_clear.mutable_all_clear()->mutable_ref() = f.d.port->alerts.begin()->second.alert().ref();
+  all_clear.mutable_all_clear()->mutable_ref()->set_sequence(50);
+  f.net.Inject(f.x.key(), f.r1.key(), all_clear);
+  f.net.Deliver();
+  REQUIRE(Take(f.r1.logic->SecurityFlags(f.tree)).size() == 1);
+  REQUIRE(Take(f.d.logic->SecurityFlags(f.tree)).size() == 1);
+  f.Advance(3600s - 1ms);
+  f.TickAll();
+  CHECK(Take(f.r1.logic->SecurityFlags(f.tree)).size() == 1);
+  f.Advance(1ms);
+  f.TickAll();
+  CHECK(Take(f.r1.logic->SecurityFlags(f.tree)).empty());
+  CHECK(Take(f.d.logic->SecurityFlags(f.tree)).empty());
+  CHECK(f.r1.port->trees.begin()->second.flags().empty());  // gone from the stored record
+  (void)id;
+}
+
+}  // namespace
+}  // namespace tocsin::testing
