@@ -27,7 +27,7 @@ struct AlertOptions {
   std::string certainty = "observed";
   std::string mode = "actual";
   int expires_in = 0;
-  bool unverified = false;
+  bool confirmed = false;
   bool stand_by = false;
   std::string reason;
   bool watch = false;
@@ -52,7 +52,7 @@ Result<AlertSpec> BuildSpec(const AlertOptions& o) {
   spec.roles_needed = o.roles;
   spec.texts = *texts;
   spec.expires_in = std::chrono::seconds(o.expires_in);
-  spec.verified = !o.unverified;
+  spec.dispatcher_confirms = o.confirmed;
   return spec;
 }
 
@@ -177,7 +177,9 @@ void AddSendOptions(CLI::App* cmd, AlertOptions& o) {
   cmd->add_option("--certainty", o.certainty, "observed (default), likely, possible");
   cmd->add_option("--mode", o.mode, "actual (default), exercise, test");
   cmd->add_option("--expires-in", o.expires_in, "Seconds (default: the tree's, 12 h)");
-  cmd->add_flag("--unverified", o.unverified, "Nobody verified it: every screen says UNVERIFIED");
+  cmd->add_flag("--confirmed", o.confirmed,
+                "You vouch for it yourself. Without it, an alert whose report no verifier "
+                "confirmed says UNVERIFIED on every screen");
 }
 
 }  // namespace

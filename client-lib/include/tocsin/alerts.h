@@ -248,9 +248,13 @@ struct AlertSpec {
   std::vector<std::string> roles_needed{};  // skills asked to respond; others: information
   std::vector<LocalizedText> texts{};       // REQUIRES: "es" and "en" at least
   std::chrono::seconds expires_in{0};       // 0: the tree's alert_expiry
-  // Set when a verifier confirmed (or the dispatcher decided after kUnable with
-  // certainty kPossible). False: every screen says UNVERIFIED.
-  bool verified = true;
+  // Whether an alert is shown verified is decided by SendAlert, not asked for: it is
+  // verified when the report it comes from has a kConfirmed answer from a verifier, or
+  // when the dispatcher vouches for it itself (saw it, or confirmed it by other means):
+  // `dispatcher_confirms`. Otherwise (a new alert without a report, a report nobody
+  // answered, or answered kUnable) every screen says UNVERIFIED, and after kUnable the
+  // certainty is kPossible whatever `certainty` says.
+  bool dispatcher_confirms = false;
 };
 
 struct AckSpec {
@@ -500,7 +504,8 @@ class AlertService {
                           std::uint32_t eta_minutes = 0);
 
   // Dispatcher: sends the Alert to the zones' groups. `alert` empty: a new alert id;
-  // else the report's id (the report becomes the alert). Returns the alert id.
+  // else the report's id (the report becomes the alert). Returns the alert id. The alert
+  // is marked verified only as AlertSpec::dispatcher_confirms says.
   // kInvalidArgument without "es" and "en" texts or zones; kUnauthorized unless our view
   // lets us send Alert.
   Result<AlertId> SendAlert(const TreeId& tree, const AlertSpec& spec, const AlertId& alert = "");

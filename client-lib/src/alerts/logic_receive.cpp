@@ -216,8 +216,12 @@ Status AlertLogic::OnVerifyResult(const std::string& sender, const app::VerifyRe
   const int outcome = static_cast<int>(result.outcome()) - 1;
   if (outcome < 0 || outcome > static_cast<int>(VerifyOutcome::kOnMyWay)) return Status::Ok();
   if (!Contains(alert->verifiers_answered(), sender)) alert->add_verifiers_answered(sender);
-  alert->set_verify_outcome(static_cast<std::uint32_t>(outcome) + 1);
-  alert->set_verify_note(result.note());
+  // "On my way" is interim: it never hides an answer already given.
+  const bool interim = static_cast<VerifyOutcome>(outcome) == VerifyOutcome::kOnMyWay;
+  if (!interim || alert->verify_outcome() == 0) {
+    alert->set_verify_outcome(static_cast<std::uint32_t>(outcome) + 1);
+    alert->set_verify_note(result.note());
+  }
   const auto state = static_cast<AlertState>(alert->state());
   if (state == AlertState::kVerifying || state == AlertState::kReported) {
     switch (static_cast<VerifyOutcome>(outcome)) {

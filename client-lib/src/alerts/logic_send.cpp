@@ -243,15 +243,23 @@ Result<AlertId> AlertLogic::SendAlert(const TreeId& tree, const AlertSpec& spec,
   app::Payload payload;
   auto* body = payload.mutable_alert();
   *body->mutable_ref() = NextRef(alert);
+  // Verified only by a verifier's confirmation of the report, or the dispatcher's word.
+  const bool confirmed =
+      alert.verify_outcome() == static_cast<std::uint32_t>(VerifyOutcome::kConfirmed) + 1;
+  const bool unable =
+      alert.verify_outcome() == static_cast<std::uint32_t>(VerifyOutcome::kUnable) + 1;
+  const bool verified = confirmed || spec.dispatcher_confirms;
+  const Certainty certainty =
+      unable && !spec.dispatcher_confirms ? Certainty::kPossible : spec.certainty;
   body->set_status(static_cast<app::AlertStatus>(static_cast<int>(spec.mode) + 1));
   body->set_severity(static_cast<app::Severity>(static_cast<int>(spec.severity) + 1));
-  body->set_certainty(static_cast<app::Certainty>(static_cast<int>(spec.certainty)));
+  body->set_certainty(static_cast<app::Certainty>(static_cast<int>(certainty)));
   for (const auto& zone : spec.zones) body->add_zones(zone);
   for (const auto& role : spec.roles_needed) body->add_roles_needed(role);
   FillTexts(body->mutable_texts(), spec.texts);
   body->set_sent_at_ms(now);
   body->set_expires_at_ms(now + expiry_s * 1000);
-  body->set_verified(spec.verified);
+  body->set_verified(verified);
   *alert.mutable_alert() = *body;
   *alert.mutable_texts() = body->texts();
   alert.set_originator(port_.IdentityKey());

@@ -173,6 +173,7 @@ TEST_CASE(
     REQUIRE(m->WaitFor(AlertEventKind::kAlert));
   }
   CHECK(Take(r1.alerts->GetAlert(id)).asked_to_respond);
+  CHECK(Take(r1.alerts->GetAlert(id)).verified);  // the verifier confirmed its report
   CHECK_FALSE(Take(r2.alerts->GetAlert(id)).asked_to_respond);
 
   // Acks reach the coordinator and the dispatcher; C1's roll-up reaches the dispatcher.

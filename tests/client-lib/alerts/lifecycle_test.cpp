@@ -342,3 +342,66 @@ TEST_CASE("Security flags are purged after the tree's retention") {
 
 }  // namespace
 }  // namespace tocsin::testing
+
+namespace tocsin::testing {
+namespace {
+
+// A report from R1, verification asked of V1 and V2, answered by V1 with `outcome`.
+AlertId Verified(TreeFixture& f, std::optional<VerifyOutcome> outcome) {
+  const AlertId id = Take(f.r1.logic->Report(f.tree, {.zones = {"bh"}, .text = "vans"}));
+  f.net.Deliver();
+  Check(f.d.logic->RequestVerification(id, {f.v1.hex(), f.v2.hex()}));
+  f.net.Deliver();
+  if (outcome) Check(f.v1.logic->SendVerifyResult(id, *outcome, "", 0));
+  f.net.Deliver();
+  return id;
+}
+
+AlertInfo SentFrom(TreeFixture& f, const AlertId& report, bool dispatcher_confirms) {
+  AlertSpec spec = f.Spec();
+  spec.certainty = Certainty::kObserved;
+  spec.dispatcher_confirms = dispatcher_confirms;
+  const AlertId id = Take(f.d.logic->SendAlert(f.tree, spec, report));
+  f.net.Deliver();
+  REQUIRE(f.r2.Last(AlertEventKind::kAlert) != nullptr);
+  CHECK(f.r2.Last(AlertEventKind::kAlert)->info->verified == Info(f.r2, id).verified);
+  CHECK(Info(f.d, id).verified == Info(f.r2, id).verified);  // the dispatcher's screen too
+  return Info(f.r2, id);
+}
+
+TEST_CASE("An alert is verified only by a verifier's confirmation or the dispatcher's word") {
+  TreeFixture f;
+  SECTION("a new alert without a report") {
+    const AlertInfo info = SentFrom(f, "", false);
+    CHECK_FALSE(info.verified);
+    CHECK(info.certainty == Certainty::kObserved);
+  }
+  SECTION("a new alert the dispatcher vouches for") { CHECK(SentFrom(f, "", true).verified); }
+  SECTION("a report nobody answered") {
+    CHECK_FALSE(SentFrom(f, Verified(f, std::nullopt), false).verified);
+  }
+  SECTION("a confirmed report") {
+    const AlertInfo info = SentFrom(f, Verified(f, VerifyOutcome::kConfirmed), false);
+    CHECK(info.verified);
+    CHECK(info.certainty == Certainty::kObserved);
+  }
+  SECTION("a confirmed report, then another verifier on their way: still confirmed") {
+    const AlertId id = Verified(f, VerifyOutcome::kConfirmed);
+    Check(f.v2.logic->SendVerifyResult(id, VerifyOutcome::kOnMyWay, "", 10));
+    f.net.Deliver();
+    CHECK(SentFrom(f, id, false).verified);
+  }
+  SECTION("unable to verify: UNVERIFIED and possible, whatever the dispatcher typed") {
+    const AlertInfo info = SentFrom(f, Verified(f, VerifyOutcome::kUnable), false);
+    CHECK_FALSE(info.verified);
+    CHECK(info.certainty == Certainty::kPossible);
+  }
+  SECTION("unable to verify, but the dispatcher confirms it by other means") {
+    const AlertInfo info = SentFrom(f, Verified(f, VerifyOutcome::kUnable), true);
+    CHECK(info.verified);
+    CHECK(info.certainty == Certainty::kObserved);
+  }
+}
+
+}  // namespace
+}  // namespace tocsin::testing
