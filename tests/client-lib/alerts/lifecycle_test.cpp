@@ -405,3 +405,125 @@ TEST_CASE("An alert is verified only by a verifier's confirmation or the dispatc
 
 }  // namespace
 }  // namespace tocsin::testing
+
+namespace tocsin::testing {
+namespace {
+
+TEST_CASE("Reminders go to members without an ack at each loop, not before, and once") {
+  EscalationPolicy policy;
+  policy.ack_timeout = 60s;
+  policy.loops = 3;
+  TreeFixture f(policy);
+  const AlertId id = f.Dispatch();
+  for (Device* acked : {&f.c1, &f.c2, &f.r1}) {
+    Check(acked->logic->Ack(id, {.kind = AckKind::kReceived}));
+  }
+  f.net.Deliver();
+  auto alerts = [&](Device& d) { return d.Count(AlertEventKind::kAlert); };
+  f.Advance(59s);
+  f.TickAll();
+  CHECK(alerts(f.r2) == 1);  // only the Alert itself
+  f.Advance(1s);
+  f.TickAll();  // loop 1
+  for (Device* silent : {&f.r2, &f.r3, &f.b1, &f.b2, &f.v1, &f.v2}) {
+    INFO(silent->name);
+    CHECK(alerts(*silent) == 2);
+  }
+  CHECK(alerts(f.r1) == 1);  // acked: not reminded
+  CHECK(alerts(f.c1) == 1);
+  CHECK(alerts(f.s) == 0);  // subscribers get no Alert, reminders neither
+  CHECK(f.TickAll() == 0);  // nothing runs twice
+  Check(f.r2.logic->Ack(id, {.kind = AckKind::kDeclined}));
+  f.net.Deliver();
+  f.Advance(60s);
+  f.TickAll();  // loop 2
+  CHECK(alerts(f.r3) == 3);
+  CHECK(alerts(f.r2) == 2);  // answered in between
+  f.Advance(60s);
+  f.TickAll();  // loops = 3: two reminder rounds, no third
+  CHECK(alerts(f.r3) == 3);
+}
+
+TEST_CASE("A Cancel of a sent alert resolves it for members and subscribers, and stays") {
+  TreeFixture f;
+  const AlertId id = f.Dispatch();
+  Check(f.d.logic->SendCancel(id, "duplicate", {{"es", "duplicado", ""}, {"en", "duplicate", ""}}));
+  f.net.Deliver();
+  for (Device* device : {&f.r1, &f.r3, &f.c2}) {
+    INFO(device->name);
+    CHECK(Info(*device, id).state == AlertState::kCancelled);
+    CHECK(Info(*device, id).cancel_reason == "duplicate");
+    CHECK(Info(*device, id).texts.front().text == "duplicado");
+  }
+  CHECK(f.s.Count(AlertEventKind::kCancel) == 1);
+  CHECK(Info(f.d, id).state == AlertState::kCancelled);
+  // A later Update changes the texts but the alert stays resolved.
+  Check(f.d.logic->SendUpdate(id, {{"es", "nota", ""}, {"en", "note", ""}}, false));
+  f.net.Deliver();
+  CHECK(Info(f.r1, id).state == AlertState::kCancelled);
+  CHECK(IsResolved(Info(f.r1, id).state));
+}
+
+TEST_CASE("A per-skill turnout cap sends the stand-by when that skill is enough") {
+  EscalationPolicy policy;
+  policy.turnout_cap_per_role["legal_observer"] = 2;
+  TreeFixture f(policy);
+  const AlertId id = f.Dispatch();
+  Check(f.r1.logic->Ack(id, {.kind = AckKind::kResponding}));  // legal observer
+  Check(f.r2.logic->Ack(id, {.kind = AckKind::kOnScene}));     // medic: another skill
+  f.net.Deliver();
+  CHECK(f.r2.Count(AlertEventKind::kUpdate) == 0);
+  Check(f.r3.logic->Ack(id, {.kind = AckKind::kAvailableFar}));  // not on the way
+  f.net.Deliver();
+  CHECK(f.r2.Count(AlertEventKind::kUpdate) == 0);
+  Check(f.b1.logic->Ack(id, {.kind = AckKind::kOnScene}));  // the second legal observer
+  f.net.Deliver();
+  REQUIRE(f.r2.Count(AlertEventKind::kUpdate) == 1);
+  CHECK(Info(f.r2, id).stand_by);
+  Check(f.r3.logic->Ack(id, {.kind = AckKind::kResponding}));
+  f.net.Deliver();
+  CHECK(f.r2.Count(AlertEventKind::kUpdate) == 1);
+}
+
+TEST_CASE("A coordinator's own reach list names its silent responders after the ack timeout") {
+  EscalationPolicy policy;
+  policy.ack_timeout = 60s;
+  TreeFixture f(policy);
+  const AlertId id = f.Dispatch();
+  Check(f.r1.logic->Ack(id, {.kind = AckKind::kResponding}));
+  f.net.Deliver();
+  f.Advance(59s);
+  f.TickAll();
+  CHECK(f.c1.Count(AlertEventKind::kEscalation) == 0);
+  CHECK(Take(f.c1.logic->GetStatus(id)).to_reach.empty());
+  f.Advance(1s);
+  f.TickAll();
+  REQUIRE(f.c1.Count(AlertEventKind::kEscalation) == 1);
+  CHECK(f.c1.Last(AlertEventKind::kEscalation)->text == "2 to reach in the branch of C1");
+  const auto status = Take(f.c1.logic->GetStatus(id));
+  REQUIRE(status.branches.size() == 1);
+  CHECK(std::set<std::string>(status.branches[0].to_reach.begin(),
+                              status.branches[0].to_reach.end()) ==
+        std::set<std::string>{f.r2.hex(), f.b1.hex()});
+  CHECK(std::set<std::string>(status.branches[0].to_reach_names.begin(),
+                              status.branches[0].to_reach_names.end()) ==
+        std::set<std::string>{"R2", "B1"});
+  // Its BranchStatus carries the list up to the dispatcher.
+  f.Advance(2s);
+  f.TickAll();
+  const BranchInfo* up = nullptr;
+  for (const auto& event : f.d.events) {
+    if (event.kind == AlertEventKind::kStatusChanged && event.branch &&
+        event.branch->coordinator == f.c1.hex()) {
+      up = &*event.branch;
+    }
+  }
+  REQUIRE(up != nullptr);
+  CHECK(up->to_reach.size() == 2);
+  f.Advance(60s);
+  f.TickAll();
+  CHECK(f.c1.Count(AlertEventKind::kEscalation) == 1);  // once
+}
+
+}  // namespace
+}  // namespace tocsin::testing
