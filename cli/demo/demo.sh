@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # demo.sh: one whole alert on a local Tocsin network, told as a transcript.
 #
-# Starts two relays on 127.0.0.1 in a temporary folder (deploy/testnet.sh when present),
-# makes a dispatcher (also the tree's admin), 3 zone coordinators each with a backup,
+# Starts two relays on 127.0.0.1 in a temporary folder with deploy/testnet.sh, makes a
+# dispatcher (also the tree's admin), 3 zone coordinators each with a backup,
 # 2 verifiers and 30 responders, each a real `tocsin` device running `tocsin listen`,
 # then runs one alert: a hotline report, verification, the alert to one zone, acks
 # arriving, a coordinator whose phone is off so that its backup takes the branch after
-# the ack timeout, an update and the all-clear. Everything is removed at the end.
+# the ack timeout, an update and the all-clear. Everything is removed at the end. Each
+# scene checks what it shows (the report UNVERIFIED, the verifier's answer, the acks
+# rolled up at the dispatcher, the handover, the update, the all-clear): when one does
+# not happen, the demo says so and fails.
 #
-# Usage: cli/demo/demo.sh [--quick] [--responders N] [--keep-going]
-#   --quick          2 responders per zone (for the test suite)
-#   --responders N   responders in all (default 30, spread over the 3 zones)
+# Usage: cli/demo/demo.sh [--quick] [--responders N] [--keep-coordinator]
+#   --quick              2 responders per zone (for the test suite)
+#   --responders N       responders in all (default 30, spread over the 3 zones)
+#   --keep-coordinator   coord-1's phone stays on, so no handover happens and the demo
+#                        must fail (the test suite checks that it does)
 # Binaries: $TOCSIN_BIN (default build/cli/tocsin) and $TOCSIN_RELAY_BIN (default
 # build/relay/tocsin-relay), relative to the repository.
 #
@@ -24,14 +29,15 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 tocsin_bin=${TOCSIN_BIN:-$repo/build/cli/tocsin}
 relay_bin=${TOCSIN_RELAY_BIN:-$repo/build/relay/tocsin-relay}
 responders=30
+keep_coordinator=0
 ack_timeout=5
 zones=(boyle-heights lincoln-heights el-sereno)
-zone_names=("Boyle Heights" "Lincoln Heights" "El Sereno")
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) responders=6; shift ;;
     --responders) responders="$2"; shift 2 ;;
+    --keep-coordinator) keep_coordinator=1; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -42,8 +48,8 @@ for bin in "$tocsin_bin" "$relay_bin"; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tocsin-demo.XXXXXX")
-relay_pids=()
 listen_pids=()
+pid_of_coord_1=""  # set by start_listen (eval), like every member's
 started=$SECONDS
 export TOCSIN_PASSPHRASE="demo passphrase, never do this for real"
 export TOCSIN_LINGER_SECONDS=0
@@ -53,8 +59,10 @@ cleanup() {
   trap '' INT TERM EXIT
   for pid in ${listen_pids[@]+"${listen_pids[@]}"}; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in ${listen_pids[@]+"${listen_pids[@]}"}; do wait "$pid" 2>/dev/null || true; done
-  for pid in ${relay_pids[@]+"${relay_pids[@]}"}; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in ${relay_pids[@]+"${relay_pids[@]}"}; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "$testnet_pid" ]; then
+    kill -TERM "$testnet_pid" 2>/dev/null || true
+    wait "$testnet_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
   if [ "$status" -eq 0 ]; then
     say "cleaned up: every process stopped, $work removed"
@@ -95,54 +103,31 @@ wait_log() {
 
 # ---------------------------------------------------------------------------- relays
 
-port_accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 relay_addresses=()
 relay_invites=()
+testnet_pid=""
 
-# Below the kernel's ephemeral range (32768+), where outgoing connections take ports.
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
-    port_accepts "$port" || { echo "$port"; return; }
-  done
-}
-
-# Starts relay $1 on a free port; false when it could not listen (a port race).
-start_relay() {
-  local i="$1" port dir="$work/relay$1"
-  port=$(free_port)
-  rm -rf "$dir"
-  relay_addresses[i]=$("$relay_bin" init --data "$dir" --listen "127.0.0.1:$port" | head -n 1)
-  # No metrics listener: its default port would clash between the two relays.
-  sed -i "s/^metrics_listen = .*/metrics_listen = ''/" "$dir/relay.toml"
-  "$relay_bin" serve --data "$dir" 2>"$dir.log" >/dev/null &
-  local pid=$! deadline=$((SECONDS + 60))
-  until port_accepts "$port"; do
-    if [ $SECONDS -ge $deadline ] || ! kill -0 "$pid" 2>/dev/null; then
-      wait "$pid" 2>/dev/null || true
-      tail -n 3 "$dir.log" >&2
-      return 1
+# Two relays from deploy/testnet.sh, which writes their invites, then their addresses,
+# once both accept connections, and stops them and removes their folder on SIGTERM.
+start_relays() {
+  "$repo/deploy/testnet.sh" --relays 2 --binary "$relay_bin" \
+    --addresses "$work/addresses" --invites "$work/invites" >/dev/null 2>"$work/testnet.log" &
+  testnet_pid=$!
+  local deadline=$((SECONDS + 90)) i
+  until [ -s "$work/addresses" ]; do
+    if ! kill -0 "$testnet_pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+      echo "demo.sh: the relays did not start" >&2
+      tail -n 5 "$work/testnet.log" >&2 || true
+      exit 1
     fi
     sleep 0.1
   done
-  relay_pids+=("$pid")
-  until relay_invites[i]=$("$relay_bin" invite create --uses 100 --expires 1d --data "$dir" 2>/dev/null | head -n 1) &&
-    [ -n "${relay_invites[i]}" ]; do
-    sleep 0.2
-  done
-  say "relay $i on 127.0.0.1:$port"
-}
-
-start_relays() {
-  local i tries
+  mapfile -t addresses <"$work/addresses"
+  mapfile -t invites <"$work/invites"
   for i in 1 2; do
-    tries=0
-    until start_relay "$i"; do
-      tries=$((tries + 1))
-      [ $tries -lt 5 ] || { echo "demo.sh: relay $i did not start" >&2; exit 1; }
-    done
+    relay_addresses[i]=${addresses[i - 1]}
+    relay_invites[i]=${invites[i - 1]}
+    say "relay $i on ${relay_addresses[i]##*@}"
   done
 }
 
@@ -227,6 +212,8 @@ build_tree() {
 # ------------------------------------------------------------------------------ acks
 
 # The Boyle Heights responders answer; a few do not, so the reach list shows them.
+declare -A acks_sent=()
+
 send_acks() {
   local i n=0 kinds=(responding responding on_scene available_far declined received)
   for ((i = 1; i <= responders; i++)); do
@@ -234,15 +221,49 @@ send_acks() {
     n=$((n + 1))
     if [ $((n % 4)) -eq 0 ]; then
       say "responder-$i does not answer"
+      acks_sent[no_answer]=$((${acks_sent[no_answer]:-0} + 1))
       continue
     fi
     local kind=${kinds[n % 6]}
     t "responder-$i" ack --kind "$kind" --eta $((5 + n * 2)) >/dev/null
+    acks_sent[$kind]=$((${acks_sent[$kind]:-0} + 1))
     say "responder-$i acks: $kind"
   done
 }
 
-status() { t dispatcher alert status "$alert" | indent; }
+fail() {
+  echo "demo.sh: $*" >&2
+  exit 1
+}
+
+# The dispatcher's roll-up, printed; its text is kept in $status_text.
+status_text=""
+status() {
+  status_text=$(t dispatcher alert status "$alert")
+  printf '%s\n' "$status_text" | indent
+}
+
+# A number field of the dispatcher's rolled-up totals (alert status --json).
+total() {
+  t dispatcher --json alert status "$alert" | sed -n 's/.*"totals":{\([^}]*\)}.*/\1/p' |
+    sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
+}
+
+# True once every count the dispatcher rolled up equals what the responders sent.
+rolled_up() {
+  local kind
+  for kind in responding on_scene available_far declined received no_answer; do
+    [ "$(total "$kind")" = "${acks_sent[$kind]:-0}" ] || return 1
+  done
+}
+
+wait_rolled_up() {
+  local deadline=$((SECONDS + 30))
+  until rolled_up; do
+    [ $SECONDS -lt $deadline ] || fail "the acks were not all rolled up at the dispatcher"
+    sleep 0.3
+  done
+}
 
 json_field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" | head -n 1; }
 
@@ -319,13 +340,21 @@ main() {
   say "every member holds only its own signed view of the roster"
 
   section "06:42 the hotline"
-  kill -TERM "$pid_of_coord_1" 2>/dev/null || true
-  say "coord-1's phone is dead (its listen is stopped): backup-1 will have to take over"
+  if [ "$keep_coordinator" = 1 ]; then
+    say "coord-1's phone stays on (--keep-coordinator): there must be no handover"
+  else
+    kill -TERM "$pid_of_coord_1" 2>/dev/null || true
+    say "coord-1's phone is dead (its listen is stopped): backup-1 will have to take over"
+  fi
   local report
   report=$(t responder-2 --json report --zone boyle-heights --source hotline \
     "unmarked vans and agents at the car wash, Cesar Chavez and Soto" | json_field alert)
   say "report ${report:0:8} sent to the dispatcher"
   wait_log dispatcher '"type":"report"'
+  local line
+  line=$(t dispatcher alert list | grep "^${report:0:8}" || true)
+  printf '%s\n' "$line" | indent
+  [[ "$line" == *UNVERIFIED* ]] || fail "the report is not shown UNVERIFIED"
   say "the dispatcher sees it, marked UNVERIFIED"
 
   section "06:43 verification"
@@ -334,7 +363,10 @@ main() {
   say "verifier-1 is asked to verify"
   t verifier-1 verify answer confirmed "$report" --note "two vans, about 8 agents" >/dev/null
   wait_log dispatcher '"type":"verify_result"'
-  say "verifier-1 confirms: two vans, about 8 agents"
+  local outcome
+  outcome=$(grep '"type":"verify_result"' "$work/dispatcher.log" | head -n 1 | json_field outcome)
+  [ "$outcome" = confirmed ] || fail "verifier-1's answer arrived as '$outcome'"
+  say "verification: verifier-1 answers $outcome: two vans, about 8 agents"
 
   section "06:52 the alert"
   alert=$(t dispatcher --json alert send --from-report "$report" --zone boyle-heights \
@@ -344,23 +376,42 @@ main() {
     json_field alert)
   say "alert ${alert:0:8} sent to the Boyle Heights group"
   wait_log responder-1 '"type":"alert"'
-  say "responder-1's screen:"
-  t responder-1 alert list | indent
+  say "responder-1's screen (verified: a verifier confirmed the report):"
+  line=$(t responder-1 alert list | grep "^${alert:0:8}" || true)
+  printf '%s\n' "$line" | indent
+  [[ "$line" == *dispatched* && "$line" != *UNVERIFIED* ]] ||
+    fail "responder-1 does not show the alert as a verified, dispatched alert"
 
   section "06:53 acks"
+  t backup-1 ack --kind received >/dev/null
+  say "backup-1 (on duty, coord-1's backup) acks: received"
   send_acks
-  sleep 2
+  wait_rolled_up
+  say "acks rolled up at the dispatcher: ${acks_sent[responding]:-0} responding," \
+    "${acks_sent[on_scene]:-0} on scene, ${acks_sent[available_far]:-0} far," \
+    "${acks_sent[declined]:-0} declined, ${acks_sent[received]:-0} received," \
+    "${acks_sent[no_answer]:-0} no answer"
+  say "the dispatcher's screen:"
   status
 
   section "the ack timeout (${ack_timeout} s) passes"
-  if wait_log backup-1 '"type":"handover"' $((ack_timeout * 3 + 5)) 2>/dev/null; then
-    say "coord-1 never answered: the dispatcher handed its branch to backup-1"
-  else
-    say "NOTE: backup-1 showed no handover within $((ack_timeout * 3 + 5)) s"
-  fi
-  grep -h '"type":"escalation"\|"type":"handover"' "$work/dispatcher.log" "$work/backup-1.log" |
-    sed -n 's/.*"text":"\([^"]*\)".*/escalation: \1/p' | sort -u | indent || true
-  sleep 1
+  wait_log backup-1 '"type":"handover"' $((ack_timeout * 3 + 5)) ||
+    fail "backup-1 showed no handover: coord-1's branch was never taken over"
+  say "coord-1 never answered: the dispatcher handed its branch to backup-1"
+  say "backup-1's screen: the branch it now holds, and whom to reach"
+  local deadline_b=$((SECONDS + 15)) backup_text=""
+  until backup_text=$(t backup-1 alert status "$alert") && [[ "$backup_text" == *coord-1* ]]; do
+    [ $SECONDS -lt $deadline_b ] || fail "backup-1's status does not show coord-1's branch"
+    sleep 0.3
+  done
+  printf '%s\n' "$backup_text" | indent
+  local deadline=$((SECONDS + 15))
+  until status_text=$(t dispatcher alert status "$alert") &&
+    [[ "$status_text" == *"coord-1 (handed over)"* ]]; do
+    [ $SECONDS -lt $deadline ] || fail "the dispatcher's status does not show the handover"
+    sleep 0.3
+  done
+  say "the dispatcher's screen:"
   status
 
   section "07:40 update"
@@ -368,6 +419,7 @@ main() {
     --es "Los agentes se retiran; dos personas detenidas. Se necesitan abogados en el centro de procesamiento." \
     --en "Agents leaving, two people detained; attorneys on call needed at the processing centre." >/dev/null
   wait_log responder-1 '"type":"update"'
+  wait_log backup-1 '"type":"update"'
   say "the update reached the zone"
 
   section "08:10 all clear"
@@ -375,8 +427,9 @@ main() {
     --es "Los agentes se fueron; es seguro retomar la actividad normal." \
     --en "The agents have left; it is safe to resume normal activity." >/dev/null
   wait_log responder-1 '"type":"all_clear"'
-  say "responders' screens show the alert as resolved"
+  say "responders' screens show the alert as resolved; the dispatcher's:"
   status
+  [[ "$status_text" == *"RESOLVED (all_clear)"* ]] || fail "the alert is not shown resolved"
   say "done in $((SECONDS - started)) s"
 }
 

@@ -165,6 +165,8 @@ Json TreeJson(const TreeInfo& tree) {
   Json json;
   json.Set("id", tree.id).Set("name", tree.name).Set("version", tree.version);
   json.Set("admins", tree.admins).Set("threshold", static_cast<std::int64_t>(tree.threshold));
+  json.Set("admin_set_version", tree.admin_set_version);
+  json.Set("pending", static_cast<std::uint64_t>(tree.pending));
   json.Set("is_admin", tree.is_admin).Set("holds_roster", tree.holds_roster);
   json.Set("me", MemberJson(tree.me)).Set("members", members);
   json.Set("ack_timeout_seconds", static_cast<std::int64_t>(tree.policy.ack_timeout.count()));
@@ -259,7 +261,9 @@ std::string TreeText(const TreeInfo& tree) {
   std::ostringstream out;
   out << "tree " << tree.name << " (" << ShortId(tree.id) << ") version " << tree.version
       << (tree.is_admin ? ", you are an admin" : "") << "\n";
-  out << "ack timeout " << tree.policy.ack_timeout.count() << " s\n";
+  out << "admins: " << tree.admins.size() << ", " << tree.threshold << " to sign";
+  if (tree.pending > 0) out << "; " << tree.pending << " update(s) wait for co-signatures";
+  out << "\nack timeout " << tree.policy.ack_timeout.count() << " s\n";
   for (const MemberInfo& m : tree.members) {
     std::string parent;
     for (const MemberInfo& p : tree.members) {

@@ -170,17 +170,46 @@ Result<AlertInfo> FindAlert(AlertService& alerts, const std::string& reference) 
   return Status::InvalidArgument("\"" + reference + "\" names several alerts");
 }
 
-Result<std::vector<LocalizedText>> ParseTexts(const std::vector<std::string>& pairs,
-                                              const std::string& es, const std::string& en) {
+namespace {
+
+// LANG=TEXT, as --text and --instructions take it.
+Result<std::pair<std::string, std::string>> LanguagePair(const std::string& pair,
+                                                         const char* option) {
+  const auto equals = pair.find('=');
+  if (equals == std::string::npos || equals == 0) {
+    return Status::InvalidArgument(std::string(option) + " takes LANG=TEXT, e.g. " + option +
+                                   " ko=...");
+  }
+  return std::make_pair(pair.substr(0, equals), pair.substr(equals + 1));
+}
+
+}  // namespace
+
+Result<std::vector<LocalizedText>> ParseTexts(const TextOptions& options) {
   std::vector<LocalizedText> texts;
-  if (!es.empty()) texts.push_back({"es", es, ""});
-  if (!en.empty()) texts.push_back({"en", en, ""});
-  for (const std::string& pair : pairs) {
-    const auto equals = pair.find('=');
-    if (equals == std::string::npos || equals == 0) {
-      return Status::InvalidArgument("--text takes LANG=TEXT, e.g. --text ko=...");
+  if (!options.es.empty()) texts.push_back({"es", options.es, ""});
+  if (!options.en.empty()) texts.push_back({"en", options.en, ""});
+  for (const std::string& pair : options.texts) {
+    auto parsed = LanguagePair(pair, "--text");
+    if (!parsed.ok()) return parsed.status();
+    texts.push_back({parsed->first, parsed->second, ""});
+  }
+  std::vector<std::pair<std::string, std::string>> instructions;
+  if (!options.es_instructions.empty()) instructions.emplace_back("es", options.es_instructions);
+  if (!options.en_instructions.empty()) instructions.emplace_back("en", options.en_instructions);
+  for (const std::string& pair : options.instructions) {
+    auto parsed = LanguagePair(pair, "--instructions");
+    if (!parsed.ok()) return parsed.status();
+    instructions.push_back(*parsed);
+  }
+  for (const auto& [language, text] : instructions) {
+    auto it = std::find_if(texts.begin(), texts.end(),
+                           [&](const LocalizedText& t) { return t.language == language; });
+    if (it == texts.end()) {
+      return Status::InvalidArgument("instructions in \"" + language +
+                                     "\" need the text in that language too");
     }
-    texts.push_back({pair.substr(0, equals), pair.substr(equals + 1), ""});
+    it->instructions = text;
   }
   return texts;
 }

@@ -21,10 +21,18 @@ Result<MemberInfo> FindMember(const TreeInfo& tree, const std::string& reference
 // An alert by id prefix; empty or "latest": the newest one not resolved (else newest).
 Result<AlertInfo> FindAlert(AlertService& alerts, const std::string& reference);
 
-// --lang=text pairs ("es=...", "en=...") into texts. kInvalidArgument for a pair
-// without "=".
-Result<std::vector<LocalizedText>> ParseTexts(const std::vector<std::string>& pairs,
-                                              const std::string& es, const std::string& en);
+// An alert's texts and instructions as the command line gives them: --es, --en and
+// --text LANG=TEXT; --es-instructions, --en-instructions and --instructions LANG=TEXT.
+struct TextOptions {
+  std::string es, en;
+  std::vector<std::string> texts;
+  std::string es_instructions, en_instructions;
+  std::vector<std::string> instructions;
+};
+
+// The texts, each with its language's instructions. kInvalidArgument for a pair without
+// "=", or instructions in a language that has no text.
+Result<std::vector<LocalizedText>> ParseTexts(const TextOptions& options);
 
 }  // namespace tocsin::cli
 

@@ -22,13 +22,12 @@ struct AlertOptions {
   std::string alert;
   std::vector<std::string> zones;
   std::vector<std::string> roles;
-  std::string es, en;
-  std::vector<std::string> texts;
+  TextOptions text;
   std::string severity = "severe";
   std::string certainty = "observed";
   std::string mode = "actual";
   int expires_in = 0;
-  bool unverified = false;
+  bool confirmed = false;
   bool stand_by = false;
   std::string reason;
   bool watch = false;
@@ -44,7 +43,7 @@ Result<AlertSpec> BuildSpec(const AlertOptions& o) {
   if (!mode) return Status::InvalidArgument("--mode is actual, exercise or test");
   if (!severity) return Status::InvalidArgument("--severity is extreme, severe, moderate or minor");
   if (!certainty) return Status::InvalidArgument("--certainty is observed, likely or possible");
-  Result<std::vector<LocalizedText>> texts = ParseTexts(o.texts, o.es, o.en);
+  Result<std::vector<LocalizedText>> texts = ParseTexts(o.text);
   if (!texts.ok()) return texts.status();
   spec.mode = *mode;
   spec.severity = *severity;
@@ -53,7 +52,7 @@ Result<AlertSpec> BuildSpec(const AlertOptions& o) {
   spec.roles_needed = o.roles;
   spec.texts = *texts;
   spec.expires_in = std::chrono::seconds(o.expires_in);
-  spec.verified = !o.unverified;
+  spec.dispatcher_confirms = o.confirmed;
   return spec;
 }
 
@@ -80,7 +79,7 @@ int RunSend(Session& session, const AlertOptions& o) {
 enum class Followup { kUpdate, kAllClear, kCancel };
 
 int RunFollowup(Session& session, const AlertOptions& o, Followup followup) {
-  Result<std::vector<LocalizedText>> texts = ParseTexts(o.texts, o.es, o.en);
+  Result<std::vector<LocalizedText>> texts = ParseTexts(o.text);
   if (!texts.ok()) return session.Fail(texts.status());
   Result<AlertService*> alerts = AlertsOf(session);
   if (!alerts.ok()) return session.Fail(alerts.status());
@@ -158,9 +157,14 @@ CLI::App* Sub(CLI::App* parent, Invocation& invocation, const char* name, const 
 }
 
 void AddTextOptions(CLI::App* cmd, AlertOptions& o) {
-  cmd->add_option("--es", o.es, "The text in Spanish");
-  cmd->add_option("--en", o.en, "The text in English");
-  cmd->add_option("--text", o.texts, "LANG=TEXT in another language (repeat)");
+  cmd->add_option("--es", o.text.es, "The text in Spanish");
+  cmd->add_option("--en", o.text.en, "The text in English");
+  cmd->add_option("--text", o.text.texts, "LANG=TEXT in another language (repeat)");
+  cmd->add_option("--es-instructions", o.text.es_instructions,
+                  "What to do, in Spanish (\"bring a camera, stay across the street\")");
+  cmd->add_option("--en-instructions", o.text.en_instructions, "What to do, in English");
+  cmd->add_option("--instructions", o.text.instructions,
+                  "LANG=TEXT: what to do, in another language (repeat)");
 }
 
 void AddSendOptions(CLI::App* cmd, AlertOptions& o) {
@@ -173,7 +177,9 @@ void AddSendOptions(CLI::App* cmd, AlertOptions& o) {
   cmd->add_option("--certainty", o.certainty, "observed (default), likely, possible");
   cmd->add_option("--mode", o.mode, "actual (default), exercise, test");
   cmd->add_option("--expires-in", o.expires_in, "Seconds (default: the tree's, 12 h)");
-  cmd->add_flag("--unverified", o.unverified, "Nobody verified it: every screen says UNVERIFIED");
+  cmd->add_flag("--confirmed", o.confirmed,
+                "You vouch for it yourself. Without it, an alert whose report no verifier "
+                "confirmed says UNVERIFIED on every screen");
 }
 
 }  // namespace

@@ -55,7 +55,7 @@ int RunInit(Session& session, const InitOptions& options) {
   if (!specs.ok()) return session.Fail(specs.status());
   if (Status made = MakeDataDir(session.data_dir()); !made.ok()) return session.Fail(made);
   Result<Passphrase> passphrase = ReadPassphrase(session.options(), /*confirm=*/true);
-  if (!passphrase.ok()) return session.Fail(passphrase.status(), "passphrase");
+  if (!passphrase.ok()) return session.FailOpening(passphrase.status(), "passphrase");
   ClientOptions client_options;
   if (options.fast_kdf) client_options.kdf = KdfCost::kMinimum;
   Result<std::unique_ptr<Client>> client =
@@ -66,7 +66,7 @@ int RunInit(Session& session, const InitOptions& options) {
     if (client.status().code() == Code::kUnavailable) {
       return session.Fail(client.status(), "no relay could open a mailbox (relay unreachable?)");
     }
-    return session.Fail(client.status(), "init");
+    return session.FailOpening(client.status(), "init");
   }
   Settings settings;
   settings.name = options.name;

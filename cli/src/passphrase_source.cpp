@@ -19,11 +19,8 @@ Result<Passphrase> Prompted(bool confirm) {
   if (!confirm) return first;
   Result<Passphrase> second = Passphrase::Prompt("Passphrase again: ");
   if (!second.ok()) return second.status();
-  // A Passphrase cannot be read back (by design), so only the lengths are compared:
-  // that catches most slips of the fingers without a copy of the text in our memory.
-  if (first->size() != second->size()) {
-    return Status::Unauthorized("the two passphrases differ");
-  }
+  // Compared inside the wiped buffers, in constant time: no copy of the text is made.
+  if (!first->SameAs(*second)) return Status::Unauthorized("the two passphrases differ");
   return first;
 }
 

@@ -8,7 +8,7 @@
 
 namespace tocsin::cli {
 
-int ExitCodeFor(const Status& status) {
+int ExitCodeFor(const Status& status, bool opening) {
   switch (status.code()) {
     case Code::kOk:
       return kExitOk;
@@ -18,7 +18,9 @@ int ExitCodeFor(const Status& status) {
     case Code::kTooLarge:
       return kExitUsage;
     case Code::kUnauthorized:
-      return kExitAuth;
+      // Unlocking the device or joining a relay: the passphrase or the invite. After
+      // that: the tree (or a relay) does not let this device do it.
+      return opening ? kExitAuth : kExitRefused;
     case Code::kNotFound:
       return kExitNotFound;
     case Code::kUnavailable:
@@ -97,14 +99,24 @@ Result<Device*> Session::Open() {
   if (lent_ != nullptr) return lent_;
   if (owned_ == nullptr) {
     Result<std::unique_ptr<Device>> device = OpenDevice(options_, data_dir_);
-    if (!device.ok()) return device.status();
+    if (!device.ok()) {
+      opening_failed_ = true;
+      return device.status();
+    }
     owned_ = std::move(device).value();
   }
   return owned_.get();
 }
 
 int Session::Fail(const Status& status, const std::string& context) {
-  const int code = ExitCodeFor(status);
+  return Report(status, context, ExitCodeFor(status, opening_failed_));
+}
+
+int Session::FailOpening(const Status& status, const std::string& context) {
+  return Report(status, context, ExitCodeFor(status, /*opening=*/true));
+}
+
+int Session::Report(const Status& status, const std::string& context, int code) {
   std::string message =
       status.message().empty() ? std::string(CodeName(status.code())) : status.message();
   if (!context.empty()) message = context + ": " + message;

@@ -2,8 +2,10 @@
 // device it works on (opened on first use, or lent by a running `tocsin listen` when the
 // command came through its control socket).
 //
-// Exit codes (docs/cli.md): 0 ok, 1 usage, 2 passphrase / authentication, 3 not found,
-// 4 network, 5 refused or unauthorised, 10 internal.
+// Exit codes (docs/cli.md): 0 ok, 1 usage, 2 passphrase / authentication (unlocking the
+// device, a relay refusing an invite), 3 not found, 4 network, 5 refused or unauthorised
+// (what the device asked for is not allowed: a tree's rules, a relay's limits), 10
+// internal.
 //
 // Thread-safety: a Session belongs to the thread that runs its command.
 #ifndef TOCSIN_CLI_SESSION_H_
@@ -29,8 +31,9 @@ inline constexpr int kExitNetwork = 4;
 inline constexpr int kExitRefused = 5;
 inline constexpr int kExitInternal = 10;
 
-// The exit code for a failed library call.
-int ExitCodeFor(const Status& status);
+// The exit code for a failed library call; `opening`: it failed while unlocking the
+// device or joining relays (kUnauthorized is then 2, a passphrase or an invite; else 5).
+int ExitCodeFor(const Status& status, bool opening = false);
 
 // Options every command takes.
 struct GlobalOptions {
@@ -85,8 +88,11 @@ class Session {
   // The device, opened on first use (reads the passphrase).
   Result<Device*> Open();
 
-  // Prints `status` as a clear message (or a JSON error object) and returns its exit code.
+  // Prints `status` as a clear message (or a JSON error object) and returns its exit code
+  // (2 for kUnauthorized when it came from opening the device, else ExitCodeFor's).
   int Fail(const Status& status, const std::string& context = "");
+  // Fail for errors of unlocking a device or joining relays (init).
+  int FailOpening(const Status& status, const std::string& context = "");
   int Fail(int exit_code, const std::string& message);
   // Prints `json` (with --json) or `text` (without), and returns 0.
   int Done(const Json& json, const std::string& text);
@@ -97,8 +103,11 @@ class Session {
   std::istream& in_;
   std::ostream& out_;
   std::ostream& err_;
+  int Report(const Status& status, const std::string& context, int code);
+
   Device* lent_;
   std::unique_ptr<Device> owned_;
+  bool opening_failed_ = false;
 };
 
 }  // namespace tocsin::cli

@@ -2,7 +2,10 @@
 // devices introduced by card, and a message that `listen --json` prints as it arrives.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include "cli_fixture.h"
+#include "cli_json.h"
 
 namespace tocsin::testing {
 namespace {
@@ -22,6 +25,11 @@ const std::vector<std::vector<std::string>> kCommands = {
     {"tree", "create"},
     {"tree", "add"},
     {"tree", "remove"},
+    {"tree", "replace"},
+    {"tree", "admins"},
+    {"tree", "export-pending"},
+    {"tree", "cosign"},
+    {"tree", "import-signatures"},
     {"tree", "show"},
     {"tree", "push"},
     {"report"},
@@ -38,15 +46,73 @@ const std::vector<std::vector<std::string>> kCommands = {
     {"ack"},
 };
 
-TEST_CASE("every command answers --help with its usage and exit code 0", "[cli]") {
+std::string Joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& word : words) out += " " + word;
+  return out;
+}
+
+TEST_CASE("every command answers --help with its own usage and exit code 0", "[cli]") {
   for (std::vector<std::string> args : kCommands) {
+    const std::string usage = "Usage: tocsin" + Joined(args);
     args.push_back("--help");
     CliResult r = RunCli(args);
-    INFO(args.front() << ": " << r.err);
+    INFO(usage << ": " << r.err);
     CHECK(r.exit_code == 0);
-    CHECK(r.out.find("Usage") != std::string::npos);
-    CHECK(r.out.find("--json") != std::string::npos);
+    CHECK(r.out.find(usage) != std::string::npos);
+    // Subcommands list only their own options; the global ones are named in the footer.
+    if (args.size() > 1) CHECK(r.out.find("Global options") != std::string::npos);
   }
+}
+
+// Each command with the arguments it needs, run with --json against a data folder
+// without a device (or, for init, with a malformed invite): its error is one JSON object
+// whose exit code is the process's.
+const std::vector<std::vector<std::string>> kRunnable = {
+    {"init", "--relay", "tocsin://x@127.0.0.1:1", "--invite", "not-an-invite"},
+    {"card"},
+    {"contact", "add", "TOCSIN1:AAAA"},
+    {"contact", "list"},
+    {"contact", "verify", "ana"},
+    {"contact", "remove", "ana"},
+    {"send", "ana", "hello"},
+    {"listen", "--timeout", "1"},
+    {"tree", "create", "eastside"},
+    {"tree", "add", "TOCSIN1:AAAA", "--name", "ana"},
+    {"tree", "remove", "ana"},
+    {"tree", "replace", "ana", "--card", "TOCSIN1:AAAA"},
+    {"tree", "show"},
+    {"tree", "push"},
+    {"tree", "admins", "--admin", std::string(64, 'a')},
+    {"tree", "export-pending"},
+    {"tree", "cosign", "TOCSINCOSIGN1:AAAA"},
+    {"tree", "import-signatures", "TOCSINCOSIGN1:AAAA"},
+    {"report", "--zone", "bh", "vans"},
+    {"verify", "request"},
+    {"verify", "answer", "confirmed"},
+    {"alert", "send", "--zone", "bh", "--es", "a", "--en", "b"},
+    {"alert", "update", "--es", "a", "--en", "b"},
+    {"alert", "all-clear", "--es", "a", "--en", "b"},
+    {"alert", "cancel", "--reason", "duplicate"},
+    {"alert", "status"},
+    {"alert", "list"},
+    {"ack"},
+};
+
+TEST_CASE("every command answers --json with a JSON object, its errors included", "[cli]") {
+  const std::string empty = RelayProcess::MakeTempDir("tocsin-cli-empty-");
+  for (std::vector<std::string> args : kRunnable) {
+    args.insert(args.begin(), {"--data", empty + "/data", "--json"});
+    CliResult r = RunCli(args);
+    INFO(Joined(args) << "\nstdout: " << r.out << "\nstderr: " << r.err);
+    CHECK(r.exit_code > 0);
+    const auto lines = JsonLines(r.out);
+    REQUIRE(lines.size() == 1);
+    CHECK(Num(lines[0], "exit_code") == r.exit_code);
+    CHECK_FALSE(Str(lines[0], "error").empty());
+    CHECK(r.err.rfind("tocsin: ", 0) == 0);  // and one clear line for people
+  }
+  std::filesystem::remove_all(empty);
 }
 
 TEST_CASE("init makes a device whose card another device imports", "[cli]") {

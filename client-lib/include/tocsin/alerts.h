@@ -187,8 +187,14 @@ struct TreeInfo {
   TreeId id{};
   std::string name{};
   std::uint64_t version = 0;  // the roster version of the held view (or roster)
+  // The admins who sign for the tree now and their threshold m: the genesis's, or those
+  // of the last admin-set change (admin_set_version 1, 2, ...; 0: the genesis's).
   std::vector<MemberKey> admins{};
   std::uint32_t threshold = 1;
+  std::uint64_t admin_set_version = 0;
+  // The roster-holding admin device: signed views, revocations and admin-set changes
+  // waiting for the other admins' signatures (ExportPending).
+  std::size_t pending = 0;
   bool is_admin = false;      // this device holds an admin key of the tree
   bool holds_roster = false;  // admins and dispatchers: the whole roster
   MemberInfo me{};            // our entry
@@ -199,6 +205,23 @@ struct TreeInfo {
   // Who may send each lifecycle type, as our view says.
   std::map<LifecycleType, std::vector<MemberKey>> authorised{};
   std::vector<MemberKey> backs_up{};  // coordinators whose branch we hold in advance
+};
+
+// One item of a co-signing bundle, for a co-admin to read before signing it.
+struct CosignItem {
+  std::string kind{};  // "view", "revocation" or "admins"
+  TreeId tree{};
+  std::string tree_name{};    // the genesis's name
+  std::uint64_t version = 0;  // roster version (view, revocation) or admin-set version
+  MemberKey member{};         // the view's member, or the revoked key
+  std::string member_name{};  // a view's member's name
+  MemberRole role = MemberRole::kResponder;  // a view's member's role
+  bool holds_roster = false;                 // a view carrying the whole roster (a dispatcher's)
+  std::vector<MemberKey> admins{};           // "admins": the new set
+  std::uint32_t threshold = 0;               // "admins": its threshold
+  std::uint32_t signatures = 0;              // valid signatures so far
+  std::uint32_t needed = 0;                  // m of the set that signs it
+  bool signed_by_us = false;                 // our key is in the set that signs it
 };
 
 // ---------------------------------------------------------------- alerts
@@ -225,9 +248,13 @@ struct AlertSpec {
   std::vector<std::string> roles_needed{};  // skills asked to respond; others: information
   std::vector<LocalizedText> texts{};       // REQUIRES: "es" and "en" at least
   std::chrono::seconds expires_in{0};       // 0: the tree's alert_expiry
-  // Set when a verifier confirmed (or the dispatcher decided after kUnable with
-  // certainty kPossible). False: every screen says UNVERIFIED.
-  bool verified = true;
+  // Whether an alert is shown verified is decided by SendAlert, not asked for: it is
+  // verified when the report it comes from has a kConfirmed answer from a verifier, or
+  // when the dispatcher vouches for it itself (saw it, or confirmed it by other means):
+  // `dispatcher_confirms`. Otherwise (a new alert without a report, a report nobody
+  // answered, or answered kUnable) every screen says UNVERIFIED, and after kUnable the
+  // certainty is kPossible whatever `certainty` says.
+  bool dispatcher_confirms = false;
 };
 
 struct AckSpec {
@@ -366,9 +393,9 @@ class AlertService {
   // A new tree with us as its first admin (and as `spec.my_role`, a dispatcher by
   // default), version 1. Other admins are named by key; with threshold 1 our signature
   // alone makes views. kInvalidArgument for threshold 0 or above the admin count.
-  // NOTE: this version signs with this device's key only: a tree whose threshold is
-  // above 1 can be created and its views verified, but its views need the other
-  // admins' signatures added with CoSignView before members accept them.
+  // This device holds the roster and signs everything it makes; with a threshold m above
+  // 1, views, revocations and admin-set changes wait (TreeInfo::pending) until m-1 other
+  // admins co-sign them: ExportPending, CoSignBundle on their devices, ImportSignatures.
   Result<TreeId> CreateTree(const TreeSpec& spec);
 
   // Adds (or, for a key already there, changes) a member; the roster version goes up.
@@ -377,16 +404,25 @@ class AlertService {
   // parent or backup not in the roster.
   Result<MemberInfo> AddMember(const TreeId& tree, const MemberSpec& spec);
 
-  // A member's replaced phone: `new_card` has its new identity key, which replaces
-  // `old_key` everywhere in the roster (version up). Members accept it from the next
-  // signed view without re-verifying safety numbers (the admins vouch).
+  // A member's replaced phone: `new_card` has its new identity key, which takes the old
+  // key's place in the roster (name, role, parent, children, backup, zones, skills and
+  // authorisations stay). The old key is revoked as by RemoveMember (the old phone may be
+  // in someone else's hands: signed revocation, ALERT tokens rotated) and the views are
+  // pushed. Members accept the new key from its signed view without re-verifying safety
+  // numbers (the admins vouch). kNotFound for an old key not in the roster;
+  // kInvalidArgument for a bad card, our own key, or a new key already in the tree or
+  // revoked.
   Result<MemberInfo> ReplaceMemberKey(const TreeId& tree, const MemberKey& old_key,
                                       const std::string& new_card);
 
   // Removes a member: a signed revocation (version up), pushed at once to every member
-  // whose view mentions the key and to the dispatchers, and views pushed. Receivers drop
-  // the key from every authorisation, remove it from their groups (new sender keys) and
-  // forget its contact (its delivery tokens are revoked on their relays at once).
+  // whose view mentions the key and to every member whose card the removed key's view
+  // held, and views pushed. Receivers drop the key from every authorisation, remove it
+  // from their groups (new sender keys) and forget its contact (its delivery tokens are
+  // revoked on their relays at once). Every member whose card the removed key held (the
+  // admins included) replaces its ALERT token (grace 0: the removed device's copy is
+  // refused by the relays) and sends the new card to its neighbours and the admins.
+  // kNotFound for a key not in the roster; kInvalidArgument for our own key.
   Status RemoveMember(const TreeId& tree, const MemberKey& member);
 
   // Sets the tree's escalation policy (version up; goes out with the next PushViews).
@@ -403,8 +439,41 @@ class AlertService {
 
   // Adds our admin signature to a view or revocation exported by another admin (m > 1),
   // returning the bytes with one more signature. kUnauthorized unless we are an admin of
-  // its tree.
+  // the set that signs it.
   Result<std::string> CoSignView(const std::string& signed_update);
+
+  // ------------------------------------------------------------ m of n (admins)
+
+  // Changes who the tree's admins are and their threshold: `admins` is the whole new set
+  // (our key included: this device holds the roster), `threshold` its m. The change is an
+  // AdminSet signed by m of the current admins: with the current m = 1 it takes effect at
+  // once, else it waits for co-signatures like a view. Once it takes effect, every view is
+  // signed again (by the new set, carrying the chain of changes since the genesis) and
+  // members refuse views and revocations signed by a replaced set. kUnauthorized unless
+  // we hold the tree's roster; kInvalidArgument for a malformed or repeated key, a set
+  // without our key, or a threshold outside 1..n.
+  Status ChangeAdmins(const TreeId& tree, const std::vector<MemberKey>& admins,
+                      std::uint32_t threshold);
+
+  // Everything of `tree` waiting for co-signatures (views, revocations, an admin-set
+  // change) as one text bundle, "TOCSINCOSIGN1:" + base64, for the other admins.
+  Result<std::string> ExportPending(const TreeId& tree);
+
+  // What a bundle asks to sign, checked (chain of admin sets, signatures so far), for a
+  // co-admin to read before CoSignBundle. kInvalidArgument for a malformed bundle;
+  // kCryptoFailure for a broken chain of admin sets.
+  Result<std::vector<CosignItem>> InspectBundle(const std::string& bundle);
+
+  // Adds our signature to every item of `bundle` and returns it. Needs no tree record:
+  // any device whose key is in the set that signs each item. kUnauthorized when our key
+  // is not in it (nothing is signed then).
+  Result<std::string> CoSignBundle(const std::string& bundle);
+
+  // The roster-holding admin: takes the (valid) signatures of a co-signed bundle into
+  // what is pending; whatever then has m signatures is sent (views, revocations) or takes
+  // effect (an admin-set change). Returns how many items did. kNotFound for a tree we do
+  // not hold; kUnauthorized unless we are its roster-holding admin.
+  Result<std::size_t> ImportSignatures(const std::string& bundle);
 
   // ------------------------------------------------------------ trees (everyone)
 
@@ -435,7 +504,8 @@ class AlertService {
                           std::uint32_t eta_minutes = 0);
 
   // Dispatcher: sends the Alert to the zones' groups. `alert` empty: a new alert id;
-  // else the report's id (the report becomes the alert). Returns the alert id.
+  // else the report's id (the report becomes the alert). Returns the alert id. The alert
+  // is marked verified only as AlertSpec::dispatcher_confirms says.
   // kInvalidArgument without "es" and "en" texts or zones; kUnauthorized unless our view
   // lets us send Alert.
   Result<AlertId> SendAlert(const TreeId& tree, const AlertSpec& spec, const AlertId& alert = "");

@@ -51,6 +51,10 @@ class Passphrase {
 
   std::size_t size() const;
 
+  // True when both hold the same text (a passphrase typed twice), compared in constant
+  // time (sodium_memcmp; only a difference in length shows in the timing).
+  bool SameAs(const Passphrase& other) const;
+
  private:
   friend struct internal::PassphraseAccess;
   struct Impl;

@@ -9,6 +9,7 @@ add_library(tocsin_alerts STATIC
             ${TOCSIN_ALERTS_DIR}/roster.cpp
             ${TOCSIN_ALERTS_DIR}/logic_tree.cpp
             ${TOCSIN_ALERTS_DIR}/logic_view.cpp
+            ${TOCSIN_ALERTS_DIR}/logic_cosign.cpp
             ${TOCSIN_ALERTS_DIR}/logic_send.cpp
             ${TOCSIN_ALERTS_DIR}/logic_receive.cpp
             ${TOCSIN_ALERTS_DIR}/logic_timer.cpp

@@ -18,6 +18,7 @@
 
 #include "alerts/port.h"
 #include "alerts/roster.h"
+#include "alerts/signed.h"
 #include "tocsin/alert.pb.h"
 #include "tocsin/alerts.h"
 #include "tocsin/tree.pb.h"
@@ -25,6 +26,26 @@
 namespace tocsin::alerts {
 
 using Emit = std::function<void(AlertEvent)>;
+
+using PendingList = google::protobuf::RepeatedPtrField<tree::PendingUpdate>;
+
+// The signed object a TreeUpdate carries, and the label its signatures cover.
+enum class UpdateKind { kView, kRevocation, kAdminSet };
+struct Carried {
+  tree::Signed object;
+  std::string_view label;
+  UpdateKind kind = UpdateKind::kView;
+};
+Result<Carried> CarriedBy(const app::TreeUpdate& update);
+void PutBack(app::TreeUpdate& update, const Carried& carried);
+
+// Who hears of a revocation, from the roster as it was before: `told`, the members whose
+// view mentions the key (they drop it); `holders`, those whose card the key's own view
+// held (they replace their ALERT token).
+struct RevocationAudience {
+  std::vector<std::string> told;
+  std::vector<std::string> holders;
+};
 
 class AlertLogic {
  public:
@@ -43,6 +64,14 @@ class AlertLogic {
   Result<std::string> ExportView(const TreeId& tree, const MemberKey& member);
   Result<std::string> CoSignView(const std::string& signed_update);
   Status AcceptUpdate(const std::string& signed_update);
+
+  // Co-signing (logic_cosign.cpp).
+  Status ChangeAdmins(const TreeId& tree, const std::vector<MemberKey>& admins,
+                      std::uint32_t threshold);
+  Result<std::string> ExportPending(const TreeId& tree);
+  Result<std::vector<CosignItem>> InspectBundle(const std::string& bundle);
+  Result<std::string> CoSignBundle(const std::string& bundle);
+  Result<std::size_t> ImportSignatures(const std::string& bundle);
   Result<std::vector<TreeInfo>> Trees();
   Result<TreeInfo> Tree(const TreeId& tree);
 
@@ -71,6 +100,25 @@ class AlertLogic {
   Result<std::size_t> Tick(std::uint64_t now_ms);
 
  private:
+  // ---- signing sets and co-signing
+  Verifier MakeVerifier();
+  // The admins who sign for the tree now (the genesis's, or the last change's).
+  SigningSet CurrentSet(const tree::TreeRecord& record) const;
+  // Sets the genesis and the admin chain and adds our signature.
+  Status SignObject(const tree::TreeRecord& record, tree::Signed& object, std::string_view label);
+  // Sends `update` to `targets` when it has m signatures (true), else keeps it pending
+  // (false; a view for `member` replaces one already pending).
+  Result<bool> Publish(tree::TreeRecord& record, const app::TreeUpdate& update,
+                       const std::vector<std::string>& targets, const std::string& member);
+  // Takes an admin-set change with m signatures: our index, pending items re-signed,
+  // every view pushed with the new chain.
+  Status ApplyAdminSet(tree::TreeRecord& record, const tree::Signed& object);
+  // Sends (or applies) every pending item with m signatures; returns how many.
+  Result<std::size_t> FlushPending(tree::TreeRecord& record);
+  Status CoSignUpdate(app::TreeUpdate& update, const std::string& tree_id);
+  Status MergeSignatures(const tree::TreeRecord& record, tree::PendingUpdate& pending,
+                         const Carried& incoming);
+
   // ---- trees
   tree::TreeRecord* FindTree(const std::string& tree_id);
   Result<tree::TreeRecord*> AdminTree(const TreeId& tree);
@@ -81,8 +129,17 @@ class AlertLogic {
   // restricted to `only` when it is not empty.
   Result<std::size_t> SendViews(tree::TreeRecord& record, bool all,
                                 const std::vector<std::string>& only);
-  // Sends our long-term card for the tree to its dispatchers (`rotate`: new tokens).
+  RevocationAudience AudienceOf(const tree::TreeRecord& record, const std::string& key) const;
+  // Admin: revokes `key` (already out of the roster, or replaced in it): records who must
+  // rotate, replaces our own ALERT token, signs and sends the revocation, forgets the key.
+  Status Revoke(tree::TreeRecord& record, const std::string& key,
+                const RevocationAudience& audience);
+  // Sends our long-term card for the tree to its dispatchers (`rotate`: new tokens, and
+  // the card goes to the neighbours who write to us too).
   Status SendMyCard(const tree::TreeRecord& record, bool rotate);
+  // Replaces our ALERT token when our view names a revoked key that held it and we have
+  // not done so yet. True when it did.
+  bool RotateIfDue(tree::TreeRecord& record);
   Status OnMemberCard(const std::string& sender, const app::MemberCard& card);
   Status TakeView(const tree::Signed& signed_view, const std::string& sender, bool by_hand);
   Status TakeRevocation(const tree::Signed& signed_revocation, const std::string& sender);
@@ -102,6 +159,10 @@ class AlertLogic {
                      const app::Payload& payload, bool subscribers_too);
   bool Authorised(const tree::TreeRecord& record, LifecycleType type, const std::string& key) const;
   Status EndAlert(const AlertId& alert, LifecycleType type, app::Payload payload, AlertState state);
+  // Cancels a report that was never sent as an alert: a Cancel to its reporter and the
+  // verifiers asked, and our copy resolved.
+  Status CancelReport(const tree::TreeRecord& record, tree::AlertRecord& alert,
+                      const std::string& reason);
 
   // ---- receiving
   Status OnReport(const std::string& sender, const app::Report& report);
@@ -146,7 +207,9 @@ class AlertLogic {
   std::size_t CheckTurnout(tree::TreeRecord& record, tree::AlertRecord& alert);
   std::size_t VerifierTimeouts(tree::TreeRecord& record, tree::AlertRecord& alert,
                                std::uint64_t now);
-  std::size_t Expire(tree::AlertRecord& alert, std::uint64_t now);
+  std::size_t Expire(const tree::TreeRecord& record, tree::AlertRecord& alert, std::uint64_t now);
+  // Drops the security flags older than the tree's retention.
+  bool PurgeFlags(tree::TreeRecord& record, std::uint64_t now);
 
   // ---- conversions to the API
   AlertInfo InfoOf(const tree::AlertRecord& alert) const;

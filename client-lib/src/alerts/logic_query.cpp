@@ -101,13 +101,14 @@ std::string AlertLogic::NameOf(const std::string& tree_id, const std::string& ke
 
 TreeInfo AlertLogic::TreeInfoOf(const tree::TreeRecord& record) const {
   TreeInfo info;
-  tree::Genesis genesis;
-  genesis.ParseFromString(record.genesis());
+  const SigningSet set = CurrentSet(record);
   info.id = Hex(record.tree_id());
   info.name = record.view().tree_name();
   info.version = record.view().version();
-  info.admins = HexAll(genesis.admins());
-  info.threshold = genesis.threshold();
+  for (const auto& admin : set.admins) info.admins.push_back(Hex(admin));
+  info.threshold = set.threshold;
+  info.admin_set_version = set.version;
+  info.pending = static_cast<std::size_t>(record.pending_size());
   info.is_admin = record.admin();
   info.holds_roster = record.admin() || record.view().roster_size() > 0;
   info.me = MemberOf(record.view().member());

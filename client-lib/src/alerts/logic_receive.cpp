@@ -43,12 +43,51 @@ const char* TypeName(LifecycleType type) {
   return "message";
 }
 
+// The tree a payload belongs to, and its alert reference (null when it has none).
+std::pair<std::string, const app::AlertRef*> TreeOf(const app::Payload& payload) {
+  switch (payload.body_case()) {
+    case app::Payload::kReport:
+      return {payload.report().ref().tree_id(), &payload.report().ref()};
+    case app::Payload::kVerifyRequest:
+      return {payload.verify_request().ref().tree_id(), &payload.verify_request().ref()};
+    case app::Payload::kVerifyResult:
+      return {payload.verify_result().ref().tree_id(), &payload.verify_result().ref()};
+    case app::Payload::kAlert:
+    case app::Payload::kUpdate:
+    case app::Payload::kAllClear:
+    case app::Payload::kCancel: {
+      const app::AlertRef* ref = LifecycleOf(payload).ref;
+      return {ref->tree_id(), ref};
+    }
+    case app::Payload::kAck:
+      return {payload.ack().ref().tree_id(), &payload.ack().ref()};
+    case app::Payload::kBranchStatus:
+      return {payload.branch_status().ref().tree_id(), &payload.branch_status().ref()};
+    case app::Payload::kHandover:
+      return {payload.handover().ref().tree_id(), &payload.handover().ref()};
+    case app::Payload::kSecurityNotice:
+      return {payload.security_notice().tree_id(), nullptr};
+    case app::Payload::kMemberCard:
+      return {payload.member_card().tree_id(), nullptr};
+    default:
+      return {"", nullptr};  // tree updates are signed: who relays them does not matter
+  }
+}
+
 }  // namespace
 
 Status AlertLogic::OnPayload(const std::string& sender, const std::string& group_id,
                              const app::Payload& payload) {
   std::lock_guard lock(mutex_);
   (void)group_id;  // the group path already checked the sender is one of its senders
+  // A revoked key's tokens stop at the relays, so little of what it sends arrives; what
+  // still does changes nothing and is flagged.
+  const auto [tree_id, ref] = TreeOf(payload);
+  if (const tree::TreeRecord* record = FindTree(tree_id);
+      record != nullptr && IsRevoked(*record, sender)) {
+    Flag(tree_id, sender, "a message from a revoked member", ref);
+    return Status::Ok();
+  }
   switch (payload.body_case()) {
     case app::Payload::kReport:
       return OnReport(sender, payload.report());
@@ -177,8 +216,12 @@ Status AlertLogic::OnVerifyResult(const std::string& sender, const app::VerifyRe
   const int outcome = static_cast<int>(result.outcome()) - 1;
   if (outcome < 0 || outcome > static_cast<int>(VerifyOutcome::kOnMyWay)) return Status::Ok();
   if (!Contains(alert->verifiers_answered(), sender)) alert->add_verifiers_answered(sender);
-  alert->set_verify_outcome(static_cast<std::uint32_t>(outcome) + 1);
-  alert->set_verify_note(result.note());
+  // "On my way" is interim: it never hides an answer already given.
+  const bool interim = static_cast<VerifyOutcome>(outcome) == VerifyOutcome::kOnMyWay;
+  if (!interim || alert->verify_outcome() == 0) {
+    alert->set_verify_outcome(static_cast<std::uint32_t>(outcome) + 1);
+    alert->set_verify_note(result.note());
+  }
   const auto state = static_cast<AlertState>(alert->state());
   if (state == AlertState::kVerifying || state == AlertState::kReported) {
     switch (static_cast<VerifyOutcome>(outcome)) {
@@ -189,9 +232,14 @@ Status AlertLogic::OnVerifyResult(const std::string& sender, const app::VerifyRe
         alert->set_state(static_cast<std::uint32_t>(AlertState::kUnable));
         break;
       case VerifyOutcome::kFalseAlarm:
-        alert->set_state(static_cast<std::uint32_t>(AlertState::kCancelled));
-        alert->set_cancel_reason("false alarm");
-        alert->set_resolved_ms(port_.NowMs());
+        // The dispatcher who asked closes the report everywhere it is held.
+        if (alert->originator() == port_.IdentityKey()) {
+          TOCSIN_RETURN_IF_ERROR(CancelReport(*record, *alert, "false alarm"));
+        } else {
+          alert->set_state(static_cast<std::uint32_t>(AlertState::kCancelled));
+          alert->set_cancel_reason("false alarm");
+          alert->set_resolved_ms(port_.NowMs());
+        }
         break;
       case VerifyOutcome::kOnMyWay:
         break;

@@ -207,6 +207,12 @@ Status AlertLogic::SendVerifyResult(const AlertId& alert_id, VerifyOutcome outco
   TOCSIN_RETURN_IF_ERROR(SendToDispatchers(*record, payload));
   alert.set_verify_outcome(static_cast<std::uint32_t>(outcome) + 1);
   alert.set_verify_note(note);
+  if (outcome == VerifyOutcome::kFalseAlarm && !alert.has_alert()) {
+    // Our own copy of the report resolves too (and is purged after the retention).
+    alert.set_state(static_cast<std::uint32_t>(AlertState::kCancelled));
+    alert.set_cancel_reason("false alarm");
+    if (alert.resolved_ms() == 0) alert.set_resolved_ms(port_.NowMs());
+  }
   return Save(alert);
 }
 
@@ -237,15 +243,23 @@ Result<AlertId> AlertLogic::SendAlert(const TreeId& tree, const AlertSpec& spec,
   app::Payload payload;
   auto* body = payload.mutable_alert();
   *body->mutable_ref() = NextRef(alert);
+  // Verified only by a verifier's confirmation of the report, or the dispatcher's word.
+  const bool confirmed =
+      alert.verify_outcome() == static_cast<std::uint32_t>(VerifyOutcome::kConfirmed) + 1;
+  const bool unable =
+      alert.verify_outcome() == static_cast<std::uint32_t>(VerifyOutcome::kUnable) + 1;
+  const bool verified = confirmed || spec.dispatcher_confirms;
+  const Certainty certainty =
+      unable && !spec.dispatcher_confirms ? Certainty::kPossible : spec.certainty;
   body->set_status(static_cast<app::AlertStatus>(static_cast<int>(spec.mode) + 1));
   body->set_severity(static_cast<app::Severity>(static_cast<int>(spec.severity) + 1));
-  body->set_certainty(static_cast<app::Certainty>(static_cast<int>(spec.certainty)));
+  body->set_certainty(static_cast<app::Certainty>(static_cast<int>(certainty)));
   for (const auto& zone : spec.zones) body->add_zones(zone);
   for (const auto& role : spec.roles_needed) body->add_roles_needed(role);
   FillTexts(body->mutable_texts(), spec.texts);
   body->set_sent_at_ms(now);
   body->set_expires_at_ms(now + expiry_s * 1000);
-  body->set_verified(spec.verified);
+  body->set_verified(verified);
   *alert.mutable_alert() = *body;
   *alert.mutable_texts() = body->texts();
   alert.set_originator(port_.IdentityKey());
@@ -266,6 +280,9 @@ Status AlertLogic::EndAlert(const AlertId& alert_id, LifecycleType type, app::Pa
     return Status(Code::kUnauthorized,
                   std::string("our view does not let us send ") + ToString(type));
   }
+  if (!alert.has_alert() && type == LifecycleType::kCancel) {
+    return CancelReport(*record, alert, payload.cancel().reason());
+  }
   if (!alert.has_alert()) return Status(Code::kInvalidArgument, "the alert was never sent");
   const app::AlertRef ref = NextRef(alert);
   if (payload.has_update()) *payload.mutable_update()->mutable_ref() = ref;
@@ -277,6 +294,30 @@ Status AlertLogic::EndAlert(const AlertId& alert_id, LifecycleType type, app::Pa
     alert.set_state(static_cast<std::uint32_t>(state));
   }
   if (resolves && alert.resolved_ms() == 0) alert.set_resolved_ms(port_.NowMs());
+  return Save(alert);
+}
+
+Status AlertLogic::CancelReport(const tree::TreeRecord& record, tree::AlertRecord& alert,
+                                const std::string& reason) {
+  // Nothing went to the zone: the reporter and the verifiers asked are the ones holding
+  // it, so they are told (pairwise) and their copies resolve and are purged in time.
+  app::Payload payload;
+  auto* cancel = payload.mutable_cancel();
+  *cancel->mutable_ref() = NextRef(alert);
+  cancel->set_reason(reason);
+  std::vector<std::string> targets(alert.verifiers_asked().begin(), alert.verifiers_asked().end());
+  if (!alert.reporter().empty()) targets.push_back(alert.reporter());
+  std::sort(targets.begin(), targets.end());
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  for (const auto& key : targets) {
+    if (key == port_.IdentityKey() || IsRevoked(record, key)) continue;
+    TOCSIN_RETURN_IF_ERROR(port_.SendTo(key, payload.SerializeAsString(), 0));
+  }
+  if (!IsResolved(static_cast<AlertState>(alert.state()))) {
+    alert.set_state(static_cast<std::uint32_t>(AlertState::kCancelled));
+  }
+  if (alert.cancel_reason().empty()) alert.set_cancel_reason(reason);
+  if (alert.resolved_ms() == 0) alert.set_resolved_ms(port_.NowMs());
   return Save(alert);
 }
 

@@ -346,12 +346,15 @@ std::size_t AlertLogic::VerifierTimeouts(tree::TreeRecord& record, tree::AlertRe
   return steps;
 }
 
-std::size_t AlertLogic::Expire(tree::AlertRecord& alert, std::uint64_t now) {
+std::size_t AlertLogic::Expire(const tree::TreeRecord& record, tree::AlertRecord& alert,
+                               std::uint64_t now) {
   const auto state = static_cast<AlertState>(alert.state());
-  if (IsResolved(state) || !alert.has_alert() || alert.alert().expires_at_ms() == 0 ||
-      now < alert.alert().expires_at_ms()) {
-    return 0;
-  }
+  // A report (or a verification request) that never became an alert lives as long as
+  // an alert would: it is not kept forever on the reporter's or a verifier's phone.
+  const std::uint64_t expires_at =
+      alert.has_alert() ? alert.alert().expires_at_ms()
+                        : alert.created_ms() + record.view().policy().alert_expiry_s() * 1000ull;
+  if (IsResolved(state) || expires_at == 0 || now < expires_at) return 0;
   alert.set_state(static_cast<std::uint32_t>(AlertState::kExpired));
   alert.set_resolved_ms(now);
   emit_(MakeEvent(AlertEventKind::kExpired, alert, ""));
@@ -366,7 +369,7 @@ Result<std::size_t> AlertLogic::Tick(std::uint64_t now) {
     tree::TreeRecord* record = FindTree(alert.tree_id());
     if (record == nullptr) continue;
     const std::string before = alert.SerializeAsString();
-    steps += Expire(alert, now);
+    steps += Expire(*record, alert, now);
     if (IsResolved(static_cast<AlertState>(alert.state()))) {
       if (now >= alert.resolved_ms() + record->view().policy().retention_s() * 1000ull) {
         purge.push_back(id);
@@ -385,7 +388,24 @@ Result<std::size_t> AlertLogic::Tick(std::uint64_t now) {
     alerts_.erase(id);
     ++steps;
   }
+  for (auto& [id, record] : trees_) {
+    if (RotateIfDue(record)) ++steps;
+    if (PurgeFlags(record, now)) ++steps;
+  }
   return steps;
+}
+
+bool AlertLogic::PurgeFlags(tree::TreeRecord& record, std::uint64_t now) {
+  const std::uint64_t retention = record.view().policy().retention_s() * 1000ull;
+  auto& flags = *record.mutable_flags();
+  const int before = flags.size();
+  flags.erase(
+      std::remove_if(flags.begin(), flags.end(),
+                     [&](const app::SecurityNotice& n) { return n.at_ms() + retention <= now; }),
+      flags.end());
+  if (flags.size() == before) return false;
+  (void)port_.SaveTree(record);  // a failure is retried at the next Tick
+  return true;
 }
 
 }  // namespace tocsin::alerts

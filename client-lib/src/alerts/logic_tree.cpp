@@ -27,9 +27,7 @@ Result<tree::Signed> AlertLogic::SignedView(const tree::TreeRecord& record,
   if (!view.ok()) return view.status();
   tree::Signed signed_view;
   signed_view.set_body(view->SerializeAsString());
-  signed_view.set_genesis(record.genesis());
-  auto sign = [this](std::string_view message) { return port_.Sign(message); };
-  TOCSIN_RETURN_IF_ERROR(AddSignature(signed_view, kViewLabel, record.admin_index(), sign));
+  TOCSIN_RETURN_IF_ERROR(SignObject(record, signed_view, kViewLabel));
   return signed_view;
 }
 
@@ -137,25 +135,37 @@ Result<MemberInfo> AlertLogic::AddMember(const TreeId& tree, const MemberSpec& s
 Result<MemberInfo> AlertLogic::ReplaceMemberKey(const TreeId& tree, const MemberKey& old_key,
                                                 const std::string& new_card) {
   std::lock_guard lock(mutex_);
-  auto record = AdminTree(tree);
-  if (!record.ok()) return record.status();
+  auto found = AdminTree(tree);
+  if (!found.ok()) return found.status();
+  tree::TreeRecord& record = **found;
   auto old_raw = Unhex(old_key, 32, "member key");
   if (!old_raw.ok()) return old_raw.status();
   auto new_raw = port_.KeyOfCard(new_card);
   if (!new_raw.ok()) return new_raw.status();
-  auto* entry = FindEntry(*(*record)->mutable_roster(), *old_raw);
-  if (entry == nullptr) return Status(Code::kInvalidArgument, "not a member of the tree");
+  if (FindEntry(record.roster(), *old_raw) == nullptr) {
+    return Status(Code::kNotFound, "not a member of the tree");
+  }
+  if (*old_raw == port_.IdentityKey()) {
+    return Status(Code::kInvalidArgument, "an admin cannot replace its own device's key");
+  }
+  if (FindEntry(record.roster(), *new_raw) != nullptr || IsRevoked(record, *new_raw)) {
+    return Status(Code::kInvalidArgument, "the new card's key is already in the tree or revoked");
+  }
+  const RevocationAudience audience = AudienceOf(record, *old_raw);
+  auto* entry = FindEntry(*record.mutable_roster(), *old_raw);
   entry->set_identity_key(*new_raw);
   entry->set_card(new_card);
+  entry->set_alert_card(false);  // the new device sends its long-term card after its view
   const tree::MemberEntry replaced = *entry;
-  for (auto& other : *(*record)->mutable_roster()) {
+  for (auto& other : *record.mutable_roster()) {
     if (other.parent() == *old_raw) other.set_parent(*new_raw);
     if (other.backup() == *old_raw) other.set_backup(*new_raw);
   }
   TOCSIN_RETURN_IF_ERROR(port_.Introduce(replaced));
-  (*record)->set_roster_version((*record)->roster_version() + 1);
-  TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(**record));
-  TOCSIN_RETURN_IF_ERROR(port_.SaveTree(**record));
+  // The old phone may be in someone else's hands: it is revoked like a removed member.
+  TOCSIN_RETURN_IF_ERROR(Revoke(record, *old_raw, audience));
+  auto pushed = PushViews(tree, false);
+  if (!pushed.ok()) return pushed.status();
   return MemberOf(replaced);
 }
 
@@ -204,7 +214,9 @@ Status AlertLogic::SyncGroups(tree::TreeRecord& record) {
 Result<std::size_t> AlertLogic::SendViews(tree::TreeRecord& record, bool all,
                                           const std::vector<std::string>& only) {
   std::size_t sent = 0;
-  for (const auto& entry : record.roster()) {
+  // Copied: Publish may add to the record while we go through its roster.
+  const std::vector<tree::MemberEntry> roster(record.roster().begin(), record.roster().end());
+  for (const auto& entry : roster) {
     const std::string& key = entry.identity_key();
     if (key == port_.IdentityKey()) continue;
     if (!only.empty() && std::find(only.begin(), only.end(), key) == only.end()) continue;
@@ -215,16 +227,18 @@ Result<std::size_t> AlertLogic::SendViews(tree::TreeRecord& record, bool all,
     }
     auto signed_view = SignedView(record, key);
     if (!signed_view.ok()) return signed_view.status();
-    app::Payload payload;
-    payload.mutable_tree_update()->set_tree_id(record.tree_id());
-    payload.mutable_tree_update()->set_signed_view(signed_view->SerializeAsString());
-    auto sent_view = port_.SendTo(key, payload.SerializeAsString(), 0);
-    if (!sent_view.ok()) {
+    app::TreeUpdate update;
+    update.set_tree_id(record.tree_id());
+    update.set_signed_view(signed_view->SerializeAsString());
+    // With m above one the view waits for the other admins' signatures (ExportPending).
+    auto published = Publish(record, update, {key}, key);
+    if (!published.ok()) {
       (void)port_.SaveTree(record);  // the views sent so far are not sent again
-      return Status(sent_view.code(), "view of " + entry.name() + ": " + sent_view.message());
+      const Status& failed = published.status();
+      return Status(failed.code(), "view of " + entry.name() + ": " + failed.message());
     }
     (*record.mutable_pushed())[hex] = record.roster_version();
-    ++sent;
+    if (*published) ++sent;
   }
   TOCSIN_RETURN_IF_ERROR(port_.SaveTree(record));
   return sent;
@@ -260,34 +274,6 @@ Result<std::string> AlertLogic::ExportView(const TreeId& tree, const MemberKey& 
   app::Payload payload;
   payload.mutable_tree_update()->set_tree_id((*record)->tree_id());
   payload.mutable_tree_update()->set_signed_view(signed_view->SerializeAsString());
-  return payload.SerializeAsString();
-}
-
-Result<std::string> AlertLogic::CoSignView(const std::string& signed_update) {
-  std::lock_guard lock(mutex_);
-  app::Payload payload;
-  if (!payload.ParseFromString(signed_update) || !payload.has_tree_update()) {
-    return Status(Code::kInvalidArgument, "not a tree update");
-  }
-  auto* update = payload.mutable_tree_update();
-  const bool is_view = !update->signed_view().empty();
-  tree::Signed signed_object;
-  signed_object.ParseFromString(is_view ? update->signed_view() : update->signed_revocation());
-  tree::Genesis genesis;
-  genesis.ParseFromString(signed_object.genesis());
-  int index = -1;
-  for (int i = 0; i < genesis.admins_size(); ++i) {
-    if (genesis.admins(i) == port_.IdentityKey()) index = i;
-  }
-  if (index < 0) return Status(Code::kUnauthorized, "not an admin of this tree");
-  auto sign = [this](std::string_view message) { return port_.Sign(message); };
-  TOCSIN_RETURN_IF_ERROR(AddSignature(signed_object, is_view ? kViewLabel : kRevocationLabel,
-                                      static_cast<std::uint32_t>(index), sign));
-  if (is_view) {
-    update->set_signed_view(signed_object.SerializeAsString());
-  } else {
-    update->set_signed_revocation(signed_object.SerializeAsString());
-  }
   return payload.SerializeAsString();
 }
 

@@ -45,6 +45,72 @@ const tree::MemberEntry* AlertLogic::Known(const tree::TreeRecord& record,
   return nullptr;
 }
 
+RevocationAudience AlertLogic::AudienceOf(const tree::TreeRecord& record,
+                                          const std::string& key) const {
+  RevocationAudience audience;
+  for (const auto& entry : record.roster()) {
+    if (entry.identity_key() == key) continue;
+    auto view = MakeView(record, entry.identity_key());
+    if (view.ok() && Mentions(*view, key)) audience.told.push_back(entry.identity_key());
+  }
+  auto revoked_view = MakeView(record, key);
+  if (revoked_view.ok()) audience.holders = HeldKeys(*revoked_view);
+  return audience;
+}
+
+Status AlertLogic::Revoke(tree::TreeRecord& record, const std::string& key,
+                          const RevocationAudience& audience) {
+  const std::string& me = port_.IdentityKey();
+  record.add_revoked(key);
+  auto* holders = record.add_revoked_holders();
+  holders->set_key(key);
+  for (const auto& holder : audience.holders) {
+    if (holder != me) holders->add_holders(holder);
+  }
+  record.set_roster_version(record.roster_version() + 1);
+  record.mutable_pushed()->erase(Hex(key));
+  // The revoked device held our ALERT token (our entry is in every view): replace it now.
+  // The others whose card it held replace theirs when their next view says so.
+  if (auto* mine = FindEntry(*record.mutable_roster(), me)) {
+    auto card = port_.MyCard(mine->name(), true);
+    if (!card.ok()) return card.status();
+    mine->set_card(*card);
+  }
+  if (!Contains(record.rotated_for(), key)) record.add_rotated_for(key);
+  tree::Revocation revocation;
+  revocation.set_tree_id(record.tree_id());
+  revocation.set_version(record.roster_version());
+  revocation.set_identity_key(key);
+  revocation.set_revoked_ms(port_.NowMs());
+  tree::Signed signed_revocation;
+  signed_revocation.set_body(revocation.SerializeAsString());
+  TOCSIN_RETURN_IF_ERROR(SignObject(record, signed_revocation, kRevocationLabel));
+  app::TreeUpdate update;
+  update.set_tree_id(record.tree_id());
+  update.set_signed_revocation(signed_revocation.SerializeAsString());
+  std::vector<std::string> targets;
+  for (const auto* group : {&audience.told, &audience.holders}) {
+    for (const auto& target : *group) {
+      if (target == me || target == key) continue;
+      if (std::find(targets.begin(), targets.end(), target) == targets.end()) {
+        targets.push_back(target);
+      }
+    }
+  }
+  // With m above one it goes out once the other admins signed it; this device forgets
+  // the key at once either way.
+  auto published = Publish(record, update, targets, "");
+  if (!published.ok()) return published.status();
+  TOCSIN_RETURN_IF_ERROR(port_.Forget(key));
+  TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(record));
+  TOCSIN_RETURN_IF_ERROR(port_.SaveTree(record));
+  emit_(AlertEvent{.kind = AlertEventKind::kRevoked,
+                   .time_ms = port_.NowMs(),
+                   .tree = Hex(record.tree_id()),
+                   .from = Hex(key)});
+  return Status::Ok();
+}
+
 Status AlertLogic::RemoveMember(const TreeId& tree, const MemberKey& member) {
   std::lock_guard lock(mutex_);
   auto found = AdminTree(tree);
@@ -55,49 +121,15 @@ Status AlertLogic::RemoveMember(const TreeId& tree, const MemberKey& member) {
   if (FindEntry(record.roster(), *key) == nullptr) {
     return Status(Code::kNotFound, "not a member of the tree");
   }
-  // Who must hear of it: every member whose current view mentions the key.
-  std::vector<std::string> told;
-  for (const auto& entry : record.roster()) {
-    auto view = MakeView(record, entry.identity_key());
-    if (view.ok() && entry.identity_key() != *key && Mentions(*view, *key)) {
-      told.push_back(entry.identity_key());
-    }
+  if (*key == port_.IdentityKey()) {
+    return Status(Code::kInvalidArgument, "an admin cannot remove its own device");
   }
+  const RevocationAudience audience = AudienceOf(record, *key);
   auto& roster = *record.mutable_roster();
   roster.erase(std::remove_if(roster.begin(), roster.end(),
                               [&](const auto& e) { return e.identity_key() == *key; }),
                roster.end());
-  record.add_revoked(*key);
-  record.set_roster_version(record.roster_version() + 1);
-  // The revoked member held our ALERT token (our entry is in every view): replace it.
-  auto card = port_.MyCard(FindEntry(record.roster(), port_.IdentityKey())->name(), true);
-  if (!card.ok()) return card.status();
-  FindEntry(*record.mutable_roster(), port_.IdentityKey())->set_card(*card);
-  tree::Revocation revocation;
-  revocation.set_tree_id(record.tree_id());
-  revocation.set_version(record.roster_version());
-  revocation.set_identity_key(*key);
-  revocation.set_revoked_ms(port_.NowMs());
-  tree::Signed signed_revocation;
-  signed_revocation.set_body(revocation.SerializeAsString());
-  signed_revocation.set_genesis(record.genesis());
-  auto sign = [this](std::string_view message) { return port_.Sign(message); };
-  TOCSIN_RETURN_IF_ERROR(
-      AddSignature(signed_revocation, kRevocationLabel, record.admin_index(), sign));
-  app::Payload payload;
-  payload.mutable_tree_update()->set_tree_id(record.tree_id());
-  payload.mutable_tree_update()->set_signed_revocation(signed_revocation.SerializeAsString());
-  for (const auto& target : told) {
-    if (target == port_.IdentityKey()) continue;
-    TOCSIN_RETURN_IF_ERROR(port_.SendTo(target, payload.SerializeAsString(), 0));
-  }
-  TOCSIN_RETURN_IF_ERROR(port_.Forget(*key));
-  TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(record));
-  TOCSIN_RETURN_IF_ERROR(port_.SaveTree(record));
-  emit_(AlertEvent{.kind = AlertEventKind::kRevoked,
-                   .time_ms = port_.NowMs(),
-                   .tree = Hex(record.tree_id()),
-                   .from = Hex(*key)});
+  TOCSIN_RETURN_IF_ERROR(Revoke(record, *key, audience));
   auto pushed = PushViews(tree, false);
   return pushed.ok() ? Status::Ok() : pushed.status();
 }
@@ -145,23 +177,26 @@ Status AlertLogic::TakeView(const tree::Signed& signed_view, const std::string& 
     Flag(view.tree_id(), sender, what, nullptr);
     return status;
   };
-  auto verify = [this](std::string_view key, std::string_view message, std::string_view sig) {
-    return port_.Verify(key, message, sig);
-  };
-  auto genesis = VerifySigned(signed_view, kViewLabel, view.tree_id(), verify);
-  if (!genesis.ok()) return refuse(genesis.status(), "refused view: " + genesis.status().message());
+  auto set = VerifySigned(signed_view, kViewLabel, view.tree_id(), MakeVerifier());
+  if (!set.ok()) return refuse(set.status(), "refused view: " + set.status().message());
   if (view.member().identity_key() != port_.IdentityKey()) {
     return refuse(Status(Code::kInvalidArgument, "a view for another member"),
                   "refused view: for another member");
   }
   const auto* held = FindTree(view.tree_id());
   if (held != nullptr && held->admin()) return Status::Ok();  // the admin's roster rules
+  if (held != nullptr && set->version < CurrentSet(*held).version) {
+    return refuse(Status(Code::kExpired, "signed by an admin set that was replaced"),
+                  "refused view: signed by an admin set that was replaced");
+  }
   if (held != nullptr && view.version() <= held->view().version()) {
     if (view.version() == held->view().version()) return Status::Ok();
     return refuse(Status(Code::kExpired, "an older view than the one held"),
                   "refused view: older than the one held");
   }
-  if (held == nullptr && !by_hand && !Contains(genesis->admins(), sender)) {
+  const bool from_admin =
+      std::find(set->admins.begin(), set->admins.end(), sender) != set->admins.end();
+  if (held == nullptr && !by_hand && !from_admin) {
     return refuse(Status(Code::kUnauthorized, "a new tree's view from a non-admin"),
                   "refused view: a new tree's view from a non-admin");
   }
@@ -193,6 +228,8 @@ Status AlertLogic::ApplyView(const tree::Signed& signed_view, tree::View view) {
   }
   record.set_tree_id(view.tree_id());
   record.set_genesis(signed_view.genesis());
+  // The chain that signed it (checked in TakeView, never older than the one held).
+  *record.mutable_admin_chain() = signed_view.admin_sets();
   *record.mutable_signed_view() = signed_view;
   *record.mutable_view() = std::move(view);
   *record.mutable_revoked() = record.view().revoked();
@@ -204,7 +241,8 @@ Status AlertLogic::ApplyView(const tree::Signed& signed_view, tree::View view) {
         port_.JoinGroup(group.group_id(), record.view().tree_name() + "/" + group.zone(), senders));
   }
   TOCSIN_RETURN_IF_ERROR(port_.SaveTree(record));
-  if (!record.view().member().alert_card()) {
+  const bool rotated = RotateIfDue(record);
+  if (!rotated && !record.view().member().alert_card()) {
     (void)SendMyCard(record, false);  // the next view carries it; a failure is retried then
   }
   emit_(AlertEvent{.kind = AlertEventKind::kViewAccepted,
@@ -221,13 +259,20 @@ Status AlertLogic::TakeRevocation(const tree::Signed& signed_revocation,
     return Status(Code::kInvalidArgument, "a malformed revocation");
   }
   auto* record = FindTree(revocation.tree_id());
-  auto verify = [this](std::string_view key, std::string_view message, std::string_view sig) {
-    return port_.Verify(key, message, sig);
-  };
-  auto genesis = VerifySigned(signed_revocation, kRevocationLabel, revocation.tree_id(), verify);
-  if (record == nullptr || !genesis.ok()) {
+  auto set =
+      VerifySigned(signed_revocation, kRevocationLabel, revocation.tree_id(), MakeVerifier());
+  if (record == nullptr || !set.ok()) {
     Flag(revocation.tree_id(), sender, "refused revocation", nullptr);
-    return genesis.ok() ? Status(Code::kNotFound, "no such tree") : genesis.status();
+    return set.ok() ? Status(Code::kNotFound, "no such tree") : set.status();
+  }
+  const std::uint64_t held_set = CurrentSet(*record).version;
+  if (set->version < held_set) {
+    Flag(record->tree_id(), sender, "refused revocation: signed by an admin set that was replaced",
+         nullptr);
+    return Status(Code::kExpired, "signed by an admin set that was replaced");
+  }
+  if (set->version > held_set && !record->admin()) {
+    *record->mutable_admin_chain() = signed_revocation.admin_sets();
   }
   const std::string& key = revocation.identity_key();
   if (IsRevoked(*record, key)) return Status::Ok();
@@ -240,11 +285,10 @@ Status AlertLogic::TakeRevocation(const tree::Signed& signed_revocation,
   for (auto& group : *record->mutable_view()->mutable_groups()) {
     Unauthorise(group.mutable_senders(), key);
   }
-  const bool held_our_card = Known(*record, key) != nullptr || record->admin();
   if (key != port_.IdentityKey()) TOCSIN_RETURN_IF_ERROR(port_.Forget(key));
+  // Whether the revoked device held our ALERT token is the admins' word, carried in our
+  // next view (rotate_for): RotateIfDue acts on it whichever of the two arrives first.
   TOCSIN_RETURN_IF_ERROR(port_.SaveTree(*record));
-  // The revoked member may hold our ALERT token: replace it, and give the admins the new one.
-  if (held_our_card && key != port_.IdentityKey()) (void)SendMyCard(*record, true);
   emit_(AlertEvent{.kind = AlertEventKind::kRevoked,
                    .time_ms = port_.NowMs(),
                    .tree = Hex(record->tree_id()),
@@ -253,24 +297,63 @@ Status AlertLogic::TakeRevocation(const tree::Signed& signed_revocation,
   return Status::Ok();
 }
 
+bool AlertLogic::RotateIfDue(tree::TreeRecord& record) {
+  if (record.admin()) return false;  // an admin rotates as it revokes
+  std::vector<std::string> due;
+  for (const auto& key : record.view().rotate_for()) {
+    if (!Contains(record.rotated_for(), key)) due.push_back(key);
+  }
+  if (due.empty()) return false;
+  // One new token covers every revocation named; a failure (no relay) is retried by Tick.
+  if (!SendMyCard(record, true).ok()) return false;
+  for (const auto& key : due) record.add_rotated_for(key);
+  (void)port_.SaveTree(record);
+  return true;
+}
+
 Status AlertLogic::SendMyCard(const tree::TreeRecord& record, bool rotate) {
   auto card = port_.MyCard(record.view().member().name(), rotate);
   if (!card.ok()) return card.status();
   app::Payload payload;
   payload.mutable_member_card()->set_tree_id(record.tree_id());
   payload.mutable_member_card()->set_card(*card);
-  return SendToDispatchers(record, payload);
+  TOCSIN_RETURN_IF_ERROR(SendToDispatchers(record, payload));
+  if (!rotate) return Status::Ok();
+  // After a rotation the old token is refused at once: the members whose view holds our
+  // entry and who we know (parent, children, backup, the coordinators we back up) get the
+  // new card directly, the others with their next view.
+  const tree::View& view = record.view();
+  std::vector<std::string> neighbours = {view.member().parent(), view.backup().identity_key()};
+  for (const auto& child : view.children()) neighbours.push_back(child.identity_key());
+  for (const auto& branch : view.backs_up()) {
+    neighbours.push_back(branch.coordinator().identity_key());
+  }
+  for (const auto& key : neighbours) {
+    if (key.empty() || key == port_.IdentityKey() || Known(record, key) == nullptr) continue;
+    if (FindEntry(view.dispatchers(), key) != nullptr) continue;  // sent above
+    (void)port_.SendTo(key, payload.SerializeAsString(), 0);      // best effort: views follow
+  }
+  return Status::Ok();
 }
 
 Status AlertLogic::OnMemberCard(const std::string& sender, const app::MemberCard& card) {
   tree::TreeRecord* record = FindTree(card.tree_id());
-  if (record == nullptr || !record->admin()) return Status::Ok();
-  tree::MemberEntry* entry = FindEntry(*record->mutable_roster(), sender);
+  if (record == nullptr) return Status::Ok();
+  const tree::MemberEntry* known =
+      record->admin() ? FindEntry(record->roster(), sender) : Known(*record, sender);
   auto key = port_.KeyOfCard(card.card());
-  if (entry == nullptr || !key.ok() || *key != sender) {
+  if (known == nullptr || !key.ok() || *key != sender) {
     Flag(record->tree_id(), sender, "a member card that is not the sender's", nullptr);
     return Status::Ok();
   }
+  if (!record->admin()) {
+    // A neighbour's new card (its ALERT token was rotated): reach it with that now.
+    tree::MemberEntry refreshed = *known;
+    refreshed.set_card(card.card());
+    (void)port_.Introduce(refreshed);
+    return Status::Ok();
+  }
+  tree::MemberEntry* entry = FindEntry(*record->mutable_roster(), sender);
   if (entry->alert_card() && entry->card() == card.card()) return Status::Ok();
   entry->set_card(card.card());
   entry->set_alert_card(true);

@@ -86,6 +86,24 @@ std::vector<std::string> DispatcherKeys(const Entries& roster) {
   return keys;
 }
 
+std::vector<std::string> HeldKeys(const tree::View& view) {
+  std::vector<std::string> keys;
+  auto add = [&keys, &view](const std::string& key) {
+    if (key.empty() || key == view.member().identity_key()) return;
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  };
+  for (const Entries* entries :
+       {&view.parent_chain(), &view.children(), &view.dispatchers(), &view.roster()}) {
+    for (const auto& entry : *entries) add(entry.identity_key());
+  }
+  add(view.backup().identity_key());
+  for (const auto& branch : view.backs_up()) {
+    add(branch.coordinator().identity_key());
+    for (const auto& entry : branch.children()) add(entry.identity_key());
+  }
+  return keys;
+}
+
 Result<tree::View> MakeView(const tree::TreeRecord& record, const std::string& member) {
   const auto* entry = FindEntry(record.roster(), member);
   if (entry == nullptr) return Status(Code::kNotFound, "not a member of the tree");
@@ -115,6 +133,9 @@ Result<tree::View> MakeView(const tree::TreeRecord& record, const std::string& m
   *view.mutable_policy() = record.policy();
   if (entry->role() == app::DISPATCHER) *view.mutable_roster() = record.roster();
   *view.mutable_revoked() = record.revoked();
+  for (const auto& revoked : record.revoked_holders()) {
+    if (Contains(revoked.holders(), member)) view.add_rotate_for(revoked.key());
+  }
   return view;
 }
 

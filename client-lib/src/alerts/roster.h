@@ -30,6 +30,9 @@ std::vector<std::string> ZoneMembers(const tree::TreeRecord& record, const std::
 // The keys of the roster's dispatchers.
 std::vector<std::string> DispatcherKeys(const Entries& roster);
 
+// Every member whose entry (and so whose card) `view` holds, its own member excepted.
+std::vector<std::string> HeldKeys(const tree::View& view);
+
 // The view of `member` at the record's roster version. kNotFound when not in the roster.
 Result<tree::View> MakeView(const tree::TreeRecord& record, const std::string& member);
 

@@ -47,6 +47,27 @@ Result<std::string> AlertService::ExportView(const TreeId& tree, const MemberKey
 Result<std::string> AlertService::CoSignView(const std::string& signed_update) {
   return engine_->logic().CoSignView(signed_update);
 }
+
+Status AlertService::ChangeAdmins(const TreeId& tree, const std::vector<MemberKey>& admins,
+                                  std::uint32_t threshold) {
+  return engine_->logic().ChangeAdmins(tree, admins, threshold);
+}
+
+Result<std::string> AlertService::ExportPending(const TreeId& tree) {
+  return engine_->logic().ExportPending(tree);
+}
+
+Result<std::vector<CosignItem>> AlertService::InspectBundle(const std::string& bundle) {
+  return engine_->logic().InspectBundle(bundle);
+}
+
+Result<std::string> AlertService::CoSignBundle(const std::string& bundle) {
+  return engine_->logic().CoSignBundle(bundle);
+}
+
+Result<std::size_t> AlertService::ImportSignatures(const std::string& bundle) {
+  return engine_->logic().ImportSignatures(bundle);
+}
 Status AlertService::AcceptUpdate(const std::string& signed_update) {
   return engine_->logic().AcceptUpdate(signed_update);
 }

@@ -19,6 +19,11 @@ Passphrase& Passphrase::operator=(Passphrase&&) noexcept = default;
 
 std::size_t Passphrase::size() const { return impl_ ? impl_->secret.size() : 0; }
 
+bool Passphrase::SameAs(const Passphrase& other) const {
+  if (!impl_ || !other.impl_) return false;
+  return impl_->secret.Equals(other.impl_->secret.span());
+}
+
 namespace {
 
 // Secrets live in sodium_malloc'd memory, which needs libsodium initialised; an

@@ -7,7 +7,9 @@
 #include <thread>
 
 #include "client_test_util.h"
+#include "core/card.h"
 #include "core/hex.h"
+#include "test_client.h"
 #include "tocsin/alert.pb.h"
 #include "tocsin/alerts.h"
 
@@ -171,6 +173,7 @@ TEST_CASE(
     REQUIRE(m->WaitFor(AlertEventKind::kAlert));
   }
   CHECK(Take(r1.alerts->GetAlert(id)).asked_to_respond);
+  CHECK(Take(r1.alerts->GetAlert(id)).verified);  // the verifier confirmed its report
   CHECK_FALSE(Take(r2.alerts->GetAlert(id)).asked_to_respond);
 
   // Acks reach the coordinator and the dispatcher; C1's roll-up reaches the dispatcher.
@@ -255,9 +258,40 @@ bool AllCardsIn(Member& m, const TreeId& tree) {
                      [](const MemberInfo& member) { return member.alert_card; });
 }
 
+// A member's ALERT-token card as its device makes it now (what others' views carry).
+std::string AlertCardOf(Member& m) {
+  auto& core = m.client->core();
+  const std::string name = m.name;
+  return Take(core.Run<std::string>([&core, name] { return core.AlertCard(name, false); }));
+}
+
+// The (mailbox id, token) of a card's first address.
+std::pair<std::string, std::string> AddressOf(const std::string& card) {
+  auto parsed = Take(core::DecodeCard(core::SharedSignalContext(), card));
+  REQUIRE(parsed.card.addresses_size() >= 1);
+  return {parsed.card.addresses(0).mailbox_id(), parsed.card.addresses(0).token()};
+}
+
+std::string TokenOf(const std::string& card) { return AddressOf(card).second; }
+
+// Writes to `card`'s first mailbox with its token, as any device holding the card can.
+Status SendWithCard(RelayProcess& relay, const std::string& card) {
+  auto sender = Take(TestClient::Connect(relay.address()));
+  Take(sender->Hello(wire::SEND));
+  const auto [mailbox, token] = AddressOf(card);
+  return sender->Send(mailbox, token, std::string(200, 'x'));
+}
+
+// The relay's answer to a token that was rotated away (grace 0: it expired at once) or
+// is unknown.
+bool TokenRefused(const Status& status) {
+  INFO(status.ToString());
+  return status.code() == Code::kExpired || status.code() == Code::kUnauthorized;
+}
+
 TEST_CASE(
-    "A revoked member's tokens stop at once; a replaced phone vouched by a view keeps "
-    "receiving",
+    "A removed member's copies of the ALERT tokens are refused by the relay while the "
+    "others keep receiving",
     "[alerts][relay]") {
   Network net;
   Member& d = net.Add("dispatcher");
@@ -274,37 +308,68 @@ TEST_CASE(
     REQUIRE(WaitUntil(
         [&] { return m->Count(AlertEventKind::kViewAccepted) > 0 && AllCardsIn(*m, tree); }));
   }
-  // R2 reaches C1 while it is a member.
-  app::Payload report;
-  report.mutable_report()->mutable_ref()->set_alert_id(std::string(16, '\x01'));
-  report.mutable_report()->mutable_ref()->set_tree_id(*core::FromHex(tree, 32));
-  auto send_to_c1 = [&](Member& from) {
-    for (const auto& contact : Take(from.client->Contacts())) {
-      if (contact.identity_key == c1.key())
-        return from.client->Send(contact.id, report.SerializeAsString());
-    }
-    return Result<MessageId>(Status(Code::kNotFound, "no c1"));
-  };
-  Take(send_to_c1(r2));
-  REQUIRE(WaitUntil(
-      [&] { return c1.Count(AlertEventKind::kSecurityFlag) == 1; }));  // c1 is no dispatcher
+  // The cards R2's view carries: its coordinator's and the dispatcher's ALERT tokens.
+  const std::string c1_held = AlertCardOf(c1);
+  const std::string d_held = AlertCardOf(d);
+  const std::string r1_held = AlertCardOf(r1);  // not in R2's view
+  Check(SendWithCard(*net.relay, c1_held));     // valid while R2 is a member
+  Check(SendWithCard(*net.relay, d_held));
 
   Check(d.alerts->RemoveMember(tree, r2.key()));
   REQUIRE(c1.WaitFor(AlertEventKind::kRevoked));
   CHECK(r1.Count(AlertEventKind::kRevoked) == 0);  // R1's view never held R2
   for (const auto& member : Take(c1.alerts->Tree(tree)).members) CHECK(member.key != r2.key());
-  // C1 forgot R2 (its tokens revoked at the relay): nothing R2 sends reaches C1 any more,
-  // while R1's message does.
-  (void)send_to_c1(r2);
-  Take(send_to_c1(r1));
-  REQUIRE(WaitUntil([&] { return c1.Count(AlertEventKind::kSecurityFlag) == 2; }));
-  std::this_thread::sleep_for(2s);
-  CHECK(c1.Count(AlertEventKind::kSecurityFlag) == 2);
+  // C1 (R2's parent) replaces its token from its next view; the dispatcher at once.
+  REQUIRE(WaitUntil([&] { return TokenOf(AlertCardOf(c1)) != TokenOf(c1_held); }));
+  CHECK(TokenOf(AlertCardOf(d)) != TokenOf(d_held));
+  CHECK(TokenOf(AlertCardOf(r1)) == TokenOf(r1_held));  // R2 never held it: no rotation
+  // What R2 kept is now refused by the relay (grace 0)...
+  CHECK(TokenRefused(SendWithCard(*net.relay, c1_held)));
+  CHECK(TokenRefused(SendWithCard(*net.relay, d_held)));
+  // ...while the new tokens work.
+  Check(SendWithCard(*net.relay, AlertCardOf(c1)));
+  Check(SendWithCard(*net.relay, AlertCardOf(d)));
+  // The dispatcher's views bring C1's new card to R1 (its roster entry follows).
+  REQUIRE(WaitUntil([&] {
+    for (const auto& e : Take(r1.alerts->Tree(tree)).members) {
+      if (e.key == c1.key()) return e.alert_card;
+    }
+    return false;
+  }));
 
-  // R1's phone is replaced: the admins' view vouches for the new key.
-  Member& phone = net.Add("r1-new-phone");
-  Take(d.alerts->ReplaceMemberKey(tree, r1.key(), phone.card()));
+  // The remaining members keep receiving and their acks keep arriving.
+  AlertSpec spec{.zones = {"boyle-heights"}, .texts = {{"es", "ALERTA", ""}, {"en", "ALERT", ""}}};
+  const AlertId id = Take(d.alerts->SendAlert(tree, spec));
+  REQUIRE(r1.WaitFor(AlertEventKind::kAlert));
+  REQUIRE(c1.WaitFor(AlertEventKind::kAlert));
+  Check(r1.alerts->Ack(id, {.kind = AckKind::kResponding, .eta_minutes = 5}));
+  REQUIRE(c1.WaitFor(AlertEventKind::kAck));
+  REQUIRE(d.WaitFor(AlertEventKind::kAck));
+  std::this_thread::sleep_for(1s);
+  CHECK(r2.Count(AlertEventKind::kAlert) == 0);  // out of the zone group
+}
+
+TEST_CASE("A replaced phone keeps its place and the old phone is revoked", "[alerts][relay]") {
+  Network net;
+  Member& d = net.Add("dispatcher");
+  Member& c1 = net.Add("c1");
+  Member& r1 = net.Add("r1");
+  const TreeId tree = Take(d.alerts->CreateTree(Spec()));
+  AddTo(d, tree, c1, MemberRole::kCoordinator, d.key());
+  AddTo(d, tree, r1, MemberRole::kResponder, c1.key(), {"legal_observer"});
   Take(d.alerts->PushViews(tree));
+  for (Member* m : {&c1, &r1}) {
+    INFO(m->name);
+    REQUIRE(WaitUntil(
+        [&] { return m->Count(AlertEventKind::kViewAccepted) > 0 && AllCardsIn(*m, tree); }));
+  }
+  const std::string c1_held = AlertCardOf(c1);  // what R1's old phone holds
+
+  Member& phone = net.Add("r1-new-phone");
+  const MemberInfo moved = Take(d.alerts->ReplaceMemberKey(tree, r1.key(), phone.card()));
+  CHECK(moved.key == phone.key());
+  CHECK(moved.parent == c1.key());
+  CHECK(moved.skills == std::vector<std::string>{"legal_observer"});
   REQUIRE(WaitUntil(
       [&] { return phone.Count(AlertEventKind::kViewAccepted) > 0 && AllCardsIn(phone, tree); }));
   REQUIRE(WaitUntil([&] {
@@ -312,12 +377,22 @@ TEST_CASE(
     return std::any_of(info.members.begin(), info.members.end(),
                        [&](const MemberInfo& m) { return m.key == phone.key() && m.alert_card; });
   }));
-  AlertSpec spec{.zones = {"boyle-heights"}, .texts = {{"es", "ALERTA", ""}, {"en", "ALERT", ""}}};
+  REQUIRE(c1.WaitFor(AlertEventKind::kRevoked));
+  // The old phone's copy of its coordinator's ALERT token is refused.
+  REQUIRE(WaitUntil([&] { return TokenOf(AlertCardOf(c1)) != TokenOf(c1_held); }));
+  CHECK(TokenRefused(SendWithCard(*net.relay, c1_held)));
+
+  AlertSpec spec{.zones = {"boyle-heights"},
+                 .roles_needed = {"legal_observer"},
+                 .texts = {{"es", "ALERTA", ""}, {"en", "ALERT", ""}}};
   const AlertId id = Take(d.alerts->SendAlert(tree, spec));
   REQUIRE(phone.WaitFor(AlertEventKind::kAlert));
+  CHECK(Take(phone.alerts->GetAlert(id)).asked_to_respond);
   Check(phone.alerts->Ack(id, {.kind = AckKind::kOnScene}));
   REQUIRE(c1.WaitFor(AlertEventKind::kAck));
   REQUIRE(d.WaitFor(AlertEventKind::kAck));
+  std::this_thread::sleep_for(1s);
+  CHECK(r1.Count(AlertEventKind::kAlert) == 0);
 }
 
 }  // namespace

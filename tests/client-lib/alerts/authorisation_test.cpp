@@ -209,20 +209,126 @@ TEST_CASE("A revoked member is out of every view and its messages no longer arri
             .code() == Code::kInvalidArgument);
 }
 
+// How many times each device replaced its ALERT token.
+std::map<std::string, int> Rotations(TreeFixture& f) {
+  std::map<std::string, int> out;
+  for (Device* device :
+       {&f.d, &f.c1, &f.c2, &f.b1, &f.b2, &f.r1, &f.r2, &f.r3, &f.v1, &f.v2, &f.s}) {
+    out[device->name] = device->port->rotations;
+  }
+  return out;
+}
+
+TEST_CASE("Every member whose card the revoked key held replaces its ALERT token, once") {
+  TreeFixture f;
+  REQUIRE(Rotations(f) == std::map<std::string, int>{{"dispatcher", 0},
+                                                     {"C1", 0},
+                                                     {"C2", 0},
+                                                     {"B1", 0},
+                                                     {"B2", 0},
+                                                     {"R1", 0},
+                                                     {"R2", 0},
+                                                     {"R3", 0},
+                                                     {"V1", 0},
+                                                     {"V2", 0},
+                                                     {"S", 0}});
+  SECTION("a responder: its view held its coordinator and the dispatcher") {
+    Check(f.d.logic->RemoveMember(f.tree, f.r3.hex()));
+    f.net.Deliver();
+    // R3's view held C2 (parent) and the dispatcher. B2 knew R3 (C2's branch) but R3 never
+    // held B2's card: no rotation there.
+    auto rotations = Rotations(f);
+    CHECK(rotations["dispatcher"] == 1);
+    CHECK(rotations["C2"] == 1);
+    CHECK(rotations["B2"] == 0);
+    CHECK(rotations["R1"] == 0);
+    CHECK(rotations["C1"] == 0);
+  }
+  SECTION("a backup: the whole branch it held in advance, members who never knew it too") {
+    Check(f.d.logic->RemoveMember(f.tree, f.b1.hex()));
+    f.net.Deliver();
+    auto rotations = Rotations(f);
+    CHECK(rotations["dispatcher"] == 1);
+    CHECK(rotations["C1"] == 1);
+    // R1 and R2 are in C1's branch, which B1 held in advance; their own views never
+    // mentioned B1, so the revocation itself had to reach them.
+    CHECK(rotations["R1"] == 1);
+    CHECK(rotations["R2"] == 1);
+    CHECK(f.r1.port->forgotten.count(f.b1.key()) == 1);
+    CHECK(rotations["C2"] == 0);
+    CHECK(rotations["R3"] == 0);
+  }
+  // Later views and ticks do not rotate again.
+  Take(f.d.logic->PushViews(f.tree, true));
+  f.net.Deliver();
+  f.TickAll();
+  const auto settled = Rotations(f);
+  Take(f.d.logic->PushViews(f.tree, true));
+  f.net.Deliver();
+  CHECK(Rotations(f) == settled);
+}
+
+TEST_CASE("A member that missed the revocation rotates from its next signed view, once") {
+  TreeFixture f;
+  f.net.SetOffline(f.c2.key(), true);  // the revocation and the views to C2 are lost
+  Check(f.d.logic->RemoveMember(f.tree, f.r3.hex()));
+  f.net.Deliver();
+  f.net.SetOffline(f.c2.key(), false);
+  CHECK(f.c2.port->rotations == 0);
+  Take(f.d.logic->PushViews(f.tree, true));
+  f.net.Deliver();
+  CHECK(f.c2.port->rotations == 1);
+  CHECK(f.c2.port->forgotten.count(f.r3.key()) == 1);  // the view lists R3 as revoked
+  CHECK(f.c2.Count(AlertEventKind::kSecurityFlag) == 0);
+}
+
+TEST_CASE("A rotated member's new card reaches its neighbours directly, before any view") {
+  TreeFixture f;
+  Check(f.d.logic->RemoveMember(f.tree, f.b1.hex()));
+  // Nothing reaches the admin: no view carrying C1's new card can follow.
+  f.net.SetOffline(f.d.key(), true);
+  f.net.Deliver();
+  REQUIRE(f.c1.port->rotations == 1);
+  CHECK(f.r1.port->member_cards_from[f.c1.key()] == 1);
+  CHECK(f.r1.port->cards[f.c1.key()] == f.c1.card());  // the rotated card
+  CHECK(f.r2.port->cards[f.c1.key()] == f.c1.card());
+  CHECK(f.r3.port->member_cards_from.count(f.c1.key()) == 0);  // not C1's to know
+  CHECK(f.r1.Count(AlertEventKind::kSecurityFlag) == 0);
+}
+
 TEST_CASE("A replaced phone vouched by a signed view keeps receiving and its acks count") {
   TreeFixture f;
   Device& phone = f.net.Add("R1 new phone");
-  Take(f.d.logic->ReplaceMemberKey(f.tree, f.r1.hex(), phone.card()));
-  Take(f.d.logic->PushViews(f.tree, false));
+  const MemberInfo replaced = Take(f.d.logic->ReplaceMemberKey(f.tree, f.r1.hex(), phone.card()));
+  CHECK(replaced.key == phone.hex());
+  CHECK(replaced.name == "R1");
+  CHECK(replaced.parent == f.c1.hex());
+  CHECK(replaced.skills == std::vector<std::string>{"legal_observer"});
   f.net.Deliver();
-  CHECK(phone.Count(AlertEventKind::kViewAccepted) == 1);
+  CHECK(phone.Count(AlertEventKind::kViewAccepted) >= 1);
+  // The old key is revoked where it was known, and whose card it held rotated.
+  CHECK(f.c1.Count(AlertEventKind::kRevoked) == 1);
+  CHECK(f.c1.port->forgotten.count(f.r1.key()) == 1);
+  CHECK(f.c1.port->rotations == 1);
+  CHECK(f.d.port->rotations == 1);
+  CHECK(f.d.logic->AddMember(f.tree, {.card = f.r1.card(), .name = "R1", .parent = f.c1.hex()})
+            .status()
+            .code() == Code::kInvalidArgument);  // the old key stays revoked
   const AlertId id = f.Dispatch();
   REQUIRE(phone.Count(AlertEventKind::kAlert) == 1);
-  CHECK(f.r1.Count(AlertEventKind::kAlert) == 0);  // the old phone is out of the group
+  CHECK(f.r1.Count(AlertEventKind::kAlert) == 0);           // the old phone is out of the group
+  CHECK(Take(phone.logic->GetAlert(id)).asked_to_respond);  // its skills came with it
   Check(phone.logic->Ack(id, {.kind = AckKind::kOnScene}));
   f.net.Deliver();
   CHECK(f.c1.Count(AlertEventKind::kAck) == 1);
   CHECK(f.c1.Count(AlertEventKind::kSecurityFlag) == 0);
+  // The old phone can no longer act in the tree.
+  app::Payload ack;
+  *ack.mutable_ack()->mutable_ref() = f.d.port->alerts.begin()->second.alert().ref();
+  ack.mutable_ack()->set_kind(app::Ack::RESPONDING);
+  f.net.Inject(f.r1.key(), f.c1.key(), ack);
+  f.net.Deliver();
+  CHECK(f.c1.Count(AlertEventKind::kAck) == 1);
 }
 
 TEST_CASE("A tree's threshold above one needs a co-signature before members take views") {
@@ -238,6 +344,42 @@ TEST_CASE("A tree's threshold above one needs a co-signature before members take
   Check(member.logic->AcceptUpdate(two));
   CHECK(Take(member.logic->Tree(tree)).threshold == 2);
   CHECK(member.logic->CoSignView(one).status().code() == Code::kUnauthorized);
+}
+
+}  // namespace
+}  // namespace tocsin::testing
+
+namespace tocsin::testing {
+namespace {
+
+TEST_CASE("Whatever still arrives from a revoked key changes nothing and is flagged") {
+  TreeFixture f;
+  const AlertId report = Take(f.r3.logic->Report(f.tree, {.zones = {"bh"}, .text = "x"}));
+  f.net.Deliver();
+  Check(f.d.logic->RequestVerification(report, {}));  // V1 is asked
+  f.net.Deliver();
+  const AlertId id = f.Dispatch();
+  Check(f.d.logic->RemoveMember(f.tree, f.v1.hex()));
+  f.net.Deliver();
+  const auto& ref = f.d.port->alerts.at(*alerts::Unhex(id, 16, "alert")).alert().ref();
+  // Straight to the logic, as if a relay still took the revoked device's token.
+  app::Payload result, notice, ack;
+  result.mutable_verify_result()->mutable_ref()->set_alert_id(*alerts::Unhex(report, 16, "id"));
+  result.mutable_verify_result()->mutable_ref()->set_tree_id(ref.tree_id());
+  result.mutable_verify_result()->set_outcome(app::VerifyResult::CONFIRMED);
+  notice.mutable_security_notice()->set_tree_id(ref.tree_id());
+  notice.mutable_security_notice()->set_what("made up");
+  *ack.mutable_ack()->mutable_ref() = ref;
+  ack.mutable_ack()->set_kind(app::Ack::ON_SCENE);
+  const std::size_t flags = f.d.Count(AlertEventKind::kSecurityFlag);
+  for (const auto* payload : {&result, &notice, &ack}) {
+    Check(f.d.logic->OnPayload(f.v1.key(), "", *payload));
+  }
+  CHECK(f.d.Count(AlertEventKind::kSecurityFlag) == flags + 3);
+  CHECK(f.d.Last(AlertEventKind::kSecurityFlag)->reason == "a message from a revoked member");
+  CHECK(f.d.Count(AlertEventKind::kAck) == 0);
+  CHECK(f.d.Count(AlertEventKind::kVerifyResult) == 0);
+  CHECK(Take(f.d.logic->GetAlert(report)).state == AlertState::kVerifying);
 }
 
 }  // namespace

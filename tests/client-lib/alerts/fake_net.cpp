@@ -36,16 +36,25 @@ Status FakePort::Verify(std::string_view key, std::string_view message,
   return crypto::XeddsaVerify(*net_.signal, view, core::Bytes(message), core::Bytes(signature));
 }
 
+// TESTCARD:<key hex>[:<rotations>]: a rotation makes a new card, as new tokens would.
 Result<std::string> FakePort::MyCard(const std::string&, bool rotate) {
   if (rotate) ++rotations;
-  return std::string(kCardPrefix) + core::ToHex(key_);
+  std::string card = std::string(kCardPrefix) + core::ToHex(key_);
+  if (rotations > 0) {
+    card.push_back(':');
+    card.append(std::to_string(rotations));
+  }
+  return card;
 }
 
-Status FakePort::Introduce(const tree::MemberEntry&) { return Status::Ok(); }
+Status FakePort::Introduce(const tree::MemberEntry& entry) {
+  cards[entry.identity_key()] = entry.card();
+  return Status::Ok();
+}
 
 Result<std::string> FakePort::KeyOfCard(std::string_view card) {
   if (card.rfind(kCardPrefix, 0) != 0) return Status(Code::kInvalidArgument, "not a card");
-  auto key = core::FromHex(card.substr(kCardPrefix.size()), 32);
+  auto key = core::FromHex(card.substr(kCardPrefix.size(), 64), 32);
   if (!key) return Status(Code::kInvalidArgument, "not a card");
   return *key;
 }
@@ -172,6 +181,7 @@ std::size_t FakeNet::Deliver() {
     if (it->second->port->forgotten.count(message.from) != 0) continue;
     app::Payload payload;
     REQUIRE(payload.ParseFromString(message.payload));
+    if (payload.has_member_card()) ++it->second->port->member_cards_from[message.from];
     auto status = it->second->logic->OnPayload(message.from, message.group, payload);
     INFO(status.ToString());
     REQUIRE(status.ok());

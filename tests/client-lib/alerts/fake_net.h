@@ -57,6 +57,8 @@ class FakePort final : public alerts::AlertPort {
   Result<std::vector<tree::AlertRecord>> LoadAlerts() override;
 
   int rotations = 0;                                    // alert tokens replaced
+  std::map<std::string, std::string> cards;             // key -> the card last introduced
+  std::map<std::string, int> member_cards_from;         // MemberCard payloads received
   std::set<std::string> forgotten;                      // keys whose tokens we revoked
   std::map<std::string, std::set<std::string>> joined;  // group -> accepted senders
   std::map<std::string, tree::TreeRecord> trees;

@@ -120,6 +120,18 @@ Secrets SecretsOf(Client& client) {
   });
 }
 
+TEST_CASE("a passphrase typed twice is compared by its content, not its length", "[api]") {
+  auto same = [](std::string_view a, std::string_view b) {
+    return Take(Passphrase::FromString(a)).SameAs(Take(Passphrase::FromString(b)));
+  };
+  CHECK(same("correct horse battery staple", "correct horse battery staple"));
+  CHECK_FALSE(same("correct horse battery staple", "correct horse battery stable"));  // same size
+  CHECK_FALSE(same("correct horse", "correct horse battery staple"));
+  Passphrase moved = Take(Passphrase::FromString("x"));
+  Passphrase taken = std::move(moved);
+  CHECK_FALSE(moved.SameAs(taken));  // a moved-from passphrase holds nothing
+}
+
 TEST_CASE("the data folder holds no plaintext, key, token or mailbox id in the clear",
           "[client][relay][secrecy]") {
   auto relay = StartRelay();
