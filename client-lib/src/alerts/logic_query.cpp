@@ -129,6 +129,8 @@ TreeInfo AlertLogic::TreeInfoOf(const tree::TreeRecord& record) const {
     }
   }
   for (const auto* entry : entries) {
+    // A revocation may come before the view without the member: it is out already.
+    if (IsRevoked(record, entry->identity_key())) continue;
     const std::string hex = Hex(entry->identity_key());
     const bool seen = std::any_of(info.members.begin(), info.members.end(),
                                   [&](const MemberInfo& m) { return m.key == hex; });

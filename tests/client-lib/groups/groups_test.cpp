@@ -43,7 +43,13 @@ TEST_CASE(
 
   // The sender key arrives through relay 2: the parked message is decrypted.
   links.ReleaseWhere([&](const net::IncomingDelivery& d) { return d.relay == second; });
-  REQUIRE(member_log.WaitForText("early bird"));
+  const bool came = member_log.WaitForText("early bird");
+  const auto stats = Stats(*member);
+  INFO("member: received " << stats.received << " delivered " << stats.delivered << " dup "
+                           << stats.duplicates << " dropped " << stats.dropped << " parked "
+                           << stats.parked << " resend requests " << stats.resend_requests
+                           << " held " << links.held() << " owner outbox " << OutboxSize(*owner));
+  REQUIRE(came);
   auto event = member_log.Find([](const Event& e) { return e.text && *e.text == "early bird"; });
   CHECK(event->group == group);
   CHECK(event->contact == pair.a_at_b);
