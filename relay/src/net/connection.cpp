@@ -33,7 +33,7 @@ Connection::Connection(Server& server, Worker& worker, SessionId id, asio::ip::t
       decoder_(static_cast<std::uint32_t>(server.config().max_frame_bytes)) {
   protocol_.emplace(id_, server_.env(), *this);
   const auto now = Clock::now();
-  last_read_ = now;
+  last_progress_ = now;
   deadline_ = now + std::chrono::seconds(server_.config().handshake_timeout_seconds);
   server_.metrics().connections[0].fetch_add(1, std::memory_order_relaxed);
 }
@@ -70,7 +70,7 @@ asio::awaitable<void> Connection::Run() {
       co_return;
     }
     if (state_ == State::kHandshake) state_ = State::kOpen;
-    last_read_ = Clock::now();
+    last_progress_ = Clock::now();
     co_await ReadLoop();
   } catch (const std::exception& e) {
     spdlog::debug("session ended by an exception: {}", e.what());
@@ -113,7 +113,11 @@ asio::awaitable<void> Connection::ReadLoop() {
     const int n =
         SSL_read(ssl_, worker_.read_buffer.data(), static_cast<int>(worker_.read_buffer.size()));
     if (n > 0) {
-      last_read_ = Clock::now();
+      bytes_since_progress_ += static_cast<std::size_t>(n);
+      if (bytes_since_progress_ >= kProgressBytes) {
+        last_progress_ = Clock::now();
+        bytes_since_progress_ = 0;
+      }
       RelayMetrics::Add(server_.metrics().bytes_received, static_cast<std::uint64_t>(n));
       Consume({worker_.read_buffer.data(), static_cast<std::size_t>(n)});
       continue;
@@ -141,6 +145,8 @@ void Connection::Consume(std::span<const std::uint8_t> bytes) {
         break;
       }
       protocol_->OnFrame(frame);
+      last_progress_ = Clock::now();
+      bytes_since_progress_ = 0;
       const int slot = KindSlot(protocol_->kind());
       if (slot != counted_kind_) {
         server_.metrics().connections[counted_kind_].fetch_sub(1, std::memory_order_relaxed);
@@ -243,7 +249,7 @@ void Connection::CheckDeadlines(Clock::time_point now) {
     const auto idle =
         std::chrono::seconds(protocol_->kind() == wire::OWNER ? c.owner_idle_timeout_seconds
                                                               : c.send_idle_timeout_seconds);
-    expired = now - last_read_ > idle;
+    expired = now - last_progress_ > idle;
   }
   if (!expired) return;
   if (state_ == State::kHandshake) RelayMetrics::Add(server_.metrics().handshake_failures);

@@ -79,7 +79,11 @@ class Connection final : public SessionOutput, public std::enable_shared_from_th
   bool flush_queued_ = false;
   int counted_kind_ = 0;        // the RelayMetrics::connections slot this connection counts in
   Clock::time_point deadline_;  // handshake/Hello deadline, then idle deadline
-  Clock::time_point last_read_;
+  // The idle clock: reset by a whole frame, or by kProgressBytes read since the last
+  // reset (a large frame on a slow link), never by a byte now and then (slowloris).
+  static constexpr std::size_t kProgressBytes = 4096;
+  Clock::time_point last_progress_;
+  std::size_t bytes_since_progress_ = 0;
   std::optional<asio::steady_timer> resume_;  // set while reading is paused
 };
 
