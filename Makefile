@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 FORMAT_DIRS := proto client-lib relay cli tests
 FORMAT_FILES = $(shell find $(FORMAT_DIRS) -type f \( -name '*.h' -o -name '*.cpp' \) 2>/dev/null)
 
-.PHONY: all deps build test demo asan fuzz bench package format check-format clean
+.PHONY: all deps build test demo asan tsan fuzz bench package format check-format clean
 
 all: build
 
@@ -34,6 +34,19 @@ asan: deps
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+
+# ThreadSanitizer over the relay: its store (writer, sweeper and readers on their own
+# threads) and the real relay binary (network workers, fan-out, store) under the server
+# tests. A race report stops the relay (halt_on_error) and fails the test.
+TSAN_TESTS := tocsin_relay_store_tests tocsin_relay_server_tests tocsin_relay_durability_tests \
+  tocsin_relay_limits_tests tocsin_relay_transport_tests tocsin_relay_protocol_tests
+tsan: deps
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOCSIN_TSAN=ON \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DTOCSIN_WERROR=ON \
+	  -DTOCSIN_BUILD_BENCHMARKS=OFF $(CMAKE_FLAGS)
+	cmake --build build-tsan -j $(JOBS) --target tocsin-relay $(TSAN_TESTS)
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	  ctest --output-on-failure -j $(JOBS) -R '^($(shell echo $(TSAN_TESTS) | tr ' ' '|')):'
 
 # libFuzzer (clang) over every target of tests/fuzz, FUZZ_SECONDS each, two at a time;
 # summary in build-fuzz/fuzz/summary.txt (tests/fuzz/README.md).
@@ -64,4 +77,4 @@ check-format: deps
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz
