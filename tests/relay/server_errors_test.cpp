@@ -224,6 +224,8 @@ TEST_CASE("tokens: wrong / unknown mailbox / expired / revoked after grace",
 TEST_CASE("class quotas: intro sends and pre-key fetches / queue messages and bytes",
           "[relay][server][errors]") {
   auto relay = StartRelay({{"tokens.intro.max_queued_messages", "100"},
+                           {"tokens.intro.max_sends", "5"},
+                           {"tokens.intro.max_prekey_fetches", "1"},
                            {"tokens.contact.max_queued_messages", "3"},
                            {"tokens.alert.max_queued_bytes", "1000"}});
   auto sender = Connect(*relay, wire::SEND);

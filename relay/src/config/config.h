@@ -63,7 +63,7 @@ struct Config {
   std::uint64_t mailbox_burst = 200;
   // [tokens.*], indexed by ClassIndex().
   std::array<ClassSettings, kTokenClassCount> classes{{
-      {604800, 5, 1, 5, 262144},
+      {604800, 20, 10, 20, 1048576},
       {0, 0, 0, 1000, 16 * 1024 * 1024},
       {0, 0, 0, 1000, 16 * 1024 * 1024},
   }};

@@ -292,5 +292,27 @@ TEST_CASE("a message its session can no longer decrypt is asked for and sent aga
   REQUIRE(WaitUntil([&] { return AwaitingReceipts(*a) == 0; }));
 }
 
+TEST_CASE("one card starts sessions with several people", "[client][relay][card]") {
+  auto relay = StartRelay();
+  TempFolder folder;
+  auto ana = Take(
+      Client::Create(folder.path() / "ana", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  EventLog ana_log(*ana);
+  const std::string card = Take(ana->MyCard("Ana"));
+  std::vector<std::unique_ptr<Client>> others;
+  for (int i = 0; i < 3; ++i) {
+    std::string name = "p";
+    name += std::to_string(i);
+    others.push_back(Take(
+        Client::Create(folder.path() / name, TestPassphrase(), {SpecOf(*relay)}, FastOptions())));
+    const ContactId at = Take(others.back()->AddContact(card));
+    std::string text = "hello from ";
+    text += name;
+    Take(others.back()->SendText(at, text));
+    REQUIRE(ana_log.WaitForText(text));
+  }
+  CHECK(ana_log.Count(EventKind::kContactRequest) == 3);
+}
+
 }  // namespace
 }  // namespace tocsin::testing
