@@ -99,8 +99,10 @@ std::set<std::string> Undelivered(TestClient& owner, const std::string& mailbox,
 
 TEST_CASE("a backup taken while clients send restores every envelope stored before it",
           "[deploy][backup]") {
-  RelayProcess relay({{"rate_limits.mailbox_envelopes_per_second", "1000000"},
-                      {"rate_limits.mailbox_burst", "1000000"},
+  RelayProcess relay({{"rate_limits.token_envelopes_per_second", "1000000"},
+                      {"rate_limits.token_burst", "1000000"},
+                      {"rate_limits.mailbox_total_envelopes_per_second", "1000000"},
+                      {"rate_limits.mailbox_total_burst", "1000000"},
                       {"tokens.contact.max_queued_messages", "0"},
                       {"tokens.contact.max_queued_bytes", "0"}});
   REQUIRE(relay.init_status().ok());

@@ -67,8 +67,10 @@ ConfigOverrides Roomy(std::uint64_t min_free_disk_bytes) {
           {"tokens.contact.max_queued_bytes", "0"},
           {"rate_limits.connection_requests_per_second", "100000"},
           {"rate_limits.connection_burst", "100000"},
-          {"rate_limits.mailbox_envelopes_per_second", "100000"},
-          {"rate_limits.mailbox_burst", "100000"}};
+          {"rate_limits.token_envelopes_per_second", "100000"},
+          {"rate_limits.token_burst", "100000"},
+          {"rate_limits.mailbox_total_envelopes_per_second", "100000"},
+          {"rate_limits.mailbox_total_burst", "100000"}};
 }
 
 // Sends `envelope`s until one is refused; returns the refusal, and counts the stored ones.

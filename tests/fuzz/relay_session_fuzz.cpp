@@ -50,7 +50,7 @@ class Rig : public SessionDirectory {
     env_.config = &config_;
     env_.store = store_.get();
     env_.fanout = &fanout_;
-    env_.mailbox_limiter = &limiter_;
+    env_.delivery_limiter = &limiter_;
     env_.directory = this;
     env_.now_ms = [] { return kNowMs; };
     env_.random = [](std::span<std::uint8_t> out) {
@@ -123,7 +123,7 @@ class Rig : public SessionDirectory {
   Config config_;
   std::unique_ptr<MailboxStore> store_;
   Fanout fanout_{*this};
-  MailboxRateLimiter limiter_{50, 200};
+  DeliveryRateLimiter limiter_{DeliveryRatesOf(config_)};
   ProtocolEnv env_;
   Output output_;
   std::unique_ptr<ProtocolSession> session_;

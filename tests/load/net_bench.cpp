@@ -192,13 +192,16 @@ int main() {
   const char* durability = std::getenv("TOCSIN_BENCH_DURABILITY");
   const std::string mode = durability != nullptr ? durability : "fsync";
   // Rate limits and queue quotas lifted: this measures the links, not the relay's policy.
-  tocsin::testing::RelayProcess relay({{"server.durability", "\"" + mode + "\""},
-                                       {"rate_limits.connection_requests_per_second", "1000000"},
-                                       {"rate_limits.connection_burst", "1000000"},
-                                       {"rate_limits.mailbox_envelopes_per_second", "1000000"},
-                                       {"rate_limits.mailbox_burst", "1000000"},
-                                       {"tokens.contact.max_queued_messages", "0"},
-                                       {"tokens.contact.max_queued_bytes", "0"}});
+  tocsin::testing::RelayProcess relay(
+      {{"server.durability", "\"" + mode + "\""},
+       {"rate_limits.connection_requests_per_second", "1000000"},
+       {"rate_limits.connection_burst", "1000000"},
+       {"rate_limits.token_envelopes_per_second", "1000000"},
+       {"rate_limits.token_burst", "1000000"},
+       {"rate_limits.mailbox_total_envelopes_per_second", "1000000"},
+       {"rate_limits.mailbox_total_burst", "1000000"},
+       {"tokens.contact.max_queued_messages", "0"},
+       {"tokens.contact.max_queued_bytes", "0"}});
   Check(relay.init_status(), "relay init");
   Check(relay.Start(), "relay start");
   std::printf("relay durability: %s\n", mode.c_str());

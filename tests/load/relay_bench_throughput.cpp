@@ -38,8 +38,10 @@ awaitable<void> SendLoop(BenchConn& c, const std::vector<Mailbox>& mailboxes, in
 testing::ConfigOverrides Unlimited() {
   return {{"rate_limits.connection_requests_per_second", "10000000"},
           {"rate_limits.connection_burst", "10000000"},
-          {"rate_limits.mailbox_envelopes_per_second", "10000000"},
-          {"rate_limits.mailbox_burst", "10000000"},
+          {"rate_limits.token_envelopes_per_second", "10000000"},
+          {"rate_limits.token_burst", "10000000"},
+          {"rate_limits.mailbox_total_envelopes_per_second", "10000000"},
+          {"rate_limits.mailbox_total_burst", "10000000"},
           {"limits.max_inflight_requests", "4096"},
           {"tokens.alert.max_queued_messages", "0"},
           {"tokens.alert.max_queued_bytes", "0"}};

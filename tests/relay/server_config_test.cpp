@@ -28,6 +28,10 @@ TEST_CASE("an empty config is all defaults", "[relay][config]") {
   CHECK(c->metrics_listen == "127.0.0.1:9090");
   CHECK(c->classes[ClassIndex(TokenClass::kIntro)].max_sends == 5);
   CHECK(c->classes[ClassIndex(TokenClass::kIntro)].ttl_seconds == 7 * 86400);
+  CHECK(c->token_envelopes_per_second == 50);
+  CHECK(c->token_burst == 200);
+  CHECK(c->mailbox_total_envelopes_per_second == 2000);
+  CHECK(c->mailbox_total_burst == 5000);
   CHECK(c->data_dir == "/base");
   CHECK(c->AdminSocketPath() == "/base/admin.sock");
 }
@@ -39,6 +43,10 @@ TEST_CASE("the generated relay.toml holds every setting and parses back to the d
     INFO(s.FullName());
     CHECK(text.find(Cat("\n", s.name, " = ")) != std::string::npos);
     CHECK(text.find(Cat("# ", s.description)) != std::string::npos);
+  }
+  for (const RenamedSetting& r : RenamedSettings()) {
+    const std::string old_key(r.old_name.substr(r.old_name.find('.') + 1));
+    CHECK(text.find(Cat("\n", old_key, " = ")) == std::string::npos);
   }
   auto c = ParseConfig(text, "relay.toml", "/data");
   REQUIRE(c.ok());
@@ -60,6 +68,25 @@ TEST_CASE("values are read into their settings", "[relay][config]") {
   CHECK(c->MakeStoreOptions().durability == Durability::kWal);
   CHECK(c->max_window == 10);
   CHECK(c->MakeStoreOptions().quotas[ClassIndex(TokenClass::kContact)].max_queued_messages == 7);
+}
+
+TEST_CASE("a renamed setting is read under its old name, but not under both", "[relay][config]") {
+  // The per-mailbox rate of older relay.toml files became the per-token one.
+  auto old = ParseConfig("[rate_limits]\nmailbox_envelopes_per_second = 7\nmailbox_burst = 9\n",
+                         "relay.toml", "");
+  REQUIRE(old.ok());
+  CHECK(old->token_envelopes_per_second == 7);
+  CHECK(old->token_burst == 9);
+  CHECK(old->mailbox_total_envelopes_per_second == Config{}.mailbox_total_envelopes_per_second);
+  CHECK(old->mailbox_total_burst == Config{}.mailbox_total_burst);
+  auto both = ParseConfig("[rate_limits]\nmailbox_burst = 9\ntoken_burst = 10\n", "relay.toml", "");
+  REQUIRE_FALSE(both.ok());
+  CHECK(both.status().code() == Code::kInvalidArgument);
+  CHECK(both.status().message().find("rate_limits.token_burst is set twice") != std::string::npos);
+  // An old name is still checked against the new setting's range.
+  auto zero = ParseConfig("[rate_limits]\nmailbox_burst = 0\n", "relay.toml", "");
+  REQUIRE_FALSE(zero.ok());
+  CHECK(zero.status().message().find("out of range") != std::string::npos);
 }
 
 TEST_CASE("bad configs are refused with the setting's name", "[relay][config]") {

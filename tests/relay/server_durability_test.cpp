@@ -159,8 +159,10 @@ void PipelineUntilClosed(const RelayProcess& relay, const Mailboxes& m, int send
 
 TEST_CASE("SIGTERM while senders are mid-stream: exit 0 / every Stored envelope delivered",
           "[relay][durability]") {
-  auto relay = StartRelay({{"rate_limits.mailbox_envelopes_per_second", "100000"},
-                           {"rate_limits.mailbox_burst", "100000"},
+  auto relay = StartRelay({{"rate_limits.token_envelopes_per_second", "100000"},
+                           {"rate_limits.token_burst", "100000"},
+                           {"rate_limits.mailbox_total_envelopes_per_second", "100000"},
+                           {"rate_limits.mailbox_total_burst", "100000"},
                            {"rate_limits.connection_requests_per_second", "100000"},
                            {"rate_limits.connection_burst", "100000"},
                            {"tokens.contact.max_queued_messages", "0"},

@@ -314,11 +314,11 @@ TEST_CASE("mailboxes per connection are capped", "[relay][server][errors]") {
   CHECK(CodeOf(c->CreateMailbox(invite, AuthKeyPair::Generate())) == Code::kQuotaExceeded);
 }
 
-TEST_CASE("rate limits per connection and per destination mailbox", "[relay][server][errors]") {
+TEST_CASE("rate limits per connection and per destination token", "[relay][server][errors]") {
   auto relay = StartRelay({{"rate_limits.connection_requests_per_second", "1"},
                            {"rate_limits.connection_burst", "20"},
-                           {"rate_limits.mailbox_envelopes_per_second", "1"},
-                           {"rate_limits.mailbox_burst", "3"}});
+                           {"rate_limits.token_envelopes_per_second", "1"},
+                           {"rate_limits.token_burst", "3"}});
   Owner owner = NewOwner(*relay);
   auto sender = Connect(*relay, wire::SEND);
   for (int i = 0; i < 3; ++i) REQUIRE(sender->Send(owner.mailbox, owner.token, "m").ok());
@@ -330,7 +330,8 @@ TEST_CASE("rate limits per connection and per destination mailbox", "[relay][ser
   REQUIRE(limited.ok());
   CHECK(limited->error().code() == wire::RATE_LIMITED);
   CHECK(limited->error().retry_after_ms() > 0);
-  // A sender without a valid token does not use up the mailbox's budget.
+  // A sender without a valid token does not use up the mailbox's budget (server_rates_test
+  // has the per-token and per-mailbox buckets apart).
   Owner other = NewOwner(*relay);
   for (int i = 0; i < 5; ++i) {
     CHECK(CodeOf(sender->Send(other.mailbox, RandomToken(), "m")) == Code::kUnauthorized);

@@ -86,8 +86,10 @@ TEST_CASE(
   auto relay = StartRelay({{"limits.max_outbound_bytes", "65536"},
                            {"rate_limits.connection_requests_per_second", "100000"},
                            {"rate_limits.connection_burst", "100000"},
-                           {"rate_limits.mailbox_envelopes_per_second", "100000"},
-                           {"rate_limits.mailbox_burst", "100000"},
+                           {"rate_limits.token_envelopes_per_second", "100000"},
+                           {"rate_limits.token_burst", "100000"},
+                           {"rate_limits.mailbox_total_envelopes_per_second", "100000"},
+                           {"rate_limits.mailbox_total_burst", "100000"},
                            {"tokens.contact.max_queued_messages", "0"},
                            {"tokens.contact.max_queued_bytes", "0"}});
   Owner slow = NewOwner(*relay);

@@ -17,8 +17,10 @@
 namespace tocsin::testing {
 namespace {
 
-const ConfigOverrides kNoLimits = {{"rate_limits.mailbox_envelopes_per_second", "100000"},
-                                   {"rate_limits.mailbox_burst", "100000"},
+const ConfigOverrides kNoLimits = {{"rate_limits.token_envelopes_per_second", "100000"},
+                                   {"rate_limits.token_burst", "100000"},
+                                   {"rate_limits.mailbox_total_envelopes_per_second", "100000"},
+                                   {"rate_limits.mailbox_total_burst", "100000"},
                                    {"rate_limits.connection_requests_per_second", "100000"},
                                    {"rate_limits.connection_burst", "100000"},
                                    {"tokens.contact.max_queued_messages", "0"},

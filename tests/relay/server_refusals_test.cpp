@@ -200,8 +200,8 @@ TEST_CASE("SendViews: over max_views_per_blob / per-view EXPIRED, QUOTA_EXCEEDED
   auto relay = StartRelay({{"limits.max_views_per_blob", "4"},
                            {"limits.max_views_per_frame", "4"},
                            {"tokens.intro.max_queued_messages", "1"},
-                           {"rate_limits.mailbox_envelopes_per_second", "1"},
-                           {"rate_limits.mailbox_burst", "2"}});
+                           {"rate_limits.token_envelopes_per_second", "1"},
+                           {"rate_limits.token_burst", "2"}});
   Owner expired = NewOwner(*relay, wire::ALERT, 1);  // a token living 1 s
   Owner full = NewOwner(*relay, wire::INTRO);        // a queue of one message
   Owner busy = NewOwner(*relay, wire::ALERT);        // a rate bucket of two

@@ -51,7 +51,7 @@ class Harness : public SessionDirectory {
     env_.config = &config_;
     env_.store = store_.get();
     env_.fanout = &fanout_;
-    env_.mailbox_limiter = &limiter_;
+    env_.delivery_limiter = &limiter_;
     env_.directory = this;
     env_.now_ms = [this] { return now_.load(); };
     env_.random = [this](std::span<std::uint8_t> out) {
@@ -150,7 +150,7 @@ class Harness : public SessionDirectory {
   Config config_;
   std::unique_ptr<MailboxStore> store_;
   Fanout fanout_{*this};
-  MailboxRateLimiter limiter_{50, 200};
+  DeliveryRateLimiter limiter_{DeliveryRatesOf(config_)};
   ProtocolEnv env_;
   std::map<SessionId, Entry> sessions_;
   std::mutex mu_;

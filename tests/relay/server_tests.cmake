@@ -5,13 +5,13 @@ if(NOT TARGET tocsin_test_support)
 endif()
 
 tocsin_add_test(tocsin_relay_protocol_tests
-                SOURCES server_config_test.cpp server_session_test.cpp
+                SOURCES server_config_test.cpp server_session_test.cpp rate_limiter_test.cpp
                 LIBS tocsin_relay_server)
 
 tocsin_add_test(tocsin_relay_server_tests
                 SOURCES server_requests_test.cpp server_errors_test.cpp
                         server_refusals_test.cpp server_delivery_test.cpp
-                        server_admin_test.cpp
+                        server_admin_test.cpp server_rates_test.cpp
                 LIBS tocsin_test_support)
 
 tocsin_add_test(tocsin_relay_transport_tests

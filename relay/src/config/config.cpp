@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <spdlog/spdlog.h>
 #include <toml++/toml.h>
 #include <charconv>
 #include <filesystem>
@@ -19,6 +20,17 @@ Status Invalid(std::string_view origin, const std::string& message) {
 const Setting* FindSetting(const std::string& full_name) {
   for (const Setting& s : ConfigSchema()) {
     if (s.FullName() == full_name) return &s;
+  }
+  return nullptr;
+}
+
+// The setting `full_name` names, under its current or an old name (RenamedSettings()).
+const Setting* FindSettingOrRenamed(const std::string& full_name) {
+  if (const Setting* s = FindSetting(full_name); s != nullptr) return s;
+  for (const RenamedSetting& r : RenamedSettings()) {
+    if (r.old_name != full_name) continue;
+    spdlog::warn("config: {} is the old name of {}; rename it", r.old_name, r.new_name);
+    return FindSetting(std::string(r.new_name));
   }
   return nullptr;
 }
@@ -52,17 +64,23 @@ Status ApplyValue(const Setting& s, const toml::node& node, Config* config,
   return Status::Ok();
 }
 
+// `seen` holds the settings already set, so that a setting given under both its old and
+// its new name is refused rather than one silently winning.
 Status Walk(const toml::table& table, const std::string& prefix, Config* config,
-            std::string_view origin) {
+            std::string_view origin, std::set<std::string>* seen) {
   for (const auto& [key, node] : table) {
     const std::string name =
         prefix.empty() ? std::string(key.str()) : prefix + "." + std::string(key.str());
     if (const toml::table* sub = node.as_table(); sub != nullptr && IsSection(name)) {
-      TOCSIN_RETURN_IF_ERROR(Walk(*sub, name, config, origin));
+      TOCSIN_RETURN_IF_ERROR(Walk(*sub, name, config, origin, seen));
       continue;
     }
-    const Setting* setting = FindSetting(name);
+    const Setting* setting = FindSettingOrRenamed(name);
     if (setting == nullptr) return Invalid(origin, "unknown setting \"" + name + "\"");
+    if (!seen->insert(setting->FullName()).second) {
+      return Invalid(origin, name + ": " + setting->FullName() +
+                                 " is set twice (under its old and its new name)");
+    }
     TOCSIN_RETURN_IF_ERROR(ApplyValue(*setting, node, config, origin));
   }
   return Status::Ok();
@@ -119,7 +137,8 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin,
     return Invalid(origin, msg.str());
   }
   Config config;
-  TOCSIN_RETURN_IF_ERROR(Walk(table, "", &config, origin));
+  std::set<std::string> seen;
+  TOCSIN_RETURN_IF_ERROR(Walk(table, "", &config, origin, &seen));
   const std::string relation = CheckConfigRelations(config);
   if (!relation.empty()) return Invalid(origin, relation);
   std::filesystem::path data(config.data_dir);

@@ -59,8 +59,10 @@ struct Config {
   // [rate_limits]
   std::uint64_t connection_requests_per_second = 500;
   std::uint64_t connection_burst = 1000;
-  std::uint64_t mailbox_envelopes_per_second = 50;
-  std::uint64_t mailbox_burst = 200;
+  std::uint64_t token_envelopes_per_second = 50;  // per (mailbox, delivery token)
+  std::uint64_t token_burst = 200;
+  std::uint64_t mailbox_total_envelopes_per_second = 2000;  // per mailbox, all tokens
+  std::uint64_t mailbox_total_burst = 5000;
   // [tokens.*], indexed by ClassIndex().
   std::array<ClassSettings, kTokenClassCount> classes{{
       {604800, 20, 10, 20, 1048576},

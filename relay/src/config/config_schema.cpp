@@ -153,9 +153,16 @@ void AddRateLimits(std::vector<Setting>* s) {
   add("connection_requests_per_second", "Requests per second on one connection",
       &Config::connection_requests_per_second);
   add("connection_burst", "Requests one connection may send at once", &Config::connection_burst);
-  add("mailbox_envelopes_per_second", "Envelopes per second into one mailbox",
-      &Config::mailbox_envelopes_per_second);
-  add("mailbox_burst", "Envelopes one mailbox may take at once", &Config::mailbox_burst);
+  add("token_envelopes_per_second",
+      "Envelopes (and pre-key fetches) per second into one mailbox over one delivery token",
+      &Config::token_envelopes_per_second);
+  add("token_burst", "Envelopes one delivery token may deliver to its mailbox at once",
+      &Config::token_burst);
+  add("mailbox_total_envelopes_per_second",
+      "Envelopes (and pre-key fetches) per second into one mailbox over all its tokens",
+      &Config::mailbox_total_envelopes_per_second);
+  add("mailbox_total_burst", "Envelopes one mailbox may take at once over all its tokens",
+      &Config::mailbox_total_burst);
 }
 
 void AddTokenClasses(std::vector<Setting>* s) {
@@ -193,6 +200,16 @@ const std::vector<Setting>& ConfigSchema() {
     return s;
   }();
   return kSchema;
+}
+
+const std::vector<RenamedSetting>& RenamedSettings() {
+  // The per-mailbox envelope rate became a per-token one, with a new per-mailbox total
+  // beside it (proto/SPEC.md section 11).
+  static const std::vector<RenamedSetting> kRenamed = {
+      {"rate_limits.mailbox_envelopes_per_second", "rate_limits.token_envelopes_per_second"},
+      {"rate_limits.mailbox_burst", "rate_limits.token_burst"},
+  };
+  return kRenamed;
 }
 
 std::string CheckConfigRelations(const Config& c) {

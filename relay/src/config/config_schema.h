@@ -33,6 +33,15 @@ struct Setting {
 // Every setting, in the order relay.toml lists them.
 const std::vector<Setting>& ConfigSchema();
 
+// A setting that was renamed. relay.toml may still use the old name, which sets the new
+// setting (with a warning in the log), so that an older relay.toml, such as an edited
+// packaged one that an upgrade keeps, still loads. Full names ("section.name").
+struct RenamedSetting {
+  std::string_view old_name;
+  std::string_view new_name;
+};
+const std::vector<RenamedSetting>& RenamedSettings();
+
 // Checks that hold between settings (default_window <= max_window, ...). Returns an
 // error message naming the settings, or "".
 std::string CheckConfigRelations(const Config& config);

@@ -32,13 +32,12 @@ Server::Server(const Config& config, SslCtxPtr tls, MailboxStore& store, RelayMe
       tls_(std::move(tls)),
       store_(store),
       metrics_(metrics),
-      mailbox_limiter_(static_cast<double>(config.mailbox_envelopes_per_second),
-                       static_cast<double>(config.mailbox_burst)),
+      delivery_limiter_(DeliveryRatesOf(config)),
       fanout_(*this) {
   env_.config = &config_;
   env_.store = &store_;
   env_.fanout = &fanout_;
-  env_.mailbox_limiter = &mailbox_limiter_;
+  env_.delivery_limiter = &delivery_limiter_;
   env_.directory = this;
   env_.metrics = &metrics_;
   env_.now_ms = SystemNowMs;

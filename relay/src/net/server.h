@@ -89,7 +89,7 @@ class Server final : public SessionDirectory {
   SslCtxPtr tls_;
   MailboxStore& store_;
   RelayMetrics& metrics_;
-  MailboxRateLimiter mailbox_limiter_;
+  DeliveryRateLimiter delivery_limiter_;
   Fanout fanout_;
   ProtocolEnv env_;
   // Declared after fanout_: destroyed first, so sessions unregister from a live fan-out.

@@ -1,12 +1,15 @@
-// Token buckets: one per connection (requests) and one per destination mailbox
-// (envelopes), proto/SPEC.md section 11. Time is passed in, so tests control it.
+// Token buckets: one per connection (requests), and for envelopes one per destination
+// mailbox and delivery token plus one per mailbox for all its tokens together
+// (proto/SPEC.md section 11). Time is passed in, so tests control it.
 #ifndef TOCSIN_RELAY_PROTOCOL_RATE_LIMITER_H_
 #define TOCSIN_RELAY_PROTOCOL_RATE_LIMITER_H_
 
+#include <array>
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
 
+#include "config/config.h"
 #include "protocol/session_host.h"
 
 namespace tocsin::relay {
@@ -32,23 +35,62 @@ class TokenBucket {
   std::uint64_t last_ms_;
 };
 
-// Per destination mailbox envelope rate. Only envelopes that were stored are charged, so
-// a sender without a valid token cannot use up a mailbox's budget. Thread-safe.
-class MailboxRateLimiter {
+// Envelopes per second and burst of the two buckets of DeliveryRateLimiter.
+struct DeliveryRates {
+  double token_per_second = 0;
+  double token_burst = 0;
+  double mailbox_per_second = 0;
+  double mailbox_burst = 0;
+};
+// The rates of [rate_limits] in `config`.
+DeliveryRates DeliveryRatesOf(const Config& config);
+
+// Names the buckets of one (mailbox, delivery token) pair. `token_digest` is SipHash
+// (128-bit output) of mailbox and token under the limiter's own random key: the limiter
+// never holds a token (tokens are secrets), a digest means nothing outside this process,
+// and nobody can steer digests into one hash-table slot. SipHash rather than BLAKE2b
+// because a SendViews frame needs up to 2,000 of them.
+struct DeliveryRateKey {
+  MailboxId mailbox{};
+  std::array<std::uint8_t, 16> token_digest{};
+};
+
+// Envelope rates into mailboxes. Each (mailbox, token) pair has its own bucket, so one
+// sender flooding a mailbox over its token does not slow the other senders to it; each
+// mailbox also has a bucket for all its tokens together, so many tokens cannot flood it
+// either. Senders that share a token (a contact card's INTRO token, the roster's ALERT
+// token) share its bucket. Only envelopes that were stored are charged, so a sender
+// without a valid token cannot use up a mailbox's budget. A full bucket is dropped (it
+// is the same as none), so memory follows the recently busy pairs. Thread-safe.
+class DeliveryRateLimiter {
  public:
-  MailboxRateLimiter(double rate_per_second, double burst);
-  // 0 when `mailbox` may take an envelope now, otherwise ms to wait.
-  std::uint32_t Check(const MailboxId& mailbox, std::uint64_t now_ms);
-  // Counts `n` stored envelopes against the mailbox.
-  void Charge(const MailboxId& mailbox, double n, std::uint64_t now_ms);
+  explicit DeliveryRateLimiter(const DeliveryRates& rates);
+  DeliveryRateLimiter(const DeliveryRateLimiter&) = delete;
+  DeliveryRateLimiter& operator=(const DeliveryRateLimiter&) = delete;
+
+  // The key of (mailbox, token); the same pair gives the same key for this limiter.
+  DeliveryRateKey KeyFor(const MailboxId& mailbox, const Token& token) const;
+  // 0 when the pair may deliver one envelope now, otherwise ms to wait: the longer of
+  // the token's and the mailbox's waits. Takes nothing.
+  std::uint32_t Check(const DeliveryRateKey& key, std::uint64_t now_ms);
+  // Counts `n` stored envelopes against the pair's token bucket and its mailbox's.
+  void Charge(const DeliveryRateKey& key, double n, std::uint64_t now_ms);
+  // Buckets held (token buckets + mailbox buckets), for tests of the pruning.
+  std::size_t BucketCount();
 
  private:
+  struct DigestHash {
+    std::size_t operator()(const std::array<std::uint8_t, 16>& d) const;
+  };
   void PruneLocked(std::uint64_t now_ms);
-  double rate_;
-  double burst_;
+
+  const DeliveryRates rates_;
+  std::array<std::uint8_t, 16> hash_key_{};  // random, for the lifetime of the limiter
   std::mutex mu_;
-  std::unordered_map<MailboxId, TokenBucket, MailboxIdHash> buckets_;  // GUARDED_BY(mu_)
-  std::uint64_t last_prune_ms_ = 0;                                    // GUARDED_BY(mu_)
+  std::unordered_map<std::array<std::uint8_t, 16>, TokenBucket, DigestHash>
+      token_buckets_;                                                          // GUARDED_BY(mu_)
+  std::unordered_map<MailboxId, TokenBucket, MailboxIdHash> mailbox_buckets_;  // GUARDED_BY(mu_)
+  std::uint64_t last_prune_ms_ = 0;                                            // GUARDED_BY(mu_)
 };
 
 }  // namespace tocsin::relay

@@ -16,11 +16,11 @@ std::optional<std::uint32_t> ProtocolSession::CheckTtl(const Request& request, s
   return ttl == 0 ? static_cast<std::uint32_t>(cap) : ttl;
 }
 
-bool ProtocolSession::CheckMailboxRate(const Request& request, std::size_t type,
-                                       const MailboxId& mailbox) {
-  const std::uint32_t wait = env_.mailbox_limiter->Check(mailbox, env_.now_ms());
+bool ProtocolSession::CheckDeliveryRate(const Request& request, std::size_t type,
+                                        const DeliveryRateKey& key) {
+  const std::uint32_t wait = env_.delivery_limiter->Check(key, env_.now_ms());
   if (wait == 0) return true;
-  Fail(request.id(), type, Code::kRateLimited, "mailbox is receiving too fast", wait);
+  Fail(request.id(), type, Code::kRateLimited, "mailbox or token is receiving too fast", wait);
   return false;
 }
 
@@ -37,14 +37,15 @@ void ProtocolSession::HandleSend(const Request& request) {
     return Fail(request.id(), type, Code::kTooLarge, "envelope over max_envelope_bytes");
   }
   auto ttl = CheckTtl(request, type, m.ttl_seconds());
-  if (!ttl || !CheckMailboxRate(request, type, *mailbox)) return;
+  if (!ttl) return;
+  const DeliveryRateKey rate_key = env_.delivery_limiter->KeyFor(*mailbox, *token);
+  if (!CheckDeliveryRate(request, type, rate_key)) return;
   const std::uint64_t id = request.id();
-  const MailboxId target = *mailbox;
   env_.store->Append(
-      target, *token, m.envelope(), *ttl,
-      Later<std::uint64_t>([id, type, target](ProtocolSession& s, Result<std::uint64_t> r) {
+      *mailbox, *token, m.envelope(), *ttl,
+      Later<std::uint64_t>([id, type, rate_key](ProtocolSession& s, Result<std::uint64_t> r) {
         if (!r.ok()) return s.FailFromStore(id, type, r.status());
-        s.env_.mailbox_limiter->Charge(target, 1, s.env_.now_ms());
+        s.env_.delivery_limiter->Charge(rate_key, 1, s.env_.now_ms());
         wire::Response response;
         response.mutable_stored();
         s.Respond(id, type, response);
@@ -84,6 +85,8 @@ void ProtocolSession::HandleSendViews(const Request& request) {
   std::vector<int> sent(codes.size(), -1);
   std::vector<ViewRequest> views;
   views.reserve(codes.size());
+  std::vector<DeliveryRateKey> rate_keys;  // rate_keys[k] is views[k]'s
+  rate_keys.reserve(codes.size());
   const std::uint64_t now = env_.now_ms();
   for (int i = 0; i < m.views_size(); ++i) {
     const wire::View& v = m.views(i);
@@ -91,22 +94,23 @@ void ProtocolSession::HandleSendViews(const Request& request) {
     auto token = FixedBytes<kTokenSize>(v.token());
     if (!mailbox || !token) {
       codes[static_cast<std::size_t>(i)] = Code::kBadFrame;
-    } else if (env_.mailbox_limiter->Check(*mailbox, now) != 0) {
+      continue;
+    }
+    const DeliveryRateKey rate_key = env_.delivery_limiter->KeyFor(*mailbox, *token);
+    if (env_.delivery_limiter->Check(rate_key, now) != 0) {
       codes[static_cast<std::size_t>(i)] = Code::kRateLimited;
     } else {
       sent[static_cast<std::size_t>(i)] = static_cast<int>(views.size());
       views.push_back(ViewRequest{*mailbox, *token, v.view()});
+      rate_keys.push_back(rate_key);
     }
   }
-  std::vector<MailboxId> targets;
-  targets.reserve(views.size());
-  for (const ViewRequest& v : views) targets.push_back(v.mailbox);
   const std::uint64_t id = request.id();
   env_.store->AppendViews(
       *handle, std::move(views),
       Later<std::vector<Code>>(
           [id, type, codes = std::move(codes), sent = std::move(sent),
-           targets = std::move(targets)](ProtocolSession& s, Result<std::vector<Code>> r) {
+           rate_keys = std::move(rate_keys)](ProtocolSession& s, Result<std::vector<Code>> r) {
             if (!r.ok()) return s.FailFromStore(id, type, r.status());
             wire::Response response;
             wire::ViewsResult* result = response.mutable_views_result();
@@ -117,7 +121,7 @@ void ProtocolSession::HandleSendViews(const Request& request) {
               if (sent[i] >= 0) {
                 const auto k = static_cast<std::size_t>(sent[i]);
                 code = k < r->size() ? (*r)[k] : Code::kInternal;
-                if (code == Code::kOk) s.env_.mailbox_limiter->Charge(targets[k], 1, now_ms);
+                if (code == Code::kOk) s.env_.delivery_limiter->Charge(rate_keys[k], 1, now_ms);
               }
               if (code == Code::kOk) ++stored;
               result->add_results()->set_code(ToWireCode(code));
@@ -135,14 +139,14 @@ void ProtocolSession::HandleGetPrekeyBundle(const Request& request) {
   if (!mailbox || !token) {
     return Fail(request.id(), type, Code::kBadFrame, "mailbox_id and token must be 16 bytes");
   }
-  if (!CheckMailboxRate(request, type, *mailbox)) return;
+  const DeliveryRateKey rate_key = env_.delivery_limiter->KeyFor(*mailbox, *token);
+  if (!CheckDeliveryRate(request, type, rate_key)) return;
   const std::uint64_t id = request.id();
-  const MailboxId target = *mailbox;
   env_.store->TakePrekeyBundle(
-      target, *token,
-      Later<PrekeyBundle>([id, type, target](ProtocolSession& s, Result<PrekeyBundle> r) {
+      *mailbox, *token,
+      Later<PrekeyBundle>([id, type, rate_key](ProtocolSession& s, Result<PrekeyBundle> r) {
         if (!r.ok()) return s.FailFromStore(id, type, r.status());
-        s.env_.mailbox_limiter->Charge(target, 1, s.env_.now_ms());
+        s.env_.delivery_limiter->Charge(rate_key, 1, s.env_.now_ms());
         wire::Response response;
         wire::PrekeyBundle* b = response.mutable_prekey_bundle();
         b->set_registration_id(r->registration_id);

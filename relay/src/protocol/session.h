@@ -5,7 +5,8 @@
 //
 // What it enforces: Hello first, the connection kind's request set, mailbox auth
 // (signatures over this connection's nonce), the per-connection request rate, the
-// per-destination-mailbox envelope rate, every size and count limit of the Config, and
+// envelope rates per destination (mailbox, token) and per destination mailbox, every
+// size and count limit of the Config, and
 // typed errors. Whether a request closes the connection follows proto/SPEC.md: broken
 // framing and protocol order close, everything else is answered and the connection stays.
 //
@@ -41,7 +42,7 @@ struct ProtocolEnv {
   const Config* config = nullptr;
   MailboxStore* store = nullptr;
   Fanout* fanout = nullptr;
-  MailboxRateLimiter* mailbox_limiter = nullptr;
+  DeliveryRateLimiter* delivery_limiter = nullptr;
   SessionDirectory* directory = nullptr;
   RelayMetrics* metrics = nullptr;                      // may be null
   std::function<std::uint64_t()> now_ms;                // Unix ms
@@ -118,7 +119,8 @@ class ProtocolSession {
   // TTL 0 becomes the cap; over the cap answers TOO_LARGE and returns nullopt.
   std::optional<std::uint32_t> CheckTtl(const Request& request, std::size_t type,
                                         std::uint32_t ttl);
-  bool CheckMailboxRate(const Request& request, std::size_t type, const MailboxId& mailbox);
+  // Answers RATE_LIMITED and returns false when `key` may not deliver an envelope now.
+  bool CheckDeliveryRate(const Request& request, std::size_t type, const DeliveryRateKey& key);
 
   const SessionId id_;
   const ProtocolEnv& env_;

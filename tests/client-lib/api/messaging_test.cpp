@@ -230,7 +230,7 @@ TEST_CASE("a burst over the relay's mailbox rate arrives whole and in order whil
   // A slow mailbox: most of the burst is answered RATE_LIMITED and retried, and every
   // message B takes makes B answer with a receipt, so A's ratchet turns each time.
   auto relay = StartRelay(
-      {{"rate_limits.mailbox_envelopes_per_second", "20"}, {"rate_limits.mailbox_burst", "20"}});
+      {{"rate_limits.token_envelopes_per_second", "20"}, {"rate_limits.token_burst", "20"}});
   TempFolder folder;
   auto a =
       Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
