@@ -26,7 +26,9 @@ TEST_CASE("an empty config is all defaults", "[relay][config]") {
   CHECK(c->default_window == 64);
   CHECK(c->durability == "fsync");
   CHECK(c->metrics_listen == "127.0.0.1:9090");
-  CHECK(c->classes[ClassIndex(TokenClass::kIntro)].max_sends == 5);
+  CHECK(c->classes[ClassIndex(TokenClass::kIntro)].max_sends == 20);
+  CHECK(c->classes[ClassIndex(TokenClass::kIntro)].max_prekey_fetches == 10);
+  CHECK(c->classes[ClassIndex(TokenClass::kIntro)].max_queued_messages == 20);
   CHECK(c->classes[ClassIndex(TokenClass::kIntro)].ttl_seconds == 7 * 86400);
   CHECK(c->token_envelopes_per_second == 50);
   CHECK(c->token_burst == 200);
