@@ -59,7 +59,7 @@ TEST_CASE("Clocks within the dead band keep the times as written") {
   CHECK(Info(f.r1, id).expires_at_ms == Info(f.d, id).expires_at_ms);
 }
 
-TEST_CASE("Every absolute time of a payload moves into the receiver's clock; 0 stays unset") {
+TEST_CASE("Every absolute time of a payload moves into the receiver's clock, and 0 stays unset") {
   app::Payload alert;
   alert.mutable_alert()->set_sent_at_ms(1000);
   alert.mutable_alert()->set_expires_at_ms(5000);
