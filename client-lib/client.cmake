@@ -21,6 +21,7 @@ add_library(tocsin_client STATIC
             ${TOCSIN_CLIENT_DIR}/src/core/passphrase.cpp
             ${TOCSIN_CLIENT_DIR}/src/core/contacts.cpp
             ${TOCSIN_CLIENT_DIR}/src/core/safety_number.cpp
+            ${TOCSIN_CLIENT_DIR}/src/core/clock_offset.cpp
             ${TOCSIN_CLIENT_DIR}/src/core/received.cpp
             ${TOCSIN_CLIENT_DIR}/src/core/events.cpp
             ${TOCSIN_CLIENT_DIR}/src/core/inbox.cpp

@@ -28,7 +28,12 @@
 // Time: every timer (ack timeout, verifier timeout, coalescing, expiry, retention) reads
 // the injected Clock (AlertOptions::clock, else the client's clock). With
 // AlertOptions::run_timers the service calls Tick itself every timer_interval; tests
-// leave it off and call Tick(now) to drive time.
+// leave it off and call Tick(now) to drive time. Times that other devices wrote (an
+// alert's expiry and sent time, ack times) are shown and used in this device's clock:
+// they are converted with both devices' offsets to the relays' clock, measured by the
+// client against its ClientOptions::clock (proto/SPEC.md 14.10), so expiry holds
+// across devices whose clocks disagree. An AlertOptions::clock other than the client's
+// should keep the same time as it.
 //
 // Identifiers: TreeId is 64 hex characters (the SHA-256 of the genesis); AlertId is 32
 // hex characters chosen by the originator; MemberKey is a member's identity key as

@@ -27,7 +27,10 @@ using MessageId = std::string;  // 32 hex characters, chosen by the sender
 using EventId = std::uint64_t;  // 0 for events that are not stored (relay state)
 
 // Wall-clock time for protocol decisions (TTLs, rotations, retention), Unix ms.
-// Inject a controllable one in tests. REQUIRES: thread-safe.
+// Inject a controllable one in tests. It may be wrong by hours: TTLs are durations, and
+// the client measures this clock's offset to the relays' clocks (not the system's) so
+// that times other devices write can be read in it (proto/SPEC.md 14.10).
+// REQUIRES: thread-safe.
 class Clock {
  public:
   virtual ~Clock() = default;

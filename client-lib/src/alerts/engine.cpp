@@ -57,6 +57,7 @@ Result<std::unique_ptr<AlertEngine>> AlertEngine::Start(Client& client, AlertOpt
     record.set_sender(received.sender->identity_key());
     record.set_group_id(received.group_id);
     record.set_payload(std::string(received.payload_bytes));
+    record.set_clock_correction_ms(received.clock_correction_ms);
     std::string name =
         std::string(kInboxRowPrefix) + received.sender->identity_key() + received.message_id;
     TOCSIN_RETURN_IF_ERROR(batch.txn().Put(store::Column::kTrees, core::Bytes(name),
@@ -122,7 +123,13 @@ void AlertEngine::PayloadLoop() {
     app::Payload payload;
     if (payload.ParseFromString(item.second.payload())) {
       // A failure here (the client closing, the store) leaves the row for the next Attach.
-      if (!logic_->OnPayload(item.second.sender(), item.second.group_id(), payload).ok()) continue;
+      const tree::InboxRecord& record = item.second;
+      if (!logic_
+               ->OnPayload(record.sender(), record.group_id(), payload,
+                           record.clock_correction_ms())
+               .ok()) {
+        continue;
+      }
     }
     (void)client_.core().context().store->Delete(store::Column::kTrees, core::Bytes(item.first));
   }

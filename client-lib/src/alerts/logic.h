@@ -92,9 +92,11 @@ class AlertLogic {
   Result<std::vector<AlertEvent>> SecurityFlags(const TreeId& tree);
 
   // A payload from `sender` (32-byte identity key), group messages with `group_id`
-  // (logic_receive.cpp). Returns OK for what it dropped too (after flagging it).
+  // (logic_receive.cpp). The absolute times in it are the sender's clock; adding
+  // `clock_correction_ms` brings them into ours (core/clock_offset.h), which every record
+  // and timer here reads. Returns OK for what it dropped too (after flagging it).
   Status OnPayload(const std::string& sender, const std::string& group_id,
-                   const app::Payload& payload);
+                   const app::Payload& payload, std::int64_t clock_correction_ms);
 
   // Timers (logic_timer.cpp).
   Result<std::size_t> Tick(std::uint64_t now_ms);
@@ -227,6 +229,11 @@ class AlertLogic {
   std::map<std::string, tree::AlertRecord> alerts_;                // by alert id (16 bytes)
   std::map<std::string, std::deque<std::uint64_t>> report_times_;  // rate limit, by source
 };
+
+// Moves every absolute time a payload carries (an alert's sent and expiry times, an
+// update's new expiry, an ack's time, a report's observation time, a notice's time,
+// those inside a handover) by `correction_ms`, into the receiver's clock.
+void ToOurClock(app::Payload& payload, std::int64_t correction_ms);
 
 // Policy <-> proto.
 tree::Policy ToProto(const EscalationPolicy& policy);

@@ -3,6 +3,7 @@
 
 #include "alerts/logic.h"
 #include "alerts/roster.h"
+#include "core/clock_offset.h"
 
 namespace tocsin::alerts {
 namespace {
@@ -76,9 +77,47 @@ std::pair<std::string, const app::AlertRef*> TreeOf(const app::Payload& payload)
 
 }  // namespace
 
+void ToOurClock(app::Payload& payload, std::int64_t correction_ms) {
+  if (correction_ms == 0) return;
+  const auto shift = [correction_ms](std::uint64_t t) { return core::ShiftTime(t, correction_ms); };
+  const auto shift_alert = [&shift](app::Alert& alert) {
+    alert.set_sent_at_ms(shift(alert.sent_at_ms()));
+    alert.set_expires_at_ms(shift(alert.expires_at_ms()));
+  };
+  const auto shift_report = [&shift](app::Report& report) {
+    report.set_observed_at_ms(shift(report.observed_at_ms()));
+  };
+  switch (payload.body_case()) {
+    case app::Payload::kReport:
+      return shift_report(*payload.mutable_report());
+    case app::Payload::kVerifyRequest:
+      return shift_report(*payload.mutable_verify_request()->mutable_report());
+    case app::Payload::kAlert:
+      return shift_alert(*payload.mutable_alert());
+    case app::Payload::kUpdate:
+      return payload.mutable_update()->set_expires_at_ms(shift(payload.update().expires_at_ms()));
+    case app::Payload::kAck:
+      return payload.mutable_ack()->set_at_ms(shift(payload.ack().at_ms()));
+    case app::Payload::kHandover: {
+      app::Handover& handover = *payload.mutable_handover();
+      if (handover.has_alert()) shift_alert(*handover.mutable_alert());
+      for (auto& member_ack : *handover.mutable_acks()) {
+        member_ack.mutable_ack()->set_at_ms(shift(member_ack.ack().at_ms()));
+      }
+      return;
+    }
+    case app::Payload::kSecurityNotice:
+      return payload.mutable_security_notice()->set_at_ms(shift(payload.security_notice().at_ms()));
+    default:
+      return;  // no absolute time (views and revocations are signed: kept as written)
+  }
+}
+
 Status AlertLogic::OnPayload(const std::string& sender, const std::string& group_id,
-                             const app::Payload& payload) {
+                             const app::Payload& received, std::int64_t clock_correction_ms) {
   std::lock_guard lock(mutex_);
+  app::Payload payload = received;
+  ToOurClock(payload, clock_correction_ms);
   (void)group_id;  // the group path already checked the sender is one of its senders
   // A revoked key's tokens stop at the relays, so little of what it sends arrives; what
   // still does changes nothing and is flagged.

@@ -46,6 +46,9 @@ ClientCore::ClientCore(ClientOptions options)
       rng_(std::make_unique<RandomRng>(options_.random)),
       worker_io_(std::make_unique<asio::io_context>(1)),
       net_io_(std::make_unique<asio::io_context>(1)) {
+  // The relay links measure the relays' clocks against this one (never the system's
+  // behind it): a device's offset is that of the clock its times are written in.
+  options_.clock = clock_;
   context_.env = Env{clock_.get(), rng_.get()};
   context_.options = options_;
   context_.worker = worker_io_.get();

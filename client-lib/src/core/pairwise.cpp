@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/clock_offset.h"
 #include "core/contacts.h"
 #include "core/crash_points.h"
 #include "core/device_keys.h"
@@ -129,6 +130,7 @@ Result<envelope::SealedContent> PairwiseSender::Encrypt(const client::ContactRec
   content.set_message_id(message_id);
   content.set_counter(context_.keys->NextCounter(batch));
   content.set_timestamp_ms(context_.env.NowMs());
+  content.set_sender_clock_offset_ms(OwnClockOffsetMs(context_.transport));
   content.set_ciphertext(ToString(ciphertext->bytes));
   *announces = false;
   if (contact.announce()) {

@@ -60,6 +60,7 @@ class PoolTransport final : public Transport {
   std::optional<wire::Limits> Limits(const RelayAddress& relay) const override {
     return pool_.Limits(relay);
   }
+  std::optional<std::int64_t> ClockOffsetMs() const override { return pool_.ClockOffsetMs(); }
 
  private:
   net::RelayPool pool_;
@@ -76,6 +77,9 @@ std::unique_ptr<Transport> MakePoolTransport(asio::io_context& net, const Client
   pool.backoff_max = options.reconnect_max;
   pool.request_timeout = options.request_timeout;
   pool.rng = &rng;
+  if (options.clock) {
+    pool.wall_clock = [clock = options.clock] { return static_cast<std::int64_t>(clock->NowMs()); };
+  }
   return std::make_unique<PoolTransport>(pool);
 }
 

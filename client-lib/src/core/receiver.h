@@ -54,9 +54,11 @@ namespace tocsin::core {
 // A decrypted payload, as a hook sees it (inside the receive batch).
 struct ReceivedPayload {
   const client::ContactRecord* sender = nullptr;
-  std::string group_id;    // set for group messages
-  std::string message_id;  // 16 bytes
-  std::uint64_t sent_ms = 0;
+  std::string group_id;       // set for group messages
+  std::string message_id;     // 16 bytes
+  std::uint64_t sent_ms = 0;  // the sender's clock
+  // Add to a time the sender wrote by its clock to have it in ours (core/clock_offset.h).
+  std::int64_t clock_correction_ms = 0;
   const app::Payload* payload = nullptr;
   std::string_view payload_bytes;
 };

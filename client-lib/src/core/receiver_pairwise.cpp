@@ -1,4 +1,5 @@
 // The pairwise half of the receive pipeline, and what a decrypted payload means.
+#include "core/clock_offset.h"
 #include "core/contacts.h"
 #include "core/device_keys.h"
 #include "core/hex.h"
@@ -232,7 +233,13 @@ Status Receiver::HandlePayload(Batch& batch, const client::ContactRecord& sender
   if (application != nullptr) *application = true;
   if (hook_) {
     ReceivedPayload received{
-        &sender, content.group_id(), content.message_id(), content.timestamp_ms(), &payload, bytes};
+        &sender,
+        content.group_id(),
+        content.message_id(),
+        content.timestamp_ms(),
+        ClockCorrectionMs(content.sender_clock_offset_ms(), OwnClockOffsetMs(context_.transport)),
+        &payload,
+        bytes};
     auto taken = hook_(batch, received);
     if (!taken.ok()) return taken.status();
     if (*taken) return Status::Ok();

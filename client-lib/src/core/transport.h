@@ -58,6 +58,8 @@ class Transport {
 
   virtual net::LinkState State(const RelayAddress& relay) const = 0;
   virtual std::optional<wire::Limits> Limits(const RelayAddress& relay) const = 0;
+  // Relay clock minus ours (ms), over the relays measured so far; nothing before any.
+  virtual std::optional<std::int64_t> ClockOffsetMs() const = 0;
 };
 
 }  // namespace tocsin::core

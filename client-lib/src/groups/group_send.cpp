@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "core/clock_offset.h"
 #include "core/contacts.h"
 #include "core/crash_points.h"
 #include "core/device_keys.h"
@@ -53,6 +54,7 @@ Result<envelope::SealedContent> GroupService::EncryptForGroup(core::Batch& batch
   content.set_message_id(message_id);
   content.set_counter(context_.keys->NextCounter(batch));
   content.set_timestamp_ms(context_.env.NowMs());
+  content.set_sender_clock_offset_ms(core::OwnClockOffsetMs(context_.transport));
   content.set_ciphertext(core::ToString(ciphertext->bytes));
   return content;
 }

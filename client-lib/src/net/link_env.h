@@ -17,6 +17,7 @@
 #include <string>
 
 #include "crypto/random.h"
+#include "net/relay_connection.h"
 #include "net/relay_pool.h"
 #include "net/tls_client.h"
 
@@ -26,6 +27,7 @@ struct RelaySnapshot {
   LinkState state = LinkState::kConnecting;
   std::optional<wire::Limits> limits;
   std::int64_t clock_skew_ms = 0;
+  bool clock_measured = false;  // a HelloOk came
 };
 
 class LinkBoard {
@@ -34,6 +36,8 @@ class LinkBoard {
   void SetHello(const RelayAddress& relay, const wire::Limits& limits, std::int64_t skew_ms);
   void SetSkew(const RelayAddress& relay, std::int64_t skew_ms);
   RelaySnapshot Get(const RelayAddress& relay) const;
+  // The median clock skew over the relays measured so far (RelayPool::ClockOffsetMs).
+  std::optional<std::int64_t> MedianSkew() const;
 
  private:
   mutable std::mutex mu_;
@@ -54,6 +58,9 @@ struct LinkEnv {
   bool closed = false;
 
   crypto::Rng& rng() { return options.rng != nullptr ? *options.rng : crypto::DefaultRng(); }
+  std::int64_t NowWallMs() const {
+    return options.wall_clock ? options.wall_clock() : WallClockMs();
+  }
 };
 
 }  // namespace tocsin::net

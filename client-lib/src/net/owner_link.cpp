@@ -39,6 +39,7 @@ void OwnerLink::Connect() {
   options.connect_timeout = env_->options.connect_timeout;
   options.request_timeout = env_->options.request_timeout;
   options.resume = ticket_;
+  options.wall_clock = env_->options.wall_clock;
   conn_ = RelayConnection::Create(env_->io, *env_->tls, relay_, std::move(options));
   const RelayConnection* raw = conn_.get();
   std::weak_ptr<OwnerLink> weak = weak_from_this();
@@ -150,12 +151,12 @@ void OwnerLink::OnPing() {
   if (now >= conn_->last_request() + env_->options.ping_interval) {
     wire::Request ping;
     ping.mutable_ping();
-    const std::int64_t sent_at = WallClockMs();
+    const std::int64_t sent_at = env_->NowWallMs();
     conn_->Call(std::move(ping), [weak = weak_from_this(), sent_at](Result<wire::Response> pong) {
       auto self = weak.lock();
       if (!self || !pong.ok() || !pong->has_pong()) return;  // a lost Ping closes the link
-      self->env_->board.SetSkew(self->relay_,
-                                SkewMs(pong->pong().server_time_ms(), sent_at, WallClockMs()));
+      self->env_->board.SetSkew(
+          self->relay_, SkewMs(pong->pong().server_time_ms(), sent_at, self->env_->NowWallMs()));
     });
   }
   ArmPing();

@@ -129,7 +129,7 @@ void RelayConnection::SendHello() {
   wire::Request request;
   request.mutable_hello()->set_version(wire::PROTOCOL_VERSION_1);
   request.mutable_hello()->set_kind(options_.kind);
-  const std::int64_t sent_at = WallClockMs();
+  const std::int64_t sent_at = NowWallMs();
   const std::uint64_t id =
       Register([self = shared_from_this(), sent_at](Result<wire::Response> answer) {
         self->OnHelloAnswer(std::move(answer), sent_at);
@@ -149,11 +149,15 @@ void RelayConnection::OnHelloAnswer(Result<wire::Response> answer, std::int64_t 
   }
   if (!status.ok()) return Close(status.Annotate("relay refused Hello"));
   hello_ = std::move(*answer->mutable_hello());
-  clock_skew_ms_ = SkewMs(hello_.server_time_ms(), sent_at_ms, WallClockMs());
+  clock_skew_ms_ = SkewMs(hello_.server_time_ms(), sent_at_ms, NowWallMs());
   state_ = State::kOpen;
   for (auto& [id, request] : std::exchange(waiting_, {})) Write(id, std::move(request));
   ArmTimer();
   if (auto opened = std::exchange(opened_, nullptr)) opened(hello_);
+}
+
+std::int64_t RelayConnection::NowWallMs() const {
+  return options_.wall_clock ? options_.wall_clock() : WallClockMs();
 }
 
 void RelayConnection::SetPushHandler(std::function<void(wire::Push)> handler) {

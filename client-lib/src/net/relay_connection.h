@@ -45,8 +45,11 @@ namespace tocsin::net {
 // decoder accepts up to this much from a pinned relay.
 inline constexpr std::uint32_t kMaxRelayFrameBytes = 16 * 1024 * 1024;
 
-// Unix time in ms (the clock relays compare with).
+// Unix time in ms by the system clock.
 std::int64_t WallClockMs();
+// The device's wall clock (Unix ms): the client's injected Clock, so that the offsets
+// measured against the relays are offsets of the clock its protocol decisions read.
+using WallClock = std::function<std::int64_t()>;
 // Relay clock minus ours: the relay's time against the middle of the round trip.
 std::int64_t SkewMs(std::uint64_t server_time_ms, std::int64_t sent_at_ms, std::int64_t now_ms);
 
@@ -55,6 +58,7 @@ struct ConnectionOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds request_timeout{15000};
   SslSessionPtr resume;  // OWNER only: a ticket of an earlier owner connection
+  WallClock wall_clock;  // null: WallClockMs
 };
 
 class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
@@ -90,7 +94,8 @@ class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
   std::size_t pending() const { return pending_.size(); }
   // REQUIRES: is_open() (or was).
   const wire::HelloOk& hello() const { return hello_; }
-  // Relay clock minus ours (ms), from HelloOk (corrected by half the round trip).
+  // Relay clock minus ours (options.wall_clock), in ms, from HelloOk (against the
+  // middle of the round trip).
   std::int64_t clock_skew_ms() const { return clock_skew_ms_; }
   // The last ticket the relay issued on this connection (OWNER), or null.
   const SslSessionPtr& ticket() const { return ticket_; }
@@ -116,6 +121,7 @@ class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
   void OnHandshake(const asio::error_code& ec);
   void SendHello();
   void OnHelloAnswer(Result<wire::Response> answer, std::int64_t sent_at_ms);
+  std::int64_t NowWallMs() const;
   bool VerifyPeer(bool preverified, asio::ssl::verify_context& context);
 
   std::uint64_t Register(ResponseCallback done);

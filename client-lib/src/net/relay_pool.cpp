@@ -296,4 +296,8 @@ std::int64_t RelayPool::ClockSkewMs(const RelayAddress& relay) const {
   return impl_->core->env().board.Get(relay).clock_skew_ms;
 }
 
+std::optional<std::int64_t> RelayPool::ClockOffsetMs() const {
+  return impl_->core->env().board.MedianSkew();
+}
+
 }  // namespace tocsin::net

@@ -80,6 +80,9 @@ struct RelayPoolOptions {
   std::chrono::milliseconds connect_timeout{10000};
   // Draws the reconnect jitter; null means crypto::DefaultRng(). Must outlive the pool.
   crypto::Rng* rng = nullptr;
+  // The device's wall clock, against which the relays' clocks are measured. Null: the
+  // system clock. REQUIRES: thread-safe.
+  std::function<std::int64_t()> wall_clock;
 };
 
 template <typename T>
@@ -164,8 +167,14 @@ class RelayPool {
   LinkState State(const RelayAddress& relay) const;
   // The relay's limits from its last HelloOk, if connected once.
   std::optional<wire::Limits> Limits(const RelayAddress& relay) const;
-  // Relay clock minus ours, from the last HelloOk/Pong (ms), for TTL decisions.
+  // Relay clock minus ours (RelayPoolOptions::wall_clock), from the last HelloOk/Pong
+  // (ms); 0 before the first.
   std::int64_t ClockSkewMs(const RelayAddress& relay) const;
+  // Our offset to the relays' clock: the median of ClockSkewMs over the relays measured
+  // so far (owner and send links alike; the lower middle value of an even count), or
+  // nothing before the first HelloOk. Relays are servers that keep good time, so their
+  // median is the network's reference clock (proto/SPEC.md 14.10).
+  std::optional<std::int64_t> ClockOffsetMs() const;
 
  private:
   class Impl;

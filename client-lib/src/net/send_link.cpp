@@ -15,6 +15,7 @@ SendLink::ConnPtr SendLink::Connection() {
   options.kind = wire::SEND;
   options.connect_timeout = env_->options.connect_timeout;
   options.request_timeout = env_->options.request_timeout;
+  options.wall_clock = env_->options.wall_clock;
   conn_ = RelayConnection::Create(env_->io, *env_->tls, relay_, std::move(options));
   const RelayConnection* raw = conn_.get();
   std::weak_ptr<SendLink> weak = weak_from_this();

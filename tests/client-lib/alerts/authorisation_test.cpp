@@ -373,7 +373,7 @@ TEST_CASE("Whatever still arrives from a revoked key changes nothing and is flag
   ack.mutable_ack()->set_kind(app::Ack::ON_SCENE);
   const std::size_t flags = f.d.Count(AlertEventKind::kSecurityFlag);
   for (const auto* payload : {&result, &notice, &ack}) {
-    Check(f.d.logic->OnPayload(f.v1.key(), "", *payload));
+    Check(f.d.logic->OnPayload(f.v1.key(), "", *payload, 0));
   }
   CHECK(f.d.Count(AlertEventKind::kSecurityFlag) == flags + 3);
   CHECK(f.d.Last(AlertEventKind::kSecurityFlag)->reason == "a message from a revoked member");

@@ -15,7 +15,9 @@ FakePort::FakePort(FakeNet& net, std::uint8_t seed)
   key_ = core::ToString(pair_.public_key());
 }
 
-std::uint64_t FakePort::NowMs() { return net_.clock.now_ms; }
+std::uint64_t FakePort::NowMs() {
+  return static_cast<std::uint64_t>(static_cast<std::int64_t>(net_.clock.now_ms) + clock_skew_ms);
+}
 
 std::string FakePort::RandomBytes(std::size_t n) {
   std::string out(n, '\0');
@@ -182,7 +184,14 @@ std::size_t FakeNet::Deliver() {
     app::Payload payload;
     REQUIRE(payload.ParseFromString(message.payload));
     if (payload.has_member_card()) ++it->second->port->member_cards_from[message.from];
-    auto status = it->second->logic->OnPayload(message.from, message.group, payload);
+    // As the client does with the offsets its relay links measured (SPEC.md 14.10): the
+    // relays keep the network's time, each device's offset is minus its skew.
+    auto from = by_key_.find(message.from);
+    const std::int64_t sender_offset =
+        from == by_key_.end() ? 0 : -from->second->port->clock_skew_ms;
+    const std::int64_t correction =
+        core::ClockCorrectionMs(sender_offset, -it->second->port->clock_skew_ms);
+    auto status = it->second->logic->OnPayload(message.from, message.group, payload, correction);
     INFO(status.ToString());
     REQUIRE(status.ok());
     ++delivered;

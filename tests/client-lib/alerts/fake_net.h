@@ -14,6 +14,7 @@
 
 #include "alerts/logic.h"
 #include "alerts/port.h"
+#include "core/clock_offset.h"
 #include "crypto/random.h"
 #include "crypto/signal_context.h"
 #include "crypto/x25519.h"
@@ -56,6 +57,7 @@ class FakePort final : public alerts::AlertPort {
   Result<std::vector<tree::TreeRecord>> LoadTrees() override;
   Result<std::vector<tree::AlertRecord>> LoadAlerts() override;
 
+  std::int64_t clock_skew_ms = 0;                       // this device's clock minus the network's
   int rotations = 0;                                    // alert tokens replaced
   std::map<std::string, std::string> cards;             // key -> the card last introduced
   std::map<std::string, int> member_cards_from;         // MemberCard payloads received

@@ -308,6 +308,10 @@ std::optional<wire::Limits> HookedTransport::Limits(const RelayAddress& relay) c
   return real_->Limits(relay);
 }
 
+std::optional<std::int64_t> HookedTransport::ClockOffsetMs() const {
+  return real_->ClockOffsetMs();
+}
+
 // ---------------------------------------------------------------- HookedTransports
 
 struct HookedTransports::State {

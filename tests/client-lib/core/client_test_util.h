@@ -166,6 +166,7 @@ class HookedTransport final : public core::Transport {
                        const net::Token& token, net::Callback<wire::PrekeyBundle> done) override;
   net::LinkState State(const RelayAddress& relay) const override;
   std::optional<wire::Limits> Limits(const RelayAddress& relay) const override;
+  std::optional<std::int64_t> ClockOffsetMs() const override;
 
  private:
   std::unique_ptr<core::Transport> real_;

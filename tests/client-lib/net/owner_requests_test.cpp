@@ -2,7 +2,9 @@
 // requests on a created mailbox after a reconnect, removal, and the keepalive.
 #include <algorithm>
 #include <atomic>
+#include <thread>
 
+#include "net/relay_connection.h"
 #include "net/relay_pool.h"
 #include "net_test_util.h"
 
@@ -99,6 +101,31 @@ TEST_CASE("an idle owner connection sends Pings and tracks the relay's clock", "
   CHECK(h.pool().State(m.relay) == LinkState::kConnected);
   // Same machine, same clock: the skew is the noise of one round trip.
   CHECK(std::abs(h.pool().ClockSkewMs(m.relay)) < 2000);
+}
+
+TEST_CASE("the relay's clock is measured against the device's own clock, at Hello and by Pings",
+          "[net][owner]") {
+  auto relay = StartRelay();
+  constexpr std::int64_t kHourMs = 3600 * 1000;
+  auto shift_ms = std::make_shared<std::atomic<std::int64_t>>(kHourMs);  // an hour ahead
+  RelayPoolOptions options = FastOptions();
+  options.ping_interval = milliseconds(200);
+  options.wall_clock = [shift_ms] { return WallClockMs() + shift_ms->load(); };
+  PoolHarness h(options);
+  CHECK_FALSE(h.pool().ClockOffsetMs());  // nothing measured yet
+  TestMailbox m = NewMailbox(h, *relay);
+  CHECK(std::abs(h.pool().ClockSkewMs(m.relay) + kHourMs) < 2000);
+  REQUIRE(h.pool().ClockOffsetMs());
+  CHECK(std::abs(*h.pool().ClockOffsetMs() + kHourMs) < 2000);
+  // The device's clock is set half an hour behind: the next Pong tells.
+  shift_ms->store(-kHourMs / 2);
+  const auto until = std::chrono::steady_clock::now() + kWait;
+  while (std::abs(h.pool().ClockSkewMs(m.relay) - kHourMs / 2) >= 2000 &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  CHECK(std::abs(h.pool().ClockSkewMs(m.relay) - kHourMs / 2) < 2000);
+  CHECK(std::abs(*h.pool().ClockOffsetMs() - kHourMs / 2) < 2000);
 }
 
 TEST_CASE("a relay that stops answering is noticed through the keepalive", "[net][owner]") {
