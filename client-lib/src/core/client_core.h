@@ -137,7 +137,13 @@ class ClientCore {
   // Counts (and tops up) the one-time pre-keys of every connected mailbox when
   // prekey_check_interval has passed.
   void CheckPrekeysIfDue();
+  // Registers the tokens we gave contacts on mailbox `index` that the relay does not
+  // have yet. A contact whose reply addresses went out without this mailbox is
+  // announced to again once its token is in.
   Awaitable<Status> RegisterTokens(std::uint32_t index);
+  // The work of RegisterTokens, under its per-mailbox exclusion; the contacts to
+  // announce to again are added to `reopened`.
+  Awaitable<Status> RegisterWaitingTokens(std::uint32_t index, std::vector<std::string>* reopened);
   Awaitable<void> Announce(std::string contact_id);
   void ScheduleMaintenance();
   Awaitable<void> Maintenance();

@@ -101,7 +101,11 @@ std::vector<envelope::MailboxAddress> PairwiseSender::ReplyAddresses(
   std::vector<envelope::MailboxAddress> out;
   for (const auto& given : contact.given_tokens()) {
     const OwnMailbox* mailbox = context_.mailboxes->Find(given.mailbox_index());
-    if (!given.registered() || mailbox == nullptr) continue;
+    if (mailbox == nullptr) continue;
+    if (!given.registered()) {
+      if (registration_failed_.count(given.mailbox_index()) != 0) continue;
+      return {};  // its registration is still to come: no list yet
+    }
     envelope::MailboxAddress address;
     address.set_relay(mailbox->record.relay());
     address.set_mailbox_id(mailbox->record.mailbox_id());
@@ -109,6 +113,14 @@ std::vector<envelope::MailboxAddress> PairwiseSender::ReplyAddresses(
     out.push_back(std::move(address));
   }
   return out;
+}
+
+void PairwiseSender::SetRegistrationFailed(std::uint32_t index, bool failed) {
+  if (failed) {
+    registration_failed_.insert(index);
+  } else {
+    registration_failed_.erase(index);
+  }
 }
 
 Result<envelope::SealedContent> PairwiseSender::Encrypt(const client::ContactRecord& contact,

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,7 +62,15 @@ class PairwiseSender {
       const client::ContactRecord& contact);
 
   // Our reply addresses for `contact`: its registered tokens on each of our mailboxes.
+  // Empty while one of its tokens waits for its first registration: the receiver
+  // replaces the addresses it holds (its copy of our card's, for one) with the list, so
+  // a partial one would stop our other mailboxes from hearing from it. A mailbox whose
+  // registration failed (its relay unreachable) is left out instead of holding up the
+  // others.
   std::vector<envelope::MailboxAddress> ReplyAddresses(const client::ContactRecord& contact) const;
+
+  // What the last token registration on our mailbox `index` came to (ClientCore).
+  void SetRegistrationFailed(std::uint32_t index, bool failed);
 
  private:
   Result<envelope::SealedContent> Encrypt(const client::ContactRecord& contact,
@@ -70,6 +79,7 @@ class PairwiseSender {
                                           bool* announces);
 
   CoreContext& context_;
+  std::set<std::uint32_t> registration_failed_;  // mailbox indices
 };
 
 // The checks common to every send to a contact.

@@ -137,6 +137,18 @@ Awaitable<Status> ClientCore::PublishPrekeys(std::uint32_t index, bool count_onl
 Awaitable<Status> ClientCore::RegisterTokens(std::uint32_t index) {
   co_await Exclusive(registering_, index);
   ExclusiveGuard guard(registering_, index);
+  std::vector<std::string> reopened;
+  Status status = co_await RegisterWaitingTokens(index, &reopened);
+  // Until this mailbox's tokens get through, reply addresses go out without it.
+  if (pairwise_) pairwise_->SetRegistrationFailed(index, !status.ok());
+  if (context_.announce) {
+    for (const auto& id : reopened) context_.announce(id);
+  }
+  co_return status;
+}
+
+Awaitable<Status> ClientCore::RegisterWaitingTokens(std::uint32_t index,
+                                                    std::vector<std::string>* reopened) {
   for (;;) {
     const OwnMailbox* mailbox = mailboxes_->Find(index);
     if (mailbox == nullptr) co_return Status::NotFound("no such mailbox");
@@ -192,6 +204,11 @@ Awaitable<Status> ClientCore::RegisterTokens(std::uint32_t index) {
           given.set_shared(true);
         }
         given.set_registered(true);
+      }
+      if (!updated.announce()) {
+        // Our addresses went out without this mailbox (its relay was unreachable then).
+        updated.set_announce(true);
+        reopened->push_back(updated.contact_id());
       }
       TOCSIN_CO_RETURN_IF_ERROR(contacts_->Stage(batch, updated));
     }

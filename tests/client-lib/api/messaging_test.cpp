@@ -1,8 +1,12 @@
 // Two clients talking through real relays.
 #include <algorithm>
+#include <ostream>
 #include <thread>
 
 #include "client_test_util.h"
+#include "core/contacts.h"
+#include "core/hex.h"
+#include "core/mailboxes.h"
 
 namespace tocsin::testing {
 namespace {
@@ -32,6 +36,51 @@ void ExchangeBothWays(Client& a, EventLog& a_log, Client& b, EventLog& b_log, co
   a_texts.erase(std::remove(a_texts.begin(), a_texts.end(), "hello from B"), a_texts.end());
   CHECK(Sorted(b_texts) == Sorted(Numbered("a to b ", n)));
   CHECK(Sorted(a_texts) == Sorted(Numbered("b to a ", n)));
+}
+
+// What `client` holds for its contact `id`: how many addresses, and whether they are
+// still the ones from the contact's card.
+struct KnownAddresses {
+  int count = 0;
+  bool from_card = false;
+  friend bool operator==(const KnownAddresses&, const KnownAddresses&) = default;
+  friend std::ostream& operator<<(std::ostream& out, const KnownAddresses& known) {
+    return out << known.count << (known.from_card ? " from the card" : " given in the session");
+  }
+};
+
+KnownAddresses AddressesOf(Client& client, const ContactId& id) {
+  return OnWorker<KnownAddresses>(client, [&client, id] {
+    const auto* contact = client.core().context().contacts->Find(*core::FromHex(id));
+    REQUIRE(contact != nullptr);
+    return KnownAddresses{contact->addresses_size(), contact->addresses_are_intro()};
+  });
+}
+
+// How many of the tokens `client` gave its contact `id` its relays have taken.
+int RegisteredTokens(Client& client, const ContactId& id) {
+  return OnWorker<int>(client, [&client, id] {
+    const auto* contact = client.core().context().contacts->Find(*core::FromHex(id));
+    REQUIRE(contact != nullptr);
+    return static_cast<int>(std::count_if(contact->given_tokens().begin(),
+                                          contact->given_tokens().end(),
+                                          [](const auto& given) { return given.registered(); }));
+  });
+}
+
+// The relay of the client's second mailbox (the last whose tokens it registers).
+RelayAddress SecondMailboxRelay(Client& client) {
+  return OnWorker<RelayAddress>(
+      client, [&client] { return client.core().context().mailboxes->all().at(1).relay; });
+}
+
+// A imports B's card and writes; B's contact request for A.
+ContactId ContactRequestFrom(Client& a, const ContactId& b_at_a, EventLog& b_log) {
+  Take(a.SendText(b_at_a, "hello from A"));
+  REQUIRE(b_log.WaitForText("hello from A"));
+  auto request = b_log.Find([](const Event& e) { return e.kind == EventKind::kContactRequest; });
+  REQUIRE(request);
+  return request->contact;
 }
 
 TEST_CASE("two clients over one relay exchange messages both ways, and acks delete",
@@ -132,6 +181,76 @@ TEST_CASE("with one of two relays killed and its data gone, delivery goes on thr
   std::this_thread::sleep_until(sent_at + short_lived.ttl + 5 * FastOptions().maintenance_interval);
   CHECK(a_log.Count(EventKind::kUndelivered) == 0);
   CHECK(b_log.Count(EventKind::kUndelivered) == 0);
+}
+
+TEST_CASE("an answer sent while a token is still on its way to one relay leaves both relays",
+          "[client][relay]") {
+  auto r1 = StartRelay();
+  auto r2 = StartRelay();
+  TempFolder folder;
+  HookedTransports hooks;
+  const std::vector<RelaySpec> relays{SpecOf(*r1), SpecOf(*r2)};
+  hooks.Next("a");
+  auto a = Take(Client::Create(folder.path() / "a", TestPassphrase(), relays, FastOptions()));
+  hooks.Next("b");
+  auto b = Take(Client::Create(folder.path() / "b", TestPassphrase(), relays, FastOptions()));
+  EventLog a_log(*a);
+  EventLog b_log(*b);
+  const std::string card = Take(b->MyCard("B"));
+  // B's relay of its second mailbox is slow to take the token B gives A; the first
+  // mailbox's is in when B answers.
+  HookedTransport& b_links = hooks["b"];
+  const RelayAddress slow = SecondMailboxRelay(*b);
+  b_links.HoldSetTokens([slow](const RelayAddress& relay) { return relay == slow; });
+  const ContactId b_at_a = Take(a->AddContact(card, ""));
+  const ContactId a_at_b = ContactRequestFrom(*a, b_at_a, b_log);
+  REQUIRE(WaitUntil([&] { return b_links.held_set_tokens() == 1; }));
+  REQUIRE(RegisteredTokens(*b, a_at_b) == 1);
+  Take(b->SendText(a_at_b, "hello from B"));
+  REQUIRE(a_log.WaitForText("hello from B"));
+  // A still writes to both of B's mailboxes, with the card's tokens.
+  CHECK(AddressesOf(*a, b_at_a) == KnownAddresses{2, true});
+
+  // Once both tokens are in, B's addresses follow: both mailboxes, with B's tokens.
+  b_links.ReleaseSetTokens();
+  REQUIRE(WaitUntil([&] { return AddressesOf(*a, b_at_a) == KnownAddresses{2, false}; }));
+  Take(a->SendText(b_at_a, "on both"));
+  REQUIRE(b_log.WaitForText("on both"));
+  REQUIRE(WaitUntil([&] { return Stats(*b).duplicates >= 2; }));  // a copy came twice
+}
+
+TEST_CASE("a mailbox whose relay could not take a token is announced once it can",
+          "[client][relay]") {
+  auto r1 = StartRelay();
+  auto r2 = StartRelay();
+  TempFolder folder;
+  HookedTransports hooks;
+  const std::vector<RelaySpec> relays{SpecOf(*r1), SpecOf(*r2)};
+  hooks.Next("a");
+  auto a = Take(Client::Create(folder.path() / "a", TestPassphrase(), relays, FastOptions()));
+  hooks.Next("b");
+  auto b = Take(Client::Create(folder.path() / "b", TestPassphrase(), relays, FastOptions()));
+  EventLog a_log(*a);
+  EventLog b_log(*b);
+  const std::string card = Take(b->MyCard("B"));
+  // The relay of B's second mailbox cannot be reached when B registers A's token.
+  HookedTransport& b_links = hooks["b"];
+  const RelayAddress down = SecondMailboxRelay(*b);
+  b_links.FailSetTokens([down](const RelayAddress& relay) { return relay == down; });
+  const ContactId b_at_a = Take(a->AddContact(card, ""));
+  const ContactId a_at_b = ContactRequestFrom(*a, b_at_a, b_log);
+  // B gives A what it has: its first mailbox.
+  REQUIRE(WaitUntil([&] { return AddressesOf(*a, b_at_a) == KnownAddresses{1, false}; }));
+  CHECK(RegisteredTokens(*b, a_at_b) == 1);
+
+  // The relay is back: B's link to it comes up again, the token goes in, and A learns
+  // of the second mailbox.
+  b_links.FailSetTokens(nullptr);
+  RelayProcess& restarted = down == r1->address() ? *r1 : *r2;
+  restarted.Kill9();
+  REQUIRE(restarted.Start().ok());
+  REQUIRE(WaitUntil([&] { return RegisteredTokens(*b, a_at_b) == 2; }));
+  REQUIRE(WaitUntil([&] { return AddressesOf(*a, b_at_a) == KnownAddresses{2, false}; }));
 }
 
 TEST_CASE("a recipient that was offline gets its messages when it comes back", "[client][relay]") {

@@ -272,7 +272,47 @@ void HookedTransport::CreateMailbox(const RelayAddress& relay, const std::string
 void HookedTransport::SetTokens(const RelayAddress& relay, const net::MailboxId& mailbox,
                                 std::vector<wire::TokenEntry> tokens,
                                 net::Callback<std::uint32_t> done) {
+  bool fail = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fail = fail_set_tokens_ && fail_set_tokens_(relay);
+    if (!fail && hold_set_tokens_ && hold_set_tokens_(relay)) {
+      held_set_tokens_.push_back({relay, mailbox, std::move(tokens), std::move(done)});
+      return;
+    }
+  }
+  if (fail) {
+    done(Status::Unavailable("the relay is unreachable (test)"));
+    return;
+  }
   real_->SetTokens(relay, mailbox, std::move(tokens), std::move(done));
+}
+
+void HookedTransport::HoldSetTokens(std::function<bool(const RelayAddress&)> which) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  hold_set_tokens_ = std::move(which);
+}
+
+void HookedTransport::ReleaseSetTokens() {
+  std::vector<HeldSetTokens> held;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    hold_set_tokens_ = nullptr;
+    held.swap(held_set_tokens_);
+  }
+  for (auto& call : held) {
+    real_->SetTokens(call.relay, call.mailbox, std::move(call.tokens), std::move(call.done));
+  }
+}
+
+std::size_t HookedTransport::held_set_tokens() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return held_set_tokens_.size();
+}
+
+void HookedTransport::FailSetTokens(std::function<bool(const RelayAddress&)> which) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  fail_set_tokens_ = std::move(which);
 }
 void HookedTransport::RotateToken(const RelayAddress& relay, const net::MailboxId& mailbox,
                                   wire::RotateToken request, net::Callback<std::uint64_t> done) {

@@ -142,6 +142,14 @@ class HookedTransport final : public core::Transport {
     std::vector<net::OutgoingView> views;
   };
   std::vector<FanOut> fan_outs() const;
+  // Token registrations (SetTokens) on relays that `which` selects are kept unsent, as
+  // on a slow link, until ReleaseSetTokens sends them on and stops holding.
+  void HoldSetTokens(std::function<bool(const RelayAddress&)> which);
+  void ReleaseSetTokens();
+  std::size_t held_set_tokens() const;
+  // Token registrations on relays that `which` selects are answered kUnavailable, as
+  // for an unreachable relay; nullptr ends that.
+  void FailSetTokens(std::function<bool(const RelayAddress&)> which);
 
   void SetDeliveryHandler(std::function<void(net::IncomingDelivery)> handler) override;
   void SetStateHandler(
@@ -175,6 +183,15 @@ class HookedTransport final : public core::Transport {
   std::function<bool(const net::IncomingDelivery&)> hold_;  // GUARDED_BY(mutex_)
   std::vector<net::IncomingDelivery> held_;                 // GUARDED_BY(mutex_)
   std::vector<FanOut> fan_outs_;                            // GUARDED_BY(mutex_)
+  struct HeldSetTokens {
+    RelayAddress relay;
+    net::MailboxId mailbox;
+    std::vector<wire::TokenEntry> tokens;
+    net::Callback<std::uint32_t> done;
+  };
+  std::function<bool(const RelayAddress&)> hold_set_tokens_;  // GUARDED_BY(mutex_)
+  std::function<bool(const RelayAddress&)> fail_set_tokens_;  // GUARDED_BY(mutex_)
+  std::vector<HeldSetTokens> held_set_tokens_;                // GUARDED_BY(mutex_)
 };
 
 // While alive, every client created or opened in this process gets a HookedTransport,
