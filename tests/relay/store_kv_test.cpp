@@ -2,6 +2,10 @@
 // injector fails, fills and cuts power as promised.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
 #include "store/kv_faults.h"
 #include "store_test_util.h"
 
@@ -94,6 +98,52 @@ struct Faulty {
   std::shared_ptr<FaultInjector> faults;
   std::unique_ptr<KvStore> kv;
 };
+
+// The write-ahead log files in a RocksDB folder, in bytes.
+std::uintmax_t WalBytes(const std::string& dir) {
+  std::uintmax_t total = 0;
+  for (const auto& file : std::filesystem::directory_iterator(dir)) {
+    if (file.path().extension() == ".log") total += file.file_size();
+  }
+  return total;
+}
+
+TEST_CASE("a family written once does not keep the write-ahead log growing", "[store][kv]") {
+  // Queue entries come and go (written, then deleted at the ack) while a mailbox record
+  // is written once: RocksDB keeps every log file that holds data not yet flushed, so
+  // without a cap on the logs the one record kept them all, acknowledged envelopes
+  // included, until its family's memtable filled.
+  TempDir temp;
+  const std::string dir = temp.Sub("kv");
+  RocksKvOptions options;
+  options.max_wal_bytes = 1u << 20;
+  auto rocks = OpenRocksKv(dir, options);
+  REQUIRE(rocks.ok());
+  std::unique_ptr<KvStore> kv = std::move(rocks).value();
+  WriteBatch once;
+  once.Put(Cf::kMailbox, "mailbox", "record");
+  REQUIRE(kv->Write(once, true).ok());
+  const std::string value(1024, 'v');
+  for (int round = 0; round < 160; ++round) {  // 16 MiB through the queue family
+    WriteBatch put;
+    WriteBatch remove;
+    for (int i = 0; i < 100; ++i) {
+      const std::string key = std::to_string(round * 100 + i);
+      put.Put(Cf::kQueue, key, value);
+      remove.Delete(Cf::kQueue, key);
+    }
+    REQUIRE(kv->Write(put, true).ok());
+    REQUIRE(kv->Write(remove, true).ok());
+  }
+  // Flushes run in the background: the old logs go soon after.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (WalBytes(dir) > (4u << 20) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(WalBytes(dir) <= (4u << 20));
+  CHECK(ValueOf(*kv, Cf::kMailbox, "mailbox") == "record");
+  CHECK(Keys(*kv, Cf::kQueue).empty());
+}
 
 TEST_CASE("injected write failures change nothing", "[store][kv][faults]") {
   Faulty f;

@@ -322,6 +322,8 @@ Result<OpenedDb> OpenDb(const std::string& dir, const RocksKvOptions& options) {
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
+  db_options.db_write_buffer_size = options.total_write_buffer_bytes;
+  db_options.max_total_wal_size = options.max_wal_bytes;
   db_options.info_log = std::make_shared<ForwardingLogger>(options.log, dir);
   const auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
