@@ -10,20 +10,30 @@ void LinkBoard::SetState(const RelayAddress& relay, LinkState state) {
   relays_[relay.ToString()].state = state;
 }
 
+namespace {
+
+void Measured(RelaySnapshot& s, std::int64_t skew_ms, bool own_relay) {
+  s.clock_skew_ms = skew_ms;
+  s.clock_measured = true;
+  if (own_relay) {
+    s.owner_clock_skew_ms = skew_ms;
+    s.owner_clock_measured = true;
+  }
+}
+
+}  // namespace
+
 void LinkBoard::SetHello(const RelayAddress& relay, const wire::Limits& limits,
-                         std::int64_t skew_ms) {
+                         std::int64_t skew_ms, bool own_relay) {
   std::lock_guard lock(mu_);
   RelaySnapshot& s = relays_[relay.ToString()];
   s.limits = limits;
-  s.clock_skew_ms = skew_ms;
-  s.clock_measured = true;
+  Measured(s, skew_ms, own_relay);
 }
 
-void LinkBoard::SetSkew(const RelayAddress& relay, std::int64_t skew_ms) {
+void LinkBoard::SetSkew(const RelayAddress& relay, std::int64_t skew_ms, bool own_relay) {
   std::lock_guard lock(mu_);
-  RelaySnapshot& s = relays_[relay.ToString()];
-  s.clock_skew_ms = skew_ms;
-  s.clock_measured = true;
+  Measured(relays_[relay.ToString()], skew_ms, own_relay);
 }
 
 RelaySnapshot LinkBoard::Get(const RelayAddress& relay) const {
@@ -37,7 +47,7 @@ std::optional<std::int64_t> LinkBoard::MedianSkew() const {
   {
     std::lock_guard lock(mu_);
     for (const auto& [address, s] : relays_) {
-      if (s.clock_measured) skews.push_back(s.clock_skew_ms);
+      if (s.owner_clock_measured) skews.push_back(s.owner_clock_skew_ms);
     }
   }
   if (skews.empty()) return std::nullopt;

@@ -26,17 +26,25 @@ namespace tocsin::net {
 struct RelaySnapshot {
   LinkState state = LinkState::kConnecting;
   std::optional<wire::Limits> limits;
-  std::int64_t clock_skew_ms = 0;
-  bool clock_measured = false;  // a HelloOk came
+  std::int64_t clock_skew_ms = 0;  // from the last HelloOk or Pong, owner or send link
+  bool clock_measured = false;     // a HelloOk came
+  // From this device's own owner link only (HelloOk and Pong): what MedianSkew counts.
+  std::int64_t owner_clock_skew_ms = 0;
+  bool owner_clock_measured = false;
 };
 
 class LinkBoard {
  public:
   void SetState(const RelayAddress& relay, LinkState state);
-  void SetHello(const RelayAddress& relay, const wire::Limits& limits, std::int64_t skew_ms);
-  void SetSkew(const RelayAddress& relay, std::int64_t skew_ms);
+  // `own_relay`: measured on our owner link (a relay holding one of our mailboxes), not
+  // on a send link to a relay a contact named.
+  void SetHello(const RelayAddress& relay, const wire::Limits& limits, std::int64_t skew_ms,
+                bool own_relay);
+  void SetSkew(const RelayAddress& relay, std::int64_t skew_ms, bool own_relay);
   RelaySnapshot Get(const RelayAddress& relay) const;
-  // The median clock skew over the relays measured so far (RelayPool::ClockOffsetMs).
+  // The median clock skew over our own relays measured so far, on owner links only
+  // (RelayPool::ClockOffsetMs): a relay a contact's card names is run by someone else,
+  // and must not set the clock our alerts' times are read in.
   std::optional<std::int64_t> MedianSkew() const;
 
  private:

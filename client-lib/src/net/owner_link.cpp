@@ -60,7 +60,7 @@ void OwnerLink::OnOpened(const RelayConnection* conn, Result<wire::HelloOk> hell
     conn_ = nullptr;
     return OnConnectionLost(hello.status());
   }
-  env_->board.SetHello(relay_, hello->limits(), conn_->clock_skew_ms());
+  env_->board.SetHello(relay_, hello->limits(), conn_->clock_skew_ms(), /*own_relay=*/true);
   ArmPing();
   for (auto& [id, mailbox] : mailboxes_) Authenticate(id);
   for (OnOpen& item : std::exchange(on_open_, {})) item.send();
@@ -156,7 +156,8 @@ void OwnerLink::OnPing() {
       auto self = weak.lock();
       if (!self || !pong.ok() || !pong->has_pong()) return;  // a lost Ping closes the link
       self->env_->board.SetSkew(
-          self->relay_, SkewMs(pong->pong().server_time_ms(), sent_at, self->env_->NowWallMs()));
+          self->relay_, SkewMs(pong->pong().server_time_ms(), sent_at, self->env_->NowWallMs()),
+          /*own_relay=*/true);
     });
   }
   ArmPing();

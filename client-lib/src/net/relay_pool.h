@@ -170,10 +170,13 @@ class RelayPool {
   // Relay clock minus ours (RelayPoolOptions::wall_clock), from the last HelloOk/Pong
   // (ms); 0 before the first.
   std::int64_t ClockSkewMs(const RelayAddress& relay) const;
-  // Our offset to the relays' clock: the median of ClockSkewMs over the relays measured
-  // so far (owner and send links alike; the lower middle value of an even count), or
-  // nothing before the first HelloOk. Relays are servers that keep good time, so their
-  // median is the network's reference clock (proto/SPEC.md 14.10).
+  // Our offset to the relays' clock: the median of the skews measured on our owner links
+  // (the relays holding our own mailboxes; the lower middle value of an even count), or
+  // nothing before the first owner HelloOk. A send link's measurement (a relay a
+  // contact's card names, run by someone else) never counts: a relay answering with a
+  // false time would otherwise move every alert time we read and write. Relays are
+  // servers that keep good time, so our own relays' median is the network's reference
+  // clock (proto/SPEC.md 14.10).
   std::optional<std::int64_t> ClockOffsetMs() const;
 
  private:

@@ -34,7 +34,7 @@ void SendLink::OnOpened(const RelayConnection* conn, const Result<wire::HelloOk>
     conn_ = nullptr;  // its requests fail with the same reason
     return;
   }
-  env_->board.SetHello(relay_, hello->limits(), conn_->clock_skew_ms());
+  env_->board.SetHello(relay_, hello->limits(), conn_->clock_skew_ms(), /*own_relay=*/false);
 }
 
 void SendLink::OnClosed(const RelayConnection* conn) {

@@ -128,6 +128,35 @@ TEST_CASE("the relay's clock is measured against the device's own clock, at Hell
   CHECK(std::abs(*h.pool().ClockOffsetMs() - kHourMs / 2) < 2000);
 }
 
+TEST_CASE("a relay reached only through a send link does not set the device's clock offset",
+          "[net][owner]") {
+  // Two relays whose clocks are the machine's; the device is an hour ahead of them. Its
+  // own mailbox is on `own`; `theirs` is a contact's relay it only sends to. A relay a
+  // contact names could answer with any time: only the device's own relays count.
+  auto own = StartRelay();
+  auto theirs = StartRelay();
+  constexpr std::int64_t kHourMs = 3600 * 1000;
+  auto shift_ms = std::make_shared<std::atomic<std::int64_t>>(kHourMs);
+  RelayPoolOptions options = FastOptions();
+  options.wall_clock = [shift_ms] { return WallClockMs() + shift_ms->load(); };
+  PoolHarness device(options);
+  PoolHarness contact;
+  TestMailbox contact_box = NewMailbox(contact, *theirs);
+  REQUIRE(device.Send(contact_box.relay, contact_box.id, contact_box.token, "sealed").ok());
+  // The send link measured the contact's relay, and that is shown per relay...
+  CHECK(std::abs(device.pool().ClockSkewMs(contact_box.relay) + kHourMs) < 2000);
+  // ...but it is not the device's offset.
+  CHECK_FALSE(device.pool().ClockOffsetMs());
+  // The device's clock is set half an hour behind and it opens its own mailbox: the
+  // offset is its own relay's alone. Counting the contact's relay's stale hour (the
+  // lower middle of two) would give -1 h.
+  shift_ms->store(-kHourMs / 2);
+  TestMailbox own_box = NewMailbox(device, *own);
+  CHECK(std::abs(device.pool().ClockSkewMs(own_box.relay) - kHourMs / 2) < 2000);
+  REQUIRE(device.pool().ClockOffsetMs());
+  CHECK(std::abs(*device.pool().ClockOffsetMs() - kHourMs / 2) < 2000);
+}
+
 TEST_CASE("a relay that stops answering is noticed through the keepalive", "[net][owner]") {
   auto relay = StartRelay();
   RelayPoolOptions options = FastOptions();
