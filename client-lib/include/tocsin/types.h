@@ -165,7 +165,9 @@ struct ClientOptions {
   std::chrono::milliseconds maintenance_interval{1000};
   // How often, while a relay link stays up, the one-time pre-keys left on it are
   // counted and topped up when few are left (they are also counted whenever the link
-  // connects). Checked at maintenance_interval granularity.
+  // connects), and delivery tokens given to contacts that the relay has not taken yet
+  // (a registration that timed out) are registered again. Checked at
+  // maintenance_interval granularity.
   std::chrono::milliseconds prekey_check_interval{10 * 60 * 1000};
 
   // Relay links.

@@ -135,7 +135,7 @@ class ClientCore {
   // learns how many one-time pre-keys are left; tops them up when few are.
   Awaitable<Status> PublishPrekeys(std::uint32_t index, bool count_only);
   // Counts (and tops up) the one-time pre-keys of every connected mailbox when
-  // prekey_check_interval has passed.
+  // prekey_check_interval has passed, and retries its waiting token registrations.
   void CheckPrekeysIfDue();
   // Registers the tokens we gave contacts on mailbox `index` that the relay does not
   // have yet. A contact whose reply addresses went out without this mailbox is

@@ -76,12 +76,15 @@ void ClientCore::CheckPrekeysIfDue() {
   next_prekey_check_ = now + options_.prekey_check_interval;
   for (const auto& mailbox : mailboxes_->all()) {
     const std::uint32_t index = mailbox.record.index();
+    if (transport_->State(mailbox.relay) != net::LinkState::kConnected) continue;
+    // A token registration that failed while the link stayed up (a timeout) is tried
+    // again here, not only at the next reconnect; with nothing waiting it is a no-op.
+    if (registering_.count(index) == 0) {
+      asio::co_spawn(*worker_io_, RegisterTokens(index), asio::detached);
+    }
     // Bundles are taken while the link stays up: count them without waiting for a
     // reconnect. A check already running for the mailbox is enough.
-    if (publishing_.count(index) != 0 ||
-        transport_->State(mailbox.relay) != net::LinkState::kConnected) {
-      continue;
-    }
+    if (publishing_.count(index) != 0) continue;
     asio::co_spawn(*worker_io_, PublishPrekeys(index, true), asio::detached);
   }
 }
