@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -269,7 +270,13 @@ CommandResult RelayProcess::RunBinary(const std::vector<std::string>& args,
 std::string RelayProcess::CreateInvite(int uses, const std::string& expires) const {
   CommandResult r =
       RunCommand({"invite", "create", "--uses", std::to_string(uses), "--expires", expires});
-  if (r.exit_code != 0) return "";
+  if (r.exit_code != 0) {
+    // The caller sees only an empty invite: say why here.
+    std::cerr << "tocsin-relay invite create exited " << r.exit_code << ": " << r.errors
+              << "\nthe relay's log:\n"
+              << Log() << "\n";
+    return "";
+  }
   Result<std::vector<std::uint8_t>> bytes = Base32Decode(r.output.substr(0, r.output.find('\n')));
   if (!bytes.ok() || bytes->size() != 16) return "";
   return std::string(bytes->begin(), bytes->end());

@@ -48,6 +48,7 @@ MailboxStore::~MailboxStore() { Close(); }
 void MailboxStore::Close() { impl_->Close(); }
 
 void MailboxStore::SetStoredListener(std::function<void(std::span<const QueuedEntry>)> listener) {
+  std::lock_guard lock(impl_->stored_listener_mutex);
   impl_->stored_listener = std::move(listener);
 }
 

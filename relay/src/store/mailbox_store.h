@@ -214,7 +214,9 @@ class MailboxStore {
 
   // Called on the writer thread after each commit with the entries it stored, in
   // commit order (seq increasing per mailbox), before the writes' own callbacks run.
-  // The fan-out pushes them to live subscribers. Set before the first write.
+  // The fan-out pushes them to live subscribers. Thread-safe: the writer may already be
+  // committing (the sweeper runs from the start); entries stored before the listener is
+  // set are not passed to it. The listener must not call SetStoredListener.
   void SetStoredListener(std::function<void(std::span<const QueuedEntry>)> listener);
 
   // ---- invites and mailboxes

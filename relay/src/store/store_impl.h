@@ -289,7 +289,9 @@ class StoreEngine {
   ByIdMap<MailboxId, MailboxInfo> published_;
 
  public:
-  // Set before the first write; called on the writer thread.
+  // Called on the writer thread. Set from another thread while the writer may already
+  // run a batch (the sweeper's, at start): guarded by stored_listener_mutex.
+  std::mutex stored_listener_mutex;
   std::function<void(std::span<const QueuedEntry>)> stored_listener;
 
  private:

@@ -114,7 +114,10 @@ void StoreEngine::RunBatch(std::vector<std::unique_ptr<WriteOp>>& ops) {
   RecordCommit(ops.size(), MicrosSince(start), commit.ok(), !batch_.empty());
   if (commit.ok()) {
     AfterCommit();
-    if (stored_listener && !stored_.empty()) stored_listener(stored_);
+    if (!stored_.empty()) {
+      std::lock_guard lock(stored_listener_mutex);
+      if (stored_listener) stored_listener(stored_);
+    }
   } else {
     Rollback();
     kv_failed_ = true;
