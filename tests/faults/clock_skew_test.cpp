@@ -102,7 +102,7 @@ TEST_CASE("clients an hour ahead of and behind the relay exchange messages and i
 }
 
 TEST_CASE(
-    "a 3 s message to a device offline for 6 s never arrives and its sender is told; a 60 s "
+    "a 3 s message to a device offline for 6 s never arrives and its sender is told, and a 60 s "
     "one to a device offline for 2 s arrives, whatever the clocks say",
     "[faults][clock]") {
   SkewedPair p;
