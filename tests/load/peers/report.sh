@@ -64,7 +64,7 @@ tables_md() {
     function head_row(s, sc, n) { return "| " s " | " dur(d[s]) " | " (t[s] == 1 ? "1.3" : "no") " |" }
     NR > 1 {
       for (c = 5; c <= 9; c++) v[$1, $2, $3, c] = $c
-      seen[$1, $2] = 1; d[$1] = $10; t[$1] = $11; size[$2] = $3; n_of[$1, $2] = $3
+      seen[$1, $2] = 1; if ($10 != "") d[$1] = $10; t[$1] = $11; size[$2] = $3; n_of[$1, $2] = $3
     }
     function simple(sc, m, title, unit, better, fmt,   i, s, n) {
       if (size[sc] == "") return
