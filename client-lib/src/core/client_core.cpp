@@ -286,8 +286,11 @@ void ClientCore::Close() {
   signal_store_.reset();
   store_.reset();
   maintenance_timer_.reset();
-  worker_io_.reset();
+  // The network context first: handlers it still holds may own the worker's coroutines
+  // (a callback waiting on a relay answer), and destroying one of those posts to the
+  // worker. The worker, stopped but alive, queues that and drops it with the rest.
   net_io_.reset();
+  worker_io_.reset();
 }
 
 }  // namespace tocsin::core
