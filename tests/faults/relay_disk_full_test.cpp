@@ -156,6 +156,8 @@ void FillRefuseRecover(std::uint64_t min_free_disk_bytes, std::uint64_t leave, R
     resumed = sender->Send(owner.mailbox, owner.token, "after space came back");
   }
   INFO("after the ballast went: " << resumed.ToString());
+  const std::string log = resumed.ok() ? "" : relay.Log();
+  INFO("the relay's log:\n" << log);
   REQUIRE(resumed.ok());
   ++stored;
   CHECK(Metric(relay, "store_writable") == 1);

@@ -135,7 +135,11 @@ enum class KvLogLevel { kDebug, kInfo, kWarn, kError };
 using KvLog = std::function<void(KvLogLevel, std::string_view)>;
 
 struct RocksKvOptions {
-  std::size_t write_buffer_bytes = 32u << 20;  // memtable size per column family
+  // Memtable size per column family. RocksDB preallocates each write-ahead log file at
+  // 1.1 times this, capped by the two totals below (64 MiB): smaller, the preallocation
+  // of a reopened log took the space a full disk had just got back, and the store could
+  // not reopen on a disk with less than that free.
+  std::size_t write_buffer_bytes = 64u << 20;
   // All column families' memtables together: past it the largest is flushed, so the
   // relay's memory does not grow with the number of families.
   std::size_t total_write_buffer_bytes = 64u << 20;
