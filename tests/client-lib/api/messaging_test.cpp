@@ -183,20 +183,35 @@ TEST_CASE("with one of two relays killed and its data gone, delivery goes on thr
   CHECK(b_log.Count(EventKind::kUndelivered) == 0);
 }
 
-TEST_CASE("an answer sent while a token is still on its way to one relay leaves both relays",
-          "[client][relay]") {
-  auto r1 = StartRelay();
-  auto r2 = StartRelay();
+// Two clients on the same two relays, each behind a HookedTransport ("a" and "b"), with
+// their event logs and B's card: the setting of the token-registration tests below.
+struct HookedPair {
+  std::unique_ptr<RelayProcess> r1 = StartRelay();
+  std::unique_ptr<RelayProcess> r2 = StartRelay();
   TempFolder folder;
   HookedTransports hooks;
-  const std::vector<RelaySpec> relays{SpecOf(*r1), SpecOf(*r2)};
-  hooks.Next("a");
-  auto a = Take(Client::Create(folder.path() / "a", TestPassphrase(), relays, FastOptions()));
-  hooks.Next("b");
-  auto b = Take(Client::Create(folder.path() / "b", TestPassphrase(), relays, FastOptions()));
-  EventLog a_log(*a);
-  EventLog b_log(*b);
-  const std::string card = Take(b->MyCard("B"));
+  std::unique_ptr<Client> a = Make("a");
+  std::unique_ptr<Client> b = Make("b");
+  EventLog a_log{*a};
+  EventLog b_log{*b};
+  std::string card = Take(b->MyCard("B"));
+
+  std::unique_ptr<Client> Make(const std::string& name) {
+    hooks.Next(name);
+    return Take(Client::Create(folder.path() / name, TestPassphrase(), {SpecOf(*r1), SpecOf(*r2)},
+                               FastOptions()));
+  }
+};
+
+TEST_CASE("an answer sent while a token is still on its way to one relay leaves both relays",
+          "[client][relay]") {
+  HookedPair p;
+  Client* a = p.a.get();
+  Client* b = p.b.get();
+  EventLog& a_log = p.a_log;
+  EventLog& b_log = p.b_log;
+  HookedTransports& hooks = p.hooks;
+  const std::string& card = p.card;
   // B's relay of its second mailbox is slow to take the token B gives A; the first
   // mailbox's is in when B answers.
   HookedTransport& b_links = hooks["b"];
@@ -224,18 +239,12 @@ TEST_CASE("an answer sent while a token is still on its way to one relay leaves 
 
 TEST_CASE("a mailbox whose relay could not take a token is announced once it can",
           "[client][relay]") {
-  auto r1 = StartRelay();
-  auto r2 = StartRelay();
-  TempFolder folder;
-  HookedTransports hooks;
-  const std::vector<RelaySpec> relays{SpecOf(*r1), SpecOf(*r2)};
-  hooks.Next("a");
-  auto a = Take(Client::Create(folder.path() / "a", TestPassphrase(), relays, FastOptions()));
-  hooks.Next("b");
-  auto b = Take(Client::Create(folder.path() / "b", TestPassphrase(), relays, FastOptions()));
-  EventLog a_log(*a);
-  EventLog b_log(*b);
-  const std::string card = Take(b->MyCard("B"));
+  HookedPair p;
+  Client* a = p.a.get();
+  Client* b = p.b.get();
+  EventLog& b_log = p.b_log;
+  HookedTransports& hooks = p.hooks;
+  const std::string& card = p.card;
   // The relay of B's second mailbox cannot be reached when B registers A's token.
   HookedTransport& b_links = hooks["b"];
   const RelayAddress down = SecondMailboxRelay(*b);
@@ -249,7 +258,7 @@ TEST_CASE("a mailbox whose relay could not take a token is announced once it can
   // The relay is back: B's link to it comes up again, the token goes in, and A learns
   // of the second mailbox.
   b_links.FailSetTokens(nullptr);
-  RelayProcess& restarted = down == r1->address() ? *r1 : *r2;
+  RelayProcess& restarted = down == p.r1->address() ? *p.r1 : *p.r2;
   restarted.Kill9();
   REQUIRE(restarted.Start().ok());
   REQUIRE(WaitUntil([&] { return RegisteredTokens(*b, a_at_b) == 2; }));
