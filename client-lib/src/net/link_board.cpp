@@ -14,11 +14,7 @@ namespace {
 
 void Measured(RelaySnapshot& s, std::int64_t skew_ms, bool own_relay) {
   s.clock_skew_ms = skew_ms;
-  s.clock_measured = true;
-  if (own_relay) {
-    s.owner_clock_skew_ms = skew_ms;
-    s.owner_clock_measured = true;
-  }
+  if (own_relay) s.owner_clock_skew_ms = skew_ms;
 }
 
 }  // namespace
@@ -47,7 +43,7 @@ std::optional<std::int64_t> LinkBoard::MedianSkew() const {
   {
     std::lock_guard lock(mu_);
     for (const auto& [address, s] : relays_) {
-      if (s.owner_clock_measured) skews.push_back(s.owner_clock_skew_ms);
+      if (s.owner_clock_skew_ms) skews.push_back(*s.owner_clock_skew_ms);
     }
   }
   if (skews.empty()) return std::nullopt;

@@ -27,10 +27,8 @@ struct RelaySnapshot {
   LinkState state = LinkState::kConnecting;
   std::optional<wire::Limits> limits;
   std::int64_t clock_skew_ms = 0;  // from the last HelloOk or Pong, owner or send link
-  bool clock_measured = false;     // a HelloOk came
   // From this device's own owner link only (HelloOk and Pong): what MedianSkew counts.
-  std::int64_t owner_clock_skew_ms = 0;
-  bool owner_clock_measured = false;
+  std::optional<std::int64_t> owner_clock_skew_ms;
 };
 
 class LinkBoard {
