@@ -187,14 +187,7 @@ Figure Abuse(const BenchOptions& options) {
   };
   const std::vector<Mailbox> receiver =
       OpenReceivers(rig, 1, 64, on_delivery, [](std::uint32_t) {});
-  BenchConn& sender = rig.NewConn();
-  bool ready = false;
-  rig.Spawn([&]() -> awaitable<void> {
-    co_await sender.Open(rig.endpoint);
-    co_await sender.Call(Hello(wire::SEND));
-    ready = true;
-  });
-  rig.RunUntil([&] { return ready || rig.failures > 0; });
+  BenchConn& sender = *OpenSenders(rig, 1).front();
   if (rig.failures > 0) std::exit(1);
   std::printf(
       "abuse: a legitimate pair at %.0f envelopes/s, %.0f s alone, then %.0f s while %d "

@@ -121,6 +121,10 @@ using OnAcked = std::function<void(std::uint32_t)>;
 awaitable<void> ReceiveAndAck(BenchConn& c, std::string mailbox, OnDelivery on_delivery,
                               OnAcked on_acked);
 
+// Opens `count` SEND connections (TLS, Hello) and waits until each is ready or failed
+// (rig.failures counts the failures).
+std::vector<BenchConn*> OpenSenders(Rig& rig, int count);
+
 // Opens `n` owner connections, each with a new mailbox subscribed with `window`, each
 // then running ReceiveAndAck. At most 200 in setup at once.
 std::vector<Mailbox> OpenReceivers(Rig& rig, int n, std::uint32_t window, OnDelivery on_delivery,

@@ -268,22 +268,6 @@ awaitable<void> AlertLoop(Rig& rig, BenchConn& c, Ledger& ledger, std::vector<wi
   }
 }
 
-std::vector<BenchConn*> OpenSenders(Rig& rig, int count) {
-  std::vector<BenchConn*> senders;
-  int ready = 0;
-  for (int s = 0; s < count; ++s) {
-    BenchConn* c = &rig.NewConn();
-    senders.push_back(c);
-    rig.Spawn([&rig, c, &ready]() -> awaitable<void> {
-      co_await c->Open(rig.endpoint);
-      co_await c->Call(Hello(wire::SEND));
-      ++ready;
-    });
-  }
-  rig.RunUntil([&] { return ready + rig.failures >= count; });
-  return senders;
-}
-
 // Polls `stats` (every half second, the client still running) until nothing is queued
 // and no blob is left, or `limit`. Returns the last answer.
 std::map<std::string, std::uint64_t> WaitForEmptyStore(Rig& rig, std::chrono::milliseconds limit) {

@@ -82,6 +82,22 @@ awaitable<void> ReceiveAndAck(BenchConn& c, std::string mailbox, OnDelivery on_d
   }
 }
 
+std::vector<BenchConn*> OpenSenders(Rig& rig, int count) {
+  std::vector<BenchConn*> senders;
+  int ready = 0;
+  for (int s = 0; s < count; ++s) {
+    BenchConn* c = &rig.NewConn();
+    senders.push_back(c);
+    rig.Spawn([&rig, c, &ready]() -> awaitable<void> {
+      co_await c->Open(rig.endpoint);
+      co_await c->Call(Hello(wire::SEND));
+      ++ready;
+    });
+  }
+  rig.RunUntil([&] { return ready + rig.failures >= count; });
+  return senders;
+}
+
 std::vector<Mailbox> OpenReceivers(Rig& rig, int n, std::uint32_t window, OnDelivery on_delivery,
                                    OnAcked on_acked) {
   const std::string invite = rig.relay.CreateInvite(n + 1, "1d");

@@ -59,18 +59,7 @@ Figure Throughput(const BenchOptions& options) {
   };
   const std::vector<Mailbox> mailboxes = OpenReceivers(
       rig, receivers, 1024, [](const wire::Delivery&) {}, on_acked);
-  std::vector<BenchConn*> senders;
-  int ready = 0;
-  for (int s = 0; s < kSenders; ++s) {
-    BenchConn* c = &rig.NewConn();
-    senders.push_back(c);
-    rig.Spawn([&rig, c, &ready]() -> awaitable<void> {
-      co_await c->Open(rig.endpoint);
-      co_await c->Call(Hello(wire::SEND));
-      ++ready;
-    });
-  }
-  rig.RunUntil([&] { return ready + rig.failures >= kSenders; });
+  const std::vector<BenchConn*> senders = OpenSenders(rig, kSenders);
   rig.BeginMeasure();
   const auto start = Clock::now();
   for (int s = 0; s < kSenders; ++s) {
