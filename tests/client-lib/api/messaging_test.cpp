@@ -206,54 +206,43 @@ struct HookedPair {
 TEST_CASE("an answer sent while a token is still on its way to one relay leaves both relays",
           "[client][relay]") {
   HookedPair p;
-  Client* a = p.a.get();
-  Client* b = p.b.get();
-  EventLog& a_log = p.a_log;
-  EventLog& b_log = p.b_log;
-  HookedTransports& hooks = p.hooks;
-  const std::string& card = p.card;
   // B's relay of its second mailbox is slow to take the token B gives A; the first
   // mailbox's is in when B answers.
-  HookedTransport& b_links = hooks["b"];
-  const RelayAddress slow = SecondMailboxRelay(*b);
+  HookedTransport& b_links = p.hooks["b"];
+  const RelayAddress slow = SecondMailboxRelay(*p.b);
   b_links.HoldSetTokens([slow](const RelayAddress& relay) { return relay == slow; });
-  const ContactId b_at_a = Take(a->AddContact(card, ""));
-  const ContactId a_at_b = ContactRequestFrom(*a, b_at_a, b_log);
+  const ContactId b_at_a = Take(p.a->AddContact(p.card, ""));
+  const ContactId a_at_b = ContactRequestFrom(*p.a, b_at_a, p.b_log);
   REQUIRE(WaitUntil([&] { return b_links.held_set_tokens() == 1; }));
   // The first mailbox's registration may still be on its way when the second is held.
-  REQUIRE(WaitUntil([&] { return RegisteredTokens(*b, a_at_b) == 1; }));
-  Take(b->SendText(a_at_b, "hello from B"));
-  REQUIRE(a_log.WaitForText("hello from B"));
+  REQUIRE(WaitUntil([&] { return RegisteredTokens(*p.b, a_at_b) == 1; }));
+  Take(p.b->SendText(a_at_b, "hello from B"));
+  REQUIRE(p.a_log.WaitForText("hello from B"));
   // A still writes to both of B's mailboxes, with the card's tokens.
-  CHECK(AddressesOf(*a, b_at_a) == KnownAddresses{2, true});
+  CHECK(AddressesOf(*p.a, b_at_a) == KnownAddresses{2, true});
 
   // Once both tokens are in, B's addresses follow: both mailboxes, with B's tokens.
   b_links.ReleaseSetTokens();
-  REQUIRE(WaitUntil([&] { return AddressesOf(*a, b_at_a) == KnownAddresses{2, false}; }));
-  const auto duplicates_before = Stats(*b).duplicates;
-  Take(a->SendText(b_at_a, "on both"));
-  REQUIRE(b_log.WaitForText("on both"));
+  REQUIRE(WaitUntil([&] { return AddressesOf(*p.a, b_at_a) == KnownAddresses{2, false}; }));
+  const auto duplicates_before = Stats(*p.b).duplicates;
+  Take(p.a->SendText(b_at_a, "on both"));
+  REQUIRE(p.b_log.WaitForText("on both"));
   // Its second copy, through the other relay, is dropped as a duplicate.
-  REQUIRE(WaitUntil([&] { return Stats(*b).duplicates > duplicates_before; }));
+  REQUIRE(WaitUntil([&] { return Stats(*p.b).duplicates > duplicates_before; }));
 }
 
 TEST_CASE("a mailbox whose relay could not take a token is announced once it can",
           "[client][relay]") {
   HookedPair p;
-  Client* a = p.a.get();
-  Client* b = p.b.get();
-  EventLog& b_log = p.b_log;
-  HookedTransports& hooks = p.hooks;
-  const std::string& card = p.card;
   // The relay of B's second mailbox cannot be reached when B registers A's token.
-  HookedTransport& b_links = hooks["b"];
-  const RelayAddress down = SecondMailboxRelay(*b);
+  HookedTransport& b_links = p.hooks["b"];
+  const RelayAddress down = SecondMailboxRelay(*p.b);
   b_links.FailSetTokens([down](const RelayAddress& relay) { return relay == down; });
-  const ContactId b_at_a = Take(a->AddContact(card, ""));
-  const ContactId a_at_b = ContactRequestFrom(*a, b_at_a, b_log);
+  const ContactId b_at_a = Take(p.a->AddContact(p.card, ""));
+  const ContactId a_at_b = ContactRequestFrom(*p.a, b_at_a, p.b_log);
   // B gives A what it has: its first mailbox.
-  REQUIRE(WaitUntil([&] { return AddressesOf(*a, b_at_a) == KnownAddresses{1, false}; }));
-  CHECK(RegisteredTokens(*b, a_at_b) == 1);
+  REQUIRE(WaitUntil([&] { return AddressesOf(*p.a, b_at_a) == KnownAddresses{1, false}; }));
+  CHECK(RegisteredTokens(*p.b, a_at_b) == 1);
 
   // The relay is back: B's link to it comes up again, the token goes in, and A learns
   // of the second mailbox.
@@ -261,8 +250,8 @@ TEST_CASE("a mailbox whose relay could not take a token is announced once it can
   RelayProcess& restarted = down == p.r1->address() ? *p.r1 : *p.r2;
   restarted.Kill9();
   REQUIRE(restarted.Start().ok());
-  REQUIRE(WaitUntil([&] { return RegisteredTokens(*b, a_at_b) == 2; }));
-  REQUIRE(WaitUntil([&] { return AddressesOf(*a, b_at_a) == KnownAddresses{2, false}; }));
+  REQUIRE(WaitUntil([&] { return RegisteredTokens(*p.b, a_at_b) == 2; }));
+  REQUIRE(WaitUntil([&] { return AddressesOf(*p.a, b_at_a) == KnownAddresses{2, false}; }));
 }
 
 TEST_CASE("a recipient that was offline gets its messages when it comes back", "[client][relay]") {
