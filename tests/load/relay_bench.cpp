@@ -19,8 +19,9 @@
 //               p99 of the first and last rows, the store after the acks and the blobs'
 //               TTL, lost and duplicated deliveries, `check`. Exits 1 when anything was
 //               lost or delivered twice, the store is not empty after the acks, the
-//               check fails or RSS grew more than --max-rss-growth MiB from the second
-//               sample to the end (the ctest soak_short runs it for 45 s)
+//               check fails or the RSS outside RocksDB's caches grew more than
+//               --max-rss-growth MiB from the second sample to the end (the ctest
+//               soak_short runs it for 45 s)
 //   abuse       a legitimate sender and receiver at --rate (default 20/s) for --duration
 //               s (default 20) alone, then again while --attackers connections (default
 //               20) flood the relay with forged Sends and GetPrekeyBundles (bad tokens,
@@ -139,7 +140,8 @@ int main(int argc, char** argv) {
   app.add_option("--blob-ttl", options.blob_ttl_s, "soak: the alerts' TTL, seconds")
       ->check(CLI::Range(1, 86400));
   app.add_option("--max-rss-growth", options.max_rss_growth_mib,
-                 "soak: fail above this RSS growth (MiB), second sample to the end");
+                 "soak: fail above this growth (MiB) of the RSS outside RocksDB's caches, second "
+                 "sample to the end");
   app.add_option("--attackers", options.attackers, "abuse: attacking connections")
       ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);

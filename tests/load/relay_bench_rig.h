@@ -37,7 +37,7 @@ struct BenchOptions {
   double sample_s = 30;            // soak: sampling interval
   double row_s = 60;               // soak: one table row per this span of samples
   std::uint32_t blob_ttl_s = 120;  // soak: the alerts' TTL (their blobs go after it)
-  double max_rss_growth_mib = 64;  // soak: fails above this, second sample to the last
+  double max_rss_growth_mib = 64;  // soak: RSS outside RocksDB's caches, second sample to last
   int attackers = 20;              // abuse: attacking connections
 };
 

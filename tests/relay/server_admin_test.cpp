@@ -32,6 +32,10 @@ void ExerciseAdmin(const RelayProcess& relay, const std::string& backup_dir) {
   REQUIRE(stats.exit_code == 0);
   CHECK(stats.output.find("mailboxes: 1\n") != std::string::npos);
   CHECK(stats.output.find("queued envelopes: 2\n") != std::string::npos);
+  for (const char* line :
+       {"store memtable bytes: ", "store block cache bytes: ", "store table reader bytes: "}) {
+    CHECK(stats.output.find(line) != std::string::npos);
+  }
   RequireCheckPasses(relay);
   CommandResult backup = relay.RunCommand({"backup", backup_dir});
   INFO(backup.errors);

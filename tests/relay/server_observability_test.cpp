@@ -94,6 +94,12 @@ TEST_CASE("commit batch sizes and latencies are histograms on the metrics page",
   CHECK(seconds / commits < 5);  // a commit (with fsync) takes milliseconds, not seconds
   // The same time as the total counter, in seconds.
   CHECK(std::abs(seconds * 1e6 - MetricValue(page, "tocsin_relay_commit_microseconds_total")) < 2);
+  // The store's gauges: what it holds, and the memory RocksDB uses to hold it.
+  CHECK(MetricValue(page, "tocsin_relay_queued_entries") == 400);
+  CHECK(MetricValue(page, "tocsin_relay_store_memtable_bytes") >
+        MetricValue(page, "tocsin_relay_queued_bytes"));
+  CHECK(page.find("# TYPE tocsin_relay_store_block_cache_bytes gauge") != std::string::npos);
+  CHECK(page.find("# TYPE tocsin_relay_store_table_reader_bytes gauge") != std::string::npos);
 }
 
 std::string Hex(const std::string& bytes, bool upper) {

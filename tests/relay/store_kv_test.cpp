@@ -145,6 +145,34 @@ TEST_CASE("a family written once does not keep the write-ahead log growing", "[s
   CHECK(Keys(*kv, Cf::kQueue).empty());
 }
 
+TEST_CASE("the store reports its memtables, block cache and table readers", "[store][kv]") {
+  TempDir temp;
+  const std::string dir = temp.Sub("kv");
+  const std::string value(1024, 'v');
+  {
+    auto rocks = OpenRocksKv(dir);
+    REQUIRE(rocks.ok());
+    std::unique_ptr<KvStore> kv = std::move(rocks).value();
+    const KvMemory before = kv->Memory();
+    WriteBatch put;
+    for (int i = 0; i < 4096; ++i) put.Put(Cf::kQueue, std::to_string(100000 + i), value);
+    REQUIRE(kv->Write(put, true).ok());
+    const KvMemory after = kv->Memory();
+    CHECK(after.memtables >= before.memtables + (4u << 20));  // 4 MiB written
+    CHECK(after.block_cache < (64u << 10));                   // nothing read from a table file yet
+  }
+  // Closing flushed the memtables to a table file; reading it fills the block cache.
+  auto rocks = OpenRocksKv(dir);
+  REQUIRE(rocks.ok());
+  std::unique_ptr<KvStore> kv = std::move(rocks).value();
+  CHECK(kv->Memory().memtables < (1u << 20));
+  CHECK(Keys(*kv, Cf::kQueue).size() == 4096);
+  const KvMemory read = kv->Memory();
+  CHECK(read.block_cache >= (4u << 20));
+  CHECK(read.table_readers > 0);
+  CHECK(NewMemoryKv()->Memory().memtables == 0);
+}
+
 TEST_CASE("injected write failures change nothing", "[store][kv][faults]") {
   Faulty f;
   REQUIRE(f.Put("k", "1", true).ok());

@@ -60,7 +60,9 @@ Result<std::string> Stats(const MailboxStore& store) {
       << (s.oldest_entry_ms == 0 || s.oldest_entry_ms > NowMs()
               ? 0
               : (NowMs() - s.oldest_entry_ms) / 1000)
-      << "\n";
+      << "\nstore memtable bytes: " << s.memory.memtables
+      << "\nstore block cache bytes: " << s.memory.block_cache
+      << "\nstore table reader bytes: " << s.memory.table_readers << "\n";
   return out.str();
 }
 

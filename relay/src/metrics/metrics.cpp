@@ -109,6 +109,12 @@ void RenderStore(std::ostringstream& out, const StoreCounters& c, const StoreSta
       {"queued_bytes", "gauge", s->queued_bytes, "Bytes waiting in mailboxes"},
       {"blobs", "gauge", s->blobs, "Multi-recipient blobs stored"},
       {"blob_bytes", "gauge", s->blob_bytes, "Bytes of blobs stored"},
+      {"store_memtable_bytes", "gauge", s->memory.memtables,
+       "RocksDB memtables, active and being flushed (flushes start at 64 MiB)"},
+      {"store_block_cache_bytes", "gauge", s->memory.block_cache,
+       "RocksDB block cache in use (at most 64 MiB)"},
+      {"store_table_reader_bytes", "gauge", s->memory.table_readers,
+       "RocksDB table files' indexes and filters held in memory"},
   };
   for (const Row& r : gauges) {
     Metric(out, r.name, r.type, r.help);

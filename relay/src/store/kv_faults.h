@@ -98,6 +98,7 @@ class FaultyKvStore final : public KvStore {
   Status Checkpoint(const std::string& dir) const override { return base_->Checkpoint(dir); }
   // The space left as SetSpaceLeft says, else the base store's.
   std::optional<std::uint64_t> FreeBytes() const override { return faults_->FreeBytes(); }
+  KvMemory Memory() const override { return base_->Memory(); }
   // Fails while the power is off; otherwise the base store's.
   Status Recover() override { return faults_->Recover(); }
 

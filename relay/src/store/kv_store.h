@@ -101,6 +101,20 @@ class KvReader {
   }
 };
 
+// What the storage engine holds in memory, in bytes. All zero where it keeps no such
+// caches (the in-memory store, a closed store).
+struct KvMemory {
+  // Every family's memtables, the active ones and those waiting to be flushed. Flushes
+  // start at RocksKvOptions::total_write_buffer_bytes; until a flush ends the total may
+  // pass it by up to one more memtable.
+  std::uint64_t memtables = 0;
+  // Data blocks read from table files and cached: at most block_cache_bytes.
+  std::uint64_t block_cache = 0;
+  // The open table files' indexes and filters (not in the block cache): these grow with
+  // the data on disk, not with the traffic.
+  std::uint64_t table_readers = 0;
+};
+
 class KvStore : public KvReader {
  public:
   // Applies `batch` atomically. With `sync` it is durable (fsync'd) before this
@@ -119,6 +133,8 @@ class KvStore : public KvReader {
   // Free space, in bytes, on the filesystem holding the store's files; nullopt where
   // there are no files (in-memory).
   virtual std::optional<std::uint64_t> FreeBytes() const { return std::nullopt; }
+  // The engine's caches and buffers now. Thread-safe, as reads are.
+  virtual KvMemory Memory() const { return {}; }
   // After a failed Write: makes the store take writes again, if it can now. RocksDB
   // takes no write after a write-ahead log error until it is reopened; reopening
   // replays the log, which holds every batch whose Write succeeded (and perhaps the

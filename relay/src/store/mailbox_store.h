@@ -166,6 +166,7 @@ struct StoreStats {
   std::uint64_t one_time_prekeys = 0;
   std::uint64_t invites = 0;
   std::uint64_t oldest_entry_ms = 0;  // when the oldest queued entry was stored; 0: none
+  KvMemory memory;                    // the storage engine's caches and buffers
 };
 
 struct CheckReport {

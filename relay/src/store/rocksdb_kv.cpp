@@ -230,6 +230,24 @@ class RocksKv final : public KvStore {
     return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
   }
 
+  KvMemory Memory() const override {
+    KvMemory memory;
+    if (db_ == nullptr) return memory;
+    std::uint64_t v = 0;
+    if (db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &v)) {
+      memory.memtables = v;
+    }
+    if (db_->GetAggregatedIntProperty(rocksdb::DB::Properties::kEstimateTableReadersMem, &v)) {
+      memory.table_readers = v;
+    }
+    // One cache shared by every family: any family's handle reports all of it.
+    if (!cfs_.empty() &&
+        db_->GetIntProperty(cfs_.front(), rocksdb::DB::Properties::kBlockCacheUsage, &v)) {
+      memory.block_cache = v;
+    }
+    return memory;
+  }
+
   // Reopens the database. Not while the disk could not take what the reopen writes
   // (the log replayed into new table files): a failed reopen would leave the store
   // closed to readers too.

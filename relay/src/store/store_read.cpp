@@ -171,6 +171,7 @@ Result<StoreStats> StoreEngine::Stats() const {
   TOCSIN_RETURN_IF_ERROR(CountMailboxes(*snap, &stats, &non_empty));
   TOCSIN_RETURN_IF_ERROR(CountBlobsAndInvites(*snap, &stats));
   TOCSIN_RETURN_IF_ERROR(FindOldest(*snap, non_empty, &stats));
+  stats.memory = kv_->Memory();
   return stats;
 }
 
