@@ -1,5 +1,6 @@
 #include "admin/serve.h"
 
+#include <malloc.h>
 #include <unistd.h>
 #include <csignal>
 #include <filesystem>
@@ -87,6 +88,21 @@ StoreOptions StoreOptionsFor(const Config& config, RelayMetrics& metrics, LogThr
   return options;
 }
 
+// RocksDB's memtables are arenas of large blocks, freed when a memtable has been flushed
+// (about every 64 MiB written). glibc maps a large block on its own, and gives it back at
+// free, only above its mmap threshold, which it raises to the size of every mapped block
+// freed: after the first flush the blocks came from the heap, and the heap kept the freed
+// ones. At 500 envelopes/s the relay's RSS grew ~60 MiB in 4 minutes while RocksDB's own
+// figures fell. A fixed threshold (which also stops glibc raising it) maps every block of
+// 256 KiB or more and unmaps it at free. Smaller allocations (TLS buffers, frames) are as
+// before.
+void KeepLargeAllocationsMapped() {
+  constexpr int kMmapThresholdBytes = 256 << 10;
+  if (::mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes) != 1) {
+    spdlog::warn("mallopt(M_MMAP_THRESHOLD) failed: memory freed by the store may stay resident");
+  }
+}
+
 }  // namespace
 
 int RunServe(const Config& config) {
@@ -95,6 +111,7 @@ int RunServe(const Config& config) {
   // commit answered UNAVAILABLE, like a full disk, rather than a killed relay.
   std::signal(SIGXFSZ, SIG_IGN);
   SetUpLogging(config);
+  KeepLargeAllocationsMapped();
   Result<Identity> identity = LoadIdentity(config.data_dir);
   if (!identity.ok()) return Fail("identity", identity.status());
   Result<SslCtxPtr> tls = MakeServerTlsContext(*identity);
