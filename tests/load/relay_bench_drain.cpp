@@ -58,7 +58,9 @@ void QueueEnvelopes(Rig& rig, const std::vector<Mailbox>& mailboxes, int each) {
   rig.RunUntil([&] { return queued || rig.failures > 0; });
 }
 
-// One owner's reconnect: everything queued read and acked (acks batched per read).
+// One owner's reconnect: everything queued read and acked (acks batched per read). The
+// Acks are answered: their deleted counts say when the mailbox is empty, which is what
+// the drain measures (a quiet one would end it at the last delivery instead).
 awaitable<void> DrainOne(Rig& rig, BenchConn& c, const Mailbox& m, int each, bool resume) {
   // A named copy: GCC 12 destroys a temporary shared_ptr in a co_await expression twice.
   TlsSession session;
@@ -79,7 +81,7 @@ awaitable<void> DrainOne(Rig& rig, BenchConn& c, const Mailbox& m, int each, boo
       if (f.has_response() && f.response().has_acked()) acked += f.response().acked().deleted();
     });
     if (seqs.empty()) continue;
-    QueueAck(c, m.id, &seqs);
+    QueueAck(c, m.id, &seqs, /*quiet=*/false);
     co_await c.Flush();
   }
 }

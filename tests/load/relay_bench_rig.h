@@ -111,24 +111,34 @@ awaitable<void> Subscribe(BenchConn& c, const std::string& mailbox, std::uint32_
 inline constexpr std::size_t kEnvelopeBytes = 1024 + 97;
 // One Send request (queued, not flushed).
 void QueueSend(BenchConn& c, const Mailbox& to, const std::string& envelope);
-// One Ack of every seq in `seqs` (queued, not flushed); clears `seqs`.
-void QueueAck(BenchConn& c, const std::string& mailbox, std::vector<std::uint64_t>* seqs);
+// One Ack of every seq in `seqs` (queued, not flushed); clears `seqs`. A quiet one is
+// answered only if it fails (proto/SPEC.md 5.5).
+void QueueAck(BenchConn& c, const std::string& mailbox, std::vector<std::uint64_t>* seqs,
+              bool quiet);
 
-// Reads pushes forever, acking each read's deliveries in one Ack. on_delivery(delivery)
-// for each push; on_acked(deleted) for each Acked answer.
+// Reads pushes forever, acking each read's deliveries in one Ack; on_delivery(delivery)
+// for each push. The Acks are quiet, as a real client's, unless on_acked is set: then
+// on_acked(deleted) for each Acked answer, and
+// - answer_at 0: every Ack is answered;
+// - answer_at > 0: only the Ack that brings this connection's deliveries to answer_at
+//   is, so its answer says that all of them are acked and durable (the relay's one
+//   store writer commits a connection's Acks in order).
+// An Error answer (a refused Ack) ends the receiver as a failure.
 using OnDelivery = std::function<void(const wire::Delivery&)>;
 using OnAcked = std::function<void(std::uint32_t)>;
 awaitable<void> ReceiveAndAck(BenchConn& c, std::string mailbox, OnDelivery on_delivery,
-                              OnAcked on_acked);
+                              OnAcked on_acked, std::uint64_t answer_at = 0);
 
 // Opens `count` SEND connections (TLS, Hello) and waits until each is ready or failed
 // (rig.failures counts the failures).
 std::vector<BenchConn*> OpenSenders(Rig& rig, int count);
 
 // Opens `n` owner connections, each with a new mailbox subscribed with `window`, each
-// then running ReceiveAndAck. At most 200 in setup at once.
+// then running ReceiveAndAck (receiver i with answer_at[i], or 0 when it is empty). At
+// most 200 in setup at once.
 std::vector<Mailbox> OpenReceivers(Rig& rig, int n, std::uint32_t window, OnDelivery on_delivery,
-                                   OnAcked on_acked);
+                                   OnAcked on_acked,
+                                   const std::vector<std::uint64_t>& answer_at = {});
 
 // ---- alerts: one PutBlob + SendViews to many mailboxes (DESIGN.md fan-out)
 

@@ -418,6 +418,7 @@ Figure Soak(const BenchOptions& options) {
   Window window;
   Ledger ledger;
   ledger.alert_to = plan.alert_to;
+  // Answered Acks: the ledger's acked count decides when everything sent is drained.
   const std::vector<Mailbox> mailboxes = OpenReceivers(
       rig, plan.n, 64, [&](const wire::Delivery& d) { ledger.OnDelivery(d, window); },
       [&](std::uint32_t deleted) { ledger.acked += deleted; });

@@ -55,29 +55,39 @@ void QueueSend(BenchConn& c, const Mailbox& to, const std::string& envelope) {
   c.Queue(r);
 }
 
-void QueueAck(BenchConn& c, const std::string& mailbox, std::vector<std::uint64_t>* seqs) {
+void QueueAck(BenchConn& c, const std::string& mailbox, std::vector<std::uint64_t>* seqs,
+              bool quiet) {
   wire::Request ack;
   ack.set_id(c.NextId());
   ack.mutable_ack()->set_mailbox_id(mailbox);
   for (const std::uint64_t seq : *seqs) ack.mutable_ack()->add_seqs(seq);
+  ack.mutable_ack()->set_quiet(quiet);
   c.Queue(ack);
   seqs->clear();
 }
 
 awaitable<void> ReceiveAndAck(BenchConn& c, std::string mailbox, OnDelivery on_delivery,
-                              OnAcked on_acked) {
+                              OnAcked on_acked, std::uint64_t answer_at) {
   std::vector<std::uint64_t> seqs;
+  std::uint64_t delivered = 0;
   for (;;) {
     co_await c.ReadSome([&](const wire::Frame& f) {
       if (f.has_push()) {
         on_delivery(f.push().delivery());
         seqs.push_back(f.push().delivery().seq());
       } else if (f.has_response() && f.response().has_acked()) {
-        on_acked(f.response().acked().deleted());
+        // Null with quiet acks: then only a relay that predates them answers.
+        if (on_acked) on_acked(f.response().acked().deleted());
+      } else if (f.has_response() && f.response().has_error()) {
+        throw std::runtime_error("ack refused: " + f.response().error().message());
       }
     });
     if (seqs.empty()) continue;
-    QueueAck(c, mailbox, &seqs);
+    const std::uint64_t before = delivered;
+    delivered += seqs.size();
+    const bool answered =
+        on_acked && (answer_at == 0 || (before < answer_at && delivered >= answer_at));
+    QueueAck(c, mailbox, &seqs, !answered);
     co_await c.Flush();
   }
 }
@@ -99,21 +109,22 @@ std::vector<BenchConn*> OpenSenders(Rig& rig, int count) {
 }
 
 std::vector<Mailbox> OpenReceivers(Rig& rig, int n, std::uint32_t window, OnDelivery on_delivery,
-                                   OnAcked on_acked) {
+                                   OnAcked on_acked, const std::vector<std::uint64_t>& answer_at) {
   const std::string invite = rig.relay.CreateInvite(n + 1, "1d");
   std::vector<Mailbox> mailboxes(static_cast<std::size_t>(n));
   int ready = 0;
   int launched = 0;
   auto launch_one = [&](int i) {
     BenchConn* c = &rig.NewConn();
-    rig.Spawn([&rig, c, i, &invite, &mailboxes, &ready, window, on_delivery,
-               on_acked]() -> awaitable<void> {
+    const std::uint64_t answer = answer_at.empty() ? 0 : answer_at[static_cast<std::size_t>(i)];
+    rig.Spawn([&rig, c, i, &invite, &mailboxes, &ready, window, on_delivery, on_acked,
+               answer]() -> awaitable<void> {
       co_await c->Open(rig.endpoint);
       Mailbox m = co_await CreateMailbox(*c, invite);
       co_await Subscribe(*c, m.id, window);
       mailboxes[static_cast<std::size_t>(i)] = m;
       ++ready;
-      co_await ReceiveAndAck(*c, m.id, on_delivery, on_acked);
+      co_await ReceiveAndAck(*c, m.id, on_delivery, on_acked, answer);
     });
   };
   // Handshakes queue here rather than time out in the relay.

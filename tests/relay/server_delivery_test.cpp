@@ -108,6 +108,76 @@ TEST_CASE("an ack removes exactly the acked envelopes - the rest come again",
   CHECK(again->NoDeliveryWithin(milliseconds(300)));
 }
 
+wire::Request QuietAck(const std::string& mailbox, const std::vector<std::uint64_t>& seqs) {
+  wire::Request r;
+  r.mutable_ack()->set_mailbox_id(mailbox);
+  for (const std::uint64_t seq : seqs) r.mutable_ack()->add_seqs(seq);
+  r.mutable_ack()->set_quiet(true);
+  return r;
+}
+
+// The relay's count of successful acks: a quiet one is counted once it is committed.
+double AcksCounted(const RelayProcess& relay) {
+  const std::string page = HttpGet(relay.metrics_port(), "/metrics");
+  return MetricValue(page, "tocsin_relay_requests_total{type=\"ack\",code=\"OK\"}");
+}
+
+TEST_CASE("a quiet ack deletes the acked envelopes and gets no answer",
+          "[relay][server][delivery]") {
+  auto relay = StartRelay();
+  Owner owner = NewOwner(*relay);
+  auto sender = Connect(*relay, wire::SEND);
+  for (int i = 0; i < 3; ++i) REQUIRE(sender->Send(owner.mailbox, owner.token, Envelope(i)).ok());
+  REQUIRE(owner.client->Subscribe(owner.mailbox).ok());
+  auto got = Receive(*owner.client, 3);
+  auto quiet = owner.client->SendRequest(QuietAck(owner.mailbox, {got[0].seq(), got[1].seq()}));
+  REQUIRE(quiet.ok());
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (AcksCounted(*relay) != 1) {
+    REQUIRE(std::chrono::steady_clock::now() < until);
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  // Committed and counted: an Acked would have been written by now.
+  REQUIRE(owner.client->Ping().ok());
+  CHECK(CodeOf(owner.client->WaitResponse(*quiet, milliseconds(500))) == Code::kUnavailable);
+  // A plain ack is still answered with its count: the quietly acked entry is gone.
+  auto deleted = owner.client->Ack(owner.mailbox, {got[0].seq()});
+  REQUIRE(deleted.ok());
+  CHECK(*deleted == 0);
+  owner.client.reset();
+  auto again = Connect(*relay, wire::OWNER);
+  auto auth = again->Authenticate(owner.mailbox, owner.key);
+  REQUIRE(auth.ok());
+  CHECK(auth->queued() == 1);
+  REQUIRE(again->Subscribe(owner.mailbox).ok());
+  auto left = Receive(*again, 1);
+  CHECK(left[0].envelope() == Envelope(2));
+  CHECK(again->NoDeliveryWithin(milliseconds(300)));
+}
+
+TEST_CASE("a quiet ack that fails is answered with its error and its id",
+          "[relay][server][delivery]") {
+  auto relay = StartRelay();
+  Owner owner = NewOwner(*relay);
+  Owner other = NewOwner(*relay);
+  auto expect_error = [&](const wire::Request& request, wire::ErrorCode code) {
+    auto id = owner.client->SendRequest(request);
+    REQUIRE(id.ok());
+    auto answer = owner.client->WaitResponse(*id);
+    REQUIRE(answer.ok());
+    CHECK(answer->id() == *id);
+    CHECK(answer->error().code() == code);
+  };
+  expect_error(QuietAck(other.mailbox, {1}), wire::UNAUTHORIZED);
+  expect_error(QuietAck("short", {1}), wire::BAD_FRAME);
+  // Deleted on another connection that owns it too: refused by the store itself.
+  auto second = Connect(*relay, wire::OWNER);
+  REQUIRE(second->Authenticate(owner.mailbox, owner.key).ok());
+  REQUIRE(second->DeleteMailbox(owner.mailbox).ok());
+  expect_error(QuietAck(owner.mailbox, {1}), wire::NOT_FOUND);
+  CHECK(owner.client->Ping().ok());
+}
+
 TEST_CASE("a newer subscription takes the mailbox over", "[relay][server][delivery]") {
   auto relay = StartRelay();
   Owner owner = NewOwner(*relay);

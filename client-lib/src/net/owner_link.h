@@ -2,10 +2,10 @@
 //
 // It connects on demand, authenticates every mailbox it knows (added with AddMailbox or
 // created here), subscribes the added ones with the pool's window, hands deliveries to
-// the pool's handler and sends acks in batches (one Ack per mailbox per io turn, sent
-// after Authenticate and before Subscribe on a new connection, so acked entries are not
-// delivered again). A lost connection is re-established with exponential backoff and
-// full jitter, and everything is authenticated and subscribed again.
+// the pool's handler and sends acks in batches (one quiet Ack per mailbox per io turn,
+// which nothing waits for; sent after Authenticate and before Subscribe on a new
+// connection, so acked entries are not delivered again). A lost connection is re-established with
+// exponential backoff and full jitter, and everything is authenticated and subscribed again.
 //
 // Hard failures are not retried by themselves: a pin mismatch or an unsupported version
 // stops the link (kFailing) until the next call asks for the relay again; a mailbox the

@@ -174,9 +174,13 @@ void OwnerLink::SendAcks(const MailboxId& id, Mailbox& mailbox) {
   wire::Ack* ack = request.mutable_ack();
   ack->set_mailbox_id(std::string(AsBytes(id)));
   for (std::uint64_t seq : mailbox.acks) ack->add_seqs(seq);
+  ack->set_quiet(true);
   mailbox.acks.clear();
-  // A lost Ack costs a redelivery, which the receiver's duplicate check absorbs.
-  conn_->Call(std::move(request), [](Result<wire::Response>) {});
+  // Quiet (proto/SPEC.md 5.5): the relay answers only a failure, and nothing here waits
+  // for that either. A lost or refused Ack costs a redelivery on the next subscription,
+  // which the receiver's duplicate check absorbs; the relay frees the window before it
+  // stores the ack, so a store that cannot write (a full disk) does not stop deliveries.
+  conn_->SendQuiet(std::move(request));
 }
 
 void OwnerLink::CreateMailbox(std::string invite, AuthKeyPair key, Callback<MailboxId> done) {

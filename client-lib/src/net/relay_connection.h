@@ -10,6 +10,7 @@
 //   (connect_timeout, covering TCP, TLS and Hello). When a deadline passes the whole
 //   connection is closed with kUnavailable: a relay that does not answer one request is
 //   treated as gone, and every other request on it fails too.
+// - A quiet request (SendQuiet) has neither: nothing waits for it.
 // - Every callback runs exactly once: `opened` with HelloOk or the reason the connection
 //   could not open; each request's callback with its answer or the connection's failure.
 //   A relay's Error answer arrives as the Status of the same code (relay_errors.h).
@@ -80,6 +81,12 @@ class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
   // Sends `request` with a fresh id (any id set is replaced). On a closed connection the
   // callback gets the close reason (posted, never inline).
   void Call(wire::Request request, ResponseCallback done);
+  // Sends a request whose success the relay does not answer (a quiet Ack, proto/SPEC.md
+  // 5.5), with a fresh id, and keeps nothing for it: no callback, no deadline. An Error
+  // answering it finds nothing waiting and is dropped, like any answer to an id nothing
+  // waits for; on a closed connection the request is dropped. The caller must do
+  // without knowing whether it succeeded.
+  void SendQuiet(wire::Request request);
   // Pushes (OWNER connections) go to `handler`.
   void SetPushHandler(std::function<void(wire::Push)> handler);
   // Runs once when a connection that opened ends, for any reason (Close included),

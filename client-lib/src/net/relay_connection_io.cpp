@@ -21,6 +21,16 @@ void RelayConnection::Call(wire::Request request, ResponseCallback done) {
   ArmTimer();
 }
 
+void RelayConnection::SendQuiet(wire::Request request) {
+  if (state_ == State::kClosed || state_ == State::kIdle) return;
+  const std::uint64_t id = next_id_++;
+  if (state_ == State::kOpen) {
+    Write(id, std::move(request));
+  } else {
+    waiting_.emplace_back(id, std::move(request));
+  }
+}
+
 std::uint64_t RelayConnection::Register(ResponseCallback done) {
   const std::uint64_t id = next_id_++;
   const Clock::time_point deadline = Clock::now() + options_.request_timeout;
@@ -120,7 +130,8 @@ void RelayConnection::Answer(wire::Response& response) {
     return Close(status.Annotate("relay ended the connection"));
   }
   auto it = pending_.find(response.id());
-  if (it == pending_.end()) return;  // not ours (late after a failure): nothing waits
+  // Nothing waits for it: a quiet request's error, or an old relay's answer to one.
+  if (it == pending_.end()) return;
   Pending p = std::move(it->second);
   pending_.erase(it);
   deadlines_.erase({p.deadline, response.id()});

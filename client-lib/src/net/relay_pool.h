@@ -120,8 +120,9 @@ class RelayPool {
                   StatusCallback done);
   void RemoveMailbox(const RelayAddress& relay, const MailboxId& mailbox);
 
-  // Acks delivered seqs (batched per mailbox). Lost if the connection drops first; the
-  // relay then delivers them again, which the caller's duplicate check absorbs.
+  // Acks delivered seqs (batched per mailbox, sent quiet: proto/SPEC.md 5.5). Lost if
+  // the connection drops first or the relay refuses the Ack; the relay then delivers
+  // them again, which the caller's duplicate check absorbs.
   void Ack(const RelayAddress& relay, const MailboxId& mailbox, std::uint64_t seq);
 
   // Owner requests (on the owner connection of `relay`, opened if needed).

@@ -143,13 +143,16 @@ void ProtocolSession::HandleAck(const Request& request) {
   std::vector<QueuedEntry> ready;
   subscriptions_->OnAcked(*mailbox, seqs, &ready);
   const std::uint64_t id = request.id();
-  env_.store->Ack(*mailbox, std::move(seqs),
-                  Later<std::uint32_t>([id, type](ProtocolSession& s, Result<std::uint32_t> r) {
-                    if (!r.ok()) return s.FailFromStore(id, type, r.status());
-                    wire::Response response;
-                    response.mutable_acked()->set_deleted(*r);
-                    s.Respond(id, type, response);
-                  }));
+  const bool quiet = request.ack().quiet();
+  env_.store->Ack(
+      *mailbox, std::move(seqs),
+      Later<std::uint32_t>([id, type, quiet](ProtocolSession& s, Result<std::uint32_t> r) {
+        if (!r.ok()) return s.FailFromStore(id, type, r.status());
+        if (quiet) return s.SucceedQuietly(type);  // proto/SPEC.md 5.5: no Acked
+        wire::Response response;
+        response.mutable_acked()->set_deleted(*r);
+        s.Respond(id, type, response);
+      }));
   Deliver(ready);
 }
 

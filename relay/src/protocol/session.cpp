@@ -169,6 +169,11 @@ void ProtocolSession::Respond(std::uint64_t id, std::size_t type, wire::Response
   output_.Flush();
 }
 
+void ProtocolSession::SucceedQuietly(std::size_t type) {
+  if (closed_) return;
+  if (env_.metrics != nullptr) env_.metrics->CountRequest(type, 0);
+}
+
 void ProtocolSession::Fail(std::uint64_t id, std::size_t type, Code code, std::string_view message,
                            std::uint32_t retry_after_ms) {
   wire::Response response;

@@ -80,6 +80,9 @@ class ProtocolSession {
   void HandleHello(const Request& request);
   bool Allowed(Request::BodyCase body) const;
   void Respond(std::uint64_t id, std::size_t type, wire::Response& response);
+  // A success the client asked not to hear about (a quiet Ack): counted in the request
+  // metrics as answered OK, nothing is sent.
+  void SucceedQuietly(std::size_t type);
   void Fail(std::uint64_t id, std::size_t type, Code code, std::string_view message,
             std::uint32_t retry_after_ms = 0);
   void FailAndClose(std::uint64_t id, std::size_t type, Code code, std::string_view message);

@@ -29,12 +29,14 @@ bool RunUntil(asio::io_context& io, const std::function<bool()>& done,
 struct Fixture {
   asio::io_context io;
   std::unique_ptr<ClientTls> tls = MakeClientTls().value();
+  milliseconds request_timeout{15000};
 
   std::shared_ptr<RelayConnection> Open(const RelayAddress& relay, wire::ConnectionKind kind,
                                         SslSessionPtr resume = nullptr, Status* failure = nullptr) {
     ConnectionOptions options;
     options.kind = kind;
     options.resume = std::move(resume);
+    options.request_timeout = request_timeout;
     auto conn = RelayConnection::Create(io, *tls, relay, options);
     std::optional<Status> opened;
     conn->Open(
@@ -93,6 +95,39 @@ TEST_CASE("pipelined requests are each answered once and matched by id", "[net][
   CHECK(std::count(calls.begin(), calls.end(), 1) == kRequests);
   CHECK(conn->pending() == 0);
   conn->Close(Status::Unavailable("done"));
+}
+
+wire::Request QuietAck(std::string_view mailbox) {
+  wire::Request r;
+  r.mutable_ack()->set_mailbox_id(std::string(mailbox));
+  r.mutable_ack()->add_seqs(1);
+  r.mutable_ack()->set_quiet(true);
+  return r;
+}
+
+TEST_CASE("a quiet request has no deadline and its error answer is dropped", "[net][connection]") {
+  auto relay = StartRelay();
+  Fixture f;
+  f.request_timeout = milliseconds(1500);
+  auto conn = f.Open(relay->address(), wire::OWNER);
+  const AuthKeyPair key = AuthKeyPair::Generate();
+  auto created =
+      f.Call(*conn, MakeCreateMailbox(relay->CreateInvite(), key, conn->hello().server_nonce()));
+  REQUIRE(created.ok());
+  conn->SendQuiet(QuietAck(created->mailbox_created().mailbox_id()));  // succeeds: no answer
+  conn->SendQuiet(QuietAck(std::string(16, 'x')));                     // UNAUTHORIZED
+  CHECK(conn->pending() == 0);
+  bool closed = false;
+  conn->SetClosedHandler([&](const Status&) { closed = true; });
+  // Past the request timeout: a request waiting for an answer would have closed it.
+  CHECK_FALSE(RunUntil(
+      f.io, [&] { return closed; }, milliseconds(2500)));
+  CHECK(conn->is_open());
+  const std::string ack = "tocsin_relay_requests_total{type=\"ack\",code=";
+  CHECK(WaitForMetric(*relay, ack + "\"OK\"}", 1));
+  CHECK(WaitForMetric(*relay, ack + "\"UNAUTHORIZED\"}", 1));
+  CHECK(f.Call(*conn, Ping()).ok());
+  CHECK(conn->pending() == 0);
 }
 
 TEST_CASE("owner connections resume the relay's ticket and send connections never offer one",
