@@ -271,6 +271,7 @@ class Receivers {
       if (ack.ack().seqs_size() == 0) continue;
       ack.set_id(c.NextId());
       ack.mutable_ack()->set_mailbox_id(r.mailbox);
+      ack.mutable_ack()->set_quiet(true);  // as libtocsin's own: no Acked to read
       c.Queue(ack);
       co_await c.Flush();
     }

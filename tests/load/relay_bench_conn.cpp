@@ -21,6 +21,12 @@ std::array<std::uint8_t, 64 * 1024>& ReadBuffer() {
   return buffer;
 }
 
+google::protobuf::Arena& FrameArena() {
+  alignas(16) thread_local std::array<char, 64 * 1024> block;
+  thread_local google::protobuf::Arena arena(block.data(), block.size());
+  return arena;
+}
+
 BenchConn::BenchConn(asio::io_context& io, const BenchTls& tls) : socket_(io), tls_(tls.get()) {}
 
 BenchConn::~BenchConn() {
@@ -67,6 +73,10 @@ TlsSession BenchConn::Session() const {
 void BenchConn::Queue(const wire::Request& request) {
   wire::Frame frame;
   *frame.mutable_request() = request;
+  Queue(frame);
+}
+
+void BenchConn::Queue(const wire::Frame& frame) {
   (void)AppendFrame(frame, &out_, 64 * 1024 * 1024);
 }
 

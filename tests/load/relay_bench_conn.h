@@ -20,6 +20,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <google/protobuf/arena.h>
+
 #include "tocsin/frame_codec.h"
 #include "tocsin/relay.pb.h"
 
@@ -59,8 +61,10 @@ class BenchConn {
   // The session as it stands: it holds a ticket once one was read (after an owner Hello).
   TlsSession Session() const;
 
-  // Appends one request to the output; Flush() writes everything queued.
+  // Appends one request (or a frame holding one) to the output; Flush() writes
+  // everything queued.
   void Queue(const wire::Request& request);
+  void Queue(const wire::Frame& frame);
   awaitable<void> Flush();
   // Reads whatever the relay sent, waiting until at least one frame came, and calls
   // on_frame(const wire::Frame&) for each. Throws when the connection ends.
@@ -87,7 +91,6 @@ class BenchConn {
   SSL_CTX* tls_;
   SSL* ssl_ = nullptr;
   FrameDecoder decoder_{64 * 1024 * 1024};
-  wire::Frame frame_;
   std::string out_;
   std::size_t written_ = 0;
   std::uint64_t next_id_ = 0;
@@ -95,17 +98,23 @@ class BenchConn {
 
 // Shared by every connection of a thread: frames are decoded before the next read.
 std::array<std::uint8_t, 64 * 1024>& ReadBuffer();
+// Shared the same way: each frame is parsed into it and dropped once handled, so that
+// parsing a delivery takes nothing from the heap (its 64 KiB first block is kept).
+google::protobuf::Arena& FrameArena();
 
 template <typename OnFrame>
 bool BenchConn::Decode(std::span<const std::uint8_t> bytes, OnFrame& on_frame) {
   bool got = false;
+  google::protobuf::Arena& arena = FrameArena();
   while (!bytes.empty()) {
-    const FrameDecoder::Step step = decoder_.Decode(bytes, &frame_);
+    arena.Reset();
+    auto* frame = google::protobuf::Arena::CreateMessage<wire::Frame>(&arena);
+    const FrameDecoder::Step step = decoder_.Decode(bytes, frame);
     bytes = bytes.subspan(step.consumed);
     if (step.state == FrameDecoder::State::kBad) throw std::runtime_error("bad frame from relay");
     if (step.state == FrameDecoder::State::kNeedMore) break;
     got = true;
-    on_frame(static_cast<const wire::Frame&>(frame_));
+    on_frame(static_cast<const wire::Frame&>(*frame));
   }
   return got;
 }

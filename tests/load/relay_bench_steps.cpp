@@ -57,12 +57,13 @@ void QueueSend(BenchConn& c, const Mailbox& to, const std::string& envelope) {
 
 void QueueAck(BenchConn& c, const std::string& mailbox, std::vector<std::uint64_t>* seqs,
               bool quiet) {
-  wire::Request ack;
+  wire::Frame frame;  // built in place: one per read, not a request and then its copy
+  wire::Request& ack = *frame.mutable_request();
   ack.set_id(c.NextId());
   ack.mutable_ack()->set_mailbox_id(mailbox);
   for (const std::uint64_t seq : *seqs) ack.mutable_ack()->add_seqs(seq);
   ack.mutable_ack()->set_quiet(quiet);
-  c.Queue(ack);
+  c.Queue(frame);
   seqs->clear();
 }
 
