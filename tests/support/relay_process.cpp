@@ -165,7 +165,7 @@ RelayProcess::RelayProcess(ConfigOverrides overrides) {
   address_.pin = parsed->pin;
   overrides.try_emplace("server.metrics_listen",
                         "\"127.0.0.1:" + std::to_string(metrics_port_) + "\"");
-  init_status_ = ApplyOverrides(overrides);
+  init_status_ = Reconfigure(overrides);
 }
 
 RelayProcess::~RelayProcess() {
@@ -174,7 +174,7 @@ RelayProcess::~RelayProcess() {
   if (!data_dir_.empty()) fs::remove_all(fs::path(data_dir_).parent_path(), ec);
 }
 
-Status RelayProcess::ApplyOverrides(const ConfigOverrides& overrides) {
+Status RelayProcess::Reconfigure(const ConfigOverrides& overrides) {
   std::string text = ReadFile(config_path());
   for (const auto& [key, value] : overrides) {
     if (!SetTomlValue(&text, key, value)) {

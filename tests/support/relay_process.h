@@ -13,6 +13,7 @@
 //   relay.Start();                       // REQUIRE(relay.Start().ok())
 //   TestClient::Connect(relay.address()) ...
 //   relay.Kill9(); relay.Start();        // crash and restart on the same data
+//   relay.Terminate(); relay.Reconfigure({...}); relay.Start();  // restart, other settings
 //   int code = relay.Terminate();        // SIGTERM, returns the exit status
 //   auto r = relay.RunCommand({"stats"}); // any subcommand, --config added for you
 //
@@ -52,6 +53,8 @@ class RelayProcess {
   RelayProcess& operator=(const RelayProcess&) = delete;
 
   const Status& init_status() const { return init_status_; }
+  // Applies more overrides to relay.toml; a running relay sees them at its next Start.
+  Status Reconfigure(const ConfigOverrides& overrides);
 
   // Starts serve and waits (up to `timeout`) until it accepts TLS connections.
   Status Start(std::chrono::milliseconds timeout = std::chrono::seconds(60));
@@ -89,7 +92,6 @@ class RelayProcess {
   static std::string MakeTempDir(const std::string& prefix);
 
  private:
-  Status ApplyOverrides(const ConfigOverrides& overrides);
   bool Accepting() const;
 
   std::string data_dir_;

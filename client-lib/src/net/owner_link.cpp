@@ -19,7 +19,8 @@ OwnerLink::OwnerLink(std::shared_ptr<LinkEnv> env, RelayAddress relay)
       relay_(std::move(relay)),
       backoff_(env_->options.backoff_min, env_->options.backoff_max, env_->rng()),
       retry_timer_(env_->io),
-      ping_timer_(env_->io) {}
+      ping_timer_(env_->io),
+      ack_timer_(env_->io) {}
 
 OwnerLink::~OwnerLink() = default;
 
@@ -191,7 +192,11 @@ void OwnerLink::Shutdown(const Status& reason) {
   stopped_ = true;
   retry_timer_.cancel();
   ping_timer_.cancel();
+  ack_timer_.cancel();
   auto self = shared_from_this();
+  // Acks still waiting for their flush are written now, not dropped: the write starts
+  // before the socket closes (best effort; an Ack lost here costs a redelivery).
+  if (Usable()) FlushAcks();
   ConnPtr conn = std::exchange(conn_, nullptr);
   FailWaiting(reason);
   std::vector<StatusCallback> owed;

@@ -2,10 +2,12 @@
 //
 // It connects on demand, authenticates every mailbox it knows (added with AddMailbox or
 // created here), subscribes the added ones with the pool's window, hands deliveries to
-// the pool's handler and sends acks in batches (one quiet Ack per mailbox per io turn,
-// which nothing waits for; sent after Authenticate and before Subscribe on a new
-// connection, so acked entries are not delivered again). A lost connection is re-established with
-// exponential backoff and full jitter, and everything is authenticated and subscribed again.
+// the pool's handler and sends acks in batches: at most one quiet Ack per mailbox per
+// ack interval (the relay limits requests per connection, and an Ack it refuses frees no
+// window slot); one refused with RATE_LIMITED is queued again; pending acks go out after
+// Authenticate and before Subscribe on a new connection, so acked entries are not
+// delivered again. A lost connection is re-established with exponential backoff and full
+// jitter, and everything is authenticated and subscribed again.
 //
 // Hard failures are not retried by themselves: a pin mismatch or an unsupported version
 // stops the link (kFailing) until the next call asks for the relay again; a mailbox the
@@ -83,8 +85,12 @@ class OwnerLink : public std::enable_shared_from_this<OwnerLink> {
                     Result<wire::Response> answer);
   void DropMailbox(const MailboxId& id, const Status& reason, bool report);
   void OnPush(const RelayConnection* conn, wire::Push push);
+  void ArmAckFlush(RelayConnection::Clock::time_point due);
   void FlushAcks();
   void SendAcks(const MailboxId& id, Mailbox& mailbox);
+  void OnAckRefused(const RelayConnection* conn, const MailboxId& id,
+                    std::vector<std::uint64_t> seqs, const Status& status,
+                    std::uint32_t retry_after_ms);
   void SendCreate(const std::string& invite, const std::shared_ptr<AuthKeyPair>& key,
                   Callback<MailboxId> done);
   void Remember(const RelayConnection* conn, const MailboxId& id, const AuthKeyPair& key);
@@ -110,7 +116,11 @@ class OwnerLink : public std::enable_shared_from_this<OwnerLink> {
   bool retry_scheduled_ = false;
   bool stopped_ = false;  // after a hard failure: no retries until asked again
   asio::steady_timer ping_timer_;
-  bool ack_flush_posted_ = false;
+  asio::steady_timer ack_timer_;
+  bool ack_flush_armed_ = false;
+  RelayConnection::Clock::time_point last_ack_flush_;
+  // Set from a RATE_LIMITED answer to an Ack: no ack flush before then.
+  RelayConnection::Clock::time_point acks_not_before_;
   LinkState state_ = LinkState::kConnecting;
   Status last_status_;
   bool state_reported_ = false;

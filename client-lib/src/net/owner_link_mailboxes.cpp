@@ -152,16 +152,26 @@ void OwnerLink::Ack(const MailboxId& id, std::uint64_t seq) {
   auto it = mailboxes_.find(id);
   if (it == mailboxes_.end()) return;
   it->second.acks.push_back(seq);
-  if (ack_flush_posted_) return;
-  ack_flush_posted_ = true;
-  asio::post(env_->io, [weak = weak_from_this()] {
+  // Paced: at most one flush per interval. An ack after a quiet interval goes out on the
+  // next io turn (as soon as if nothing were paced); the acks that follow it within the
+  // interval wait for its end and go out together.
+  if (!ack_flush_armed_) ArmAckFlush(last_ack_flush_ + env_->options.ack_interval);
+}
+
+// (Re)arms the ack flush for `due`, or later while the relay asked to wait.
+void OwnerLink::ArmAckFlush(RelayConnection::Clock::time_point due) {
+  ack_flush_armed_ = true;
+  ack_timer_.expires_at(std::max(due, acks_not_before_));
+  ack_timer_.async_wait([weak = weak_from_this()](const asio::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;
     if (auto self = weak.lock()) self->FlushAcks();
   });
 }
 
 // One Ack per mailbox for everything acked since the last flush.
 void OwnerLink::FlushAcks() {
-  ack_flush_posted_ = false;
+  ack_flush_armed_ = false;
+  last_ack_flush_ = RelayConnection::Clock::now();
   if (!Usable()) return;  // sent after the next Authenticate
   for (auto& [id, mailbox] : mailboxes_) {
     if (mailbox.phase >= Phase::kAuthenticated) SendAcks(id, mailbox);
@@ -175,12 +185,41 @@ void OwnerLink::SendAcks(const MailboxId& id, Mailbox& mailbox) {
   ack->set_mailbox_id(std::string(AsBytes(id)));
   for (std::uint64_t seq : mailbox.acks) ack->add_seqs(seq);
   ack->set_quiet(true);
-  mailbox.acks.clear();
-  // Quiet (proto/SPEC.md 5.5): the relay answers only a failure, and nothing here waits
-  // for that either. A lost or refused Ack costs a redelivery on the next subscription,
-  // which the receiver's duplicate check absorbs; the relay frees the window before it
-  // stores the ack, so a store that cannot write (a full disk) does not stop deliveries.
-  conn_->SendQuiet(std::move(request));
+  // Quiet (proto/SPEC.md 5.5): the relay answers only a failure. The seqs are kept with
+  // the request's id until such an answer could no longer come (RelayConnection forgets
+  // a quiet id after request_timeout or 1024 newer ones): the relay handles one
+  // connection's requests in order and answers RATE_LIMITED before looking at the
+  // request, so that Error comes back about one round trip after the Ack, long before
+  // either bound. No answer by then means the Ack was taken. A lost Ack, or one refused
+  // otherwise, costs a redelivery on the next subscription, which the receiver's
+  // duplicate check absorbs; the relay frees the window before it stores the ack, so a
+  // store that cannot write (a full disk) does not stop deliveries.
+  const RelayConnection* raw = conn_.get();
+  conn_->SendQuiet(std::move(request),
+                   [weak = weak_from_this(), raw, id, seqs = std::exchange(mailbox.acks, {})](
+                       const Status& status, std::uint32_t retry_after_ms) mutable {
+                     auto self = weak.lock();
+                     if (self) self->OnAckRefused(raw, id, std::move(seqs), status, retry_after_ms);
+                   });
+}
+
+// A refused Ack frees no window slot: one refused for the connection's request rate is
+// sent again once the relay allows, or the subscription would stall on those slots until
+// the connection ends. Other refusals (the mailbox is gone or not owned on this
+// connection) are left to the next subscription, which delivers the entries again.
+void OwnerLink::OnAckRefused(const RelayConnection* conn, const MailboxId& id,
+                             std::vector<std::uint64_t> seqs, const Status& status,
+                             std::uint32_t retry_after_ms) {
+  if (status.code() != Code::kRateLimited || conn_.get() != conn) return;
+  auto it = mailboxes_.find(id);
+  if (it == mailboxes_.end()) return;
+  std::vector<std::uint64_t>& acks = it->second.acks;
+  acks.insert(acks.end(), seqs.begin(), seqs.end());
+  const auto now = RelayConnection::Clock::now();
+  acks_not_before_ = std::max(acks_not_before_, now + std::chrono::milliseconds(retry_after_ms));
+  if (!ack_flush_armed_ || ack_timer_.expiry() < acks_not_before_) {
+    ArmAckFlush(now + env_->options.ack_interval);
+  }
 }
 
 void OwnerLink::CreateMailbox(std::string invite, AuthKeyPair key, Callback<MailboxId> done) {

@@ -179,6 +179,7 @@ void RelayConnection::Close(Status reason) {
   push_handler_ = nullptr;
   waiting_.clear();
   deadlines_.clear();
+  quiet_.clear();  // nothing is told: a quiet request's outcome stays unknown
   auto opened = std::exchange(opened_, nullptr);
   auto closed = std::exchange(closed_handler_, nullptr);
   auto pending = std::exchange(pending_, {});

@@ -10,7 +10,8 @@
 //   (connect_timeout, covering TCP, TLS and Hello). When a deadline passes the whole
 //   connection is closed with kUnavailable: a relay that does not answer one request is
 //   treated as gone, and every other request on it fails too.
-// - A quiet request (SendQuiet) has neither: nothing waits for it.
+// - A quiet request (SendQuiet) has neither: nothing waits for it. An Error answering it
+//   may be watched for a while (bounded in time and number).
 // - Every callback runs exactly once: `opened` with HelloOk or the reason the connection
 //   could not open; each request's callback with its answer or the connection's failure.
 //   A relay's Error answer arrives as the Status of the same code (relay_errors.h).
@@ -81,12 +82,23 @@ class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
   // Sends `request` with a fresh id (any id set is replaced). On a closed connection the
   // callback gets the close reason (posted, never inline).
   void Call(wire::Request request, ResponseCallback done);
+  // Told of an Error answering a quiet request: its Status (the code, as for Call) and
+  // the Error's retry_after_ms (0 when unset).
+  using QuietErrorCallback = std::function<void(const Status&, std::uint32_t retry_after_ms)>;
+  // Quiet requests watched for an Error at most at once: beyond it the oldest is forgotten.
+  static constexpr std::size_t kMaxWatchedQuiet = 1024;
+
   // Sends a request whose success the relay does not answer (a quiet Ack, proto/SPEC.md
-  // 5.5), with a fresh id, and keeps nothing for it: no callback, no deadline. An Error
+  // 5.5), with a fresh id and no deadline: nothing waits for it, and the relay's silence
+  // never closes the connection. With `on_error` set, the id is watched for a while: an
+  // Error answering it runs `on_error` once, if it arrives within
+  // options.request_timeout of the send and before kMaxWatchedQuiet later quiet requests
+  // were watched. After that (and for a request sent without `on_error`) an Error
   // answering it finds nothing waiting and is dropped, like any answer to an id nothing
-  // waits for; on a closed connection the request is dropped. The caller must do
+  // waits for. `on_error` never runs for a success (which has no answer) nor when the
+  // connection ends. On a closed connection the request is dropped. The caller must do
   // without knowing whether it succeeded.
-  void SendQuiet(wire::Request request);
+  void SendQuiet(wire::Request request, QuietErrorCallback on_error = nullptr);
   // Pushes (OWNER connections) go to `handler`.
   void SetPushHandler(std::function<void(wire::Push)> handler);
   // Runs once when a connection that opened ends, for any reason (Close included),
@@ -118,6 +130,10 @@ class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
     ResponseCallback done;
     Clock::time_point deadline;
   };
+  struct WatchedQuiet {
+    QuietErrorCallback on_error;
+    Clock::time_point sent_at;
+  };
 
   RelayConnection(asio::io_context& io, ClientTls& tls, RelayAddress relay,
                   ConnectionOptions options);
@@ -139,6 +155,8 @@ class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
   void OnRead(const asio::error_code& ec, std::size_t n);
   void Dispatch(wire::Frame& frame);
   void Answer(wire::Response& response);
+  void AnswerQuiet(const wire::Response& response);
+  void ForgetOldQuiet();
 
   void ArmTimer();
   void OnTimer(const asio::error_code& ec);
@@ -161,6 +179,9 @@ class RelayConnection : public std::enable_shared_from_this<RelayConnection> {
 
   std::uint64_t next_id_ = 1;
   std::map<std::uint64_t, Pending> pending_;
+  // Quiet requests watched for an Error, by id: ids grow with time, so the first is the
+  // oldest.
+  std::map<std::uint64_t, WatchedQuiet> quiet_;
   std::set<std::pair<Clock::time_point, std::uint64_t>> deadlines_;
   Clock::time_point open_deadline_;
   std::vector<std::pair<std::uint64_t, wire::Request>> waiting_;  // until HelloOk

@@ -21,13 +21,26 @@ void RelayConnection::Call(wire::Request request, ResponseCallback done) {
   ArmTimer();
 }
 
-void RelayConnection::SendQuiet(wire::Request request) {
+void RelayConnection::SendQuiet(wire::Request request, QuietErrorCallback on_error) {
   if (state_ == State::kClosed || state_ == State::kIdle) return;
   const std::uint64_t id = next_id_++;
+  if (on_error) {
+    ForgetOldQuiet();
+    quiet_.emplace(id, WatchedQuiet{std::move(on_error), Clock::now()});
+  }
   if (state_ == State::kOpen) {
     Write(id, std::move(request));
   } else {
     waiting_.emplace_back(id, std::move(request));
+  }
+}
+
+// Stops watching the quiet requests past their time, and makes room for one more.
+void RelayConnection::ForgetOldQuiet() {
+  const Clock::time_point horizon = Clock::now() - options_.request_timeout;
+  while (!quiet_.empty() &&
+         (quiet_.size() >= kMaxWatchedQuiet || quiet_.begin()->second.sent_at <= horizon)) {
+    quiet_.erase(quiet_.begin());
   }
 }
 
@@ -130,8 +143,7 @@ void RelayConnection::Answer(wire::Response& response) {
     return Close(status.Annotate("relay ended the connection"));
   }
   auto it = pending_.find(response.id());
-  // Nothing waits for it: a quiet request's error, or an old relay's answer to one.
-  if (it == pending_.end()) return;
+  if (it == pending_.end()) return AnswerQuiet(response);
   Pending p = std::move(it->second);
   pending_.erase(it);
   deadlines_.erase({p.deadline, response.id()});
@@ -141,6 +153,18 @@ void RelayConnection::Answer(wire::Response& response) {
   } else {
     p.done(std::move(response));
   }
+}
+
+// An answer nothing waits for: a quiet request's Error (told if it is watched), an old
+// relay's answer to a quiet request (which ignored `quiet`), or an answer to an id that
+// was never sent or already failed.
+void RelayConnection::AnswerQuiet(const wire::Response& response) {
+  auto it = quiet_.find(response.id());
+  if (it == quiet_.end()) return;
+  QuietErrorCallback on_error = std::move(it->second.on_error);
+  quiet_.erase(it);
+  const Status status = response.has_error() ? StatusFromError(response.error()) : Status::Ok();
+  if (!status.ok()) on_error(status, response.error().retry_after_ms());
 }
 
 // One timer, set to the earliest deadline (the open's, then the requests').

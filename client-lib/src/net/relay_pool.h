@@ -78,6 +78,18 @@ struct RelayPoolOptions {
   std::chrono::milliseconds send_idle_close{5000};  // a send connection closes when idle
   std::chrono::milliseconds ping_interval{60000};   // on owner connections
   std::chrono::milliseconds connect_timeout{10000};
+  // Acks are paced: a link flushes its acks (one quiet Ack per mailbox, for everything
+  // acked since the last flush) at most once per ack_interval. An ack after a quiet
+  // interval goes out at once; those that follow within the interval wait for its end.
+  // A relay limits the requests of one connection (by default 500 a second, bursts of
+  // 1000) and refuses the rest, Acks included, and a refused Ack frees no window slot.
+  // At 25 ms a link sends at most 40 Acks a second per mailbox, and a device keeps one
+  // mailbox per relay (a few at most), so acking stays far under that limit however fast
+  // the application acks. It does not hold deliveries back: a window of 64 freed every
+  // 25 ms lets a mailbox drain over 2,000 deliveries a second. An Ack the relay refuses
+  // with RATE_LIMITED anyway (a relay configured with a low limit) is sent again after
+  // its retry_after_ms. 0: no pacing (a flush per io turn).
+  std::chrono::milliseconds ack_interval{25};
   // Draws the reconnect jitter; null means crypto::DefaultRng(). Must outlive the pool.
   crypto::Rng* rng = nullptr;
   // The device's wall clock, against which the relays' clocks are measured. Null: the
@@ -120,9 +132,11 @@ class RelayPool {
                   StatusCallback done);
   void RemoveMailbox(const RelayAddress& relay, const MailboxId& mailbox);
 
-  // Acks delivered seqs (batched per mailbox, sent quiet: proto/SPEC.md 5.5). Lost if
-  // the connection drops first or the relay refuses the Ack; the relay then delivers
-  // them again, which the caller's duplicate check absorbs.
+  // Acks delivered seqs: batched per mailbox and sent quiet (proto/SPEC.md 5.5) at most
+  // once per options.ack_interval. An Ack refused with RATE_LIMITED is sent again. Lost
+  // if the connection drops first or the relay refuses the Ack otherwise (the mailbox is
+  // gone or no longer owned); the relay then delivers them again, which the caller's
+  // duplicate check absorbs.
   void Ack(const RelayAddress& relay, const MailboxId& mailbox, std::uint64_t seq);
 
   // Owner requests (on the owner connection of `relay`, opened if needed).

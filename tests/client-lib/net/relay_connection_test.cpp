@@ -1,7 +1,9 @@
 // One relay connection against the real relay: pipelined requests matched by id, TLS
 // session resumption for owner connections only, the pin check on fresh and resumed
 // handshakes, and deadlines.
+#include <map>
 #include <optional>
+#include <thread>
 
 #include "net/mailbox_auth.h"
 #include "net/owner_link.h"
@@ -128,6 +130,46 @@ TEST_CASE("a quiet request has no deadline and its error answer is dropped", "[n
   CHECK(WaitForMetric(*relay, ack + "\"UNAUTHORIZED\"}", 1));
   CHECK(f.Call(*conn, Ping()).ok());
   CHECK(conn->pending() == 0);
+}
+
+TEST_CASE("a watched quiet request hears its error and only its error", "[net][connection]") {
+  auto relay = StartRelay(
+      {{"rate_limits.connection_requests_per_second", "1"}, {"rate_limits.connection_burst", "3"}});
+  Fixture f;
+  auto conn = f.Open(relay->address(), wire::OWNER);
+  const AuthKeyPair key = AuthKeyPair::Generate();
+  auto created =
+      f.Call(*conn, MakeCreateMailbox(relay->CreateInvite(), key, conn->hello().server_nonce()));
+  REQUIRE(created.ok());
+  // The burst has two requests left (and refills by one a second): an Ack that succeeds
+  // (no answer), one refused as not owned, then five at once, some over the limit.
+  std::map<int, Status> told;
+  std::uint32_t retry_after_ms = 0;
+  auto watch = [&](int which) {
+    return [&, which](const Status& status, std::uint32_t retry_after) {
+      CHECK(told.count(which) == 0);
+      told[which] = status;
+      if (status.code() == Code::kRateLimited) retry_after_ms = retry_after;
+    };
+  };
+  const std::string mailbox = created->mailbox_created().mailbox_id();
+  conn->SendQuiet(QuietAck(mailbox), watch(0));
+  conn->SendQuiet(QuietAck(std::string(16, 'x')), watch(1));
+  for (int i = 2; i < 7; ++i) conn->SendQuiet(QuietAck(mailbox), watch(i));
+  REQUIRE(RunUntil(f.io, [&] { return told.count(1) == 1 && told.size() >= 4; }));
+  CHECK(told.count(0) == 0);
+  CHECK(told[1].code() == Code::kUnauthorized);
+  for (const auto& [which, status] : told) {
+    if (which >= 2) CHECK(status.code() == Code::kRateLimited);
+  }
+  CHECK(retry_after_ms > 0);
+  // Once the bucket has a token again a Ping is answered, after any Error for the Acks
+  // before it: nothing more was told (the Ack that succeeded never is).
+  const std::size_t told_before = told.size();
+  std::this_thread::sleep_for(milliseconds(retry_after_ms + 100));
+  CHECK(f.Call(*conn, Ping()).ok());
+  CHECK(told.size() == told_before);
+  conn->Close(Status::Unavailable("done"));
 }
 
 TEST_CASE("owner connections resume the relay's ticket and send connections never offer one",
