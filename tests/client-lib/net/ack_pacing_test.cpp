@@ -36,6 +36,17 @@ void QueueBacklog(PoolHarness& h, const TestMailbox& m, int count) {
   REQUIRE(stored == count);
 }
 
+// `count` envelopes queued for a mailbox while the pool does not hold it, then the
+// mailbox added (and subscribed): returns once all of them were delivered, none acked.
+TestMailbox DeliveredBacklog(PoolHarness& h, const RelayProcess& relay, int count) {
+  TestMailbox m = NewMailbox(h, relay, /*subscribe=*/false);
+  QueueBacklog(h, m, count);
+  REQUIRE(WaitForStat(relay, "queued envelopes: " + std::to_string(count)));
+  REQUIRE(h.AddMailbox(m.relay, m.id, m.key).ok());
+  REQUIRE(h.WaitFor([&] { return h.deliveries.size() == static_cast<std::size_t>(count); }));
+  return m;
+}
+
 std::size_t DistinctEnvelopes(PoolHarness& h) {
   return h.Locked([&] {
     std::set<std::string> envelopes;
@@ -118,11 +129,7 @@ TEST_CASE("acks made one by one go out at most once per ack interval", "[net][ow
   RelayPoolOptions options = FastOptions();
   options.ack_interval = milliseconds(3000);
   PoolHarness h(options);
-  TestMailbox m = NewMailbox(h, *relay, /*subscribe=*/false);
-  QueueBacklog(h, m, 10);
-  REQUIRE(WaitForStat(*relay, "queued envelopes: 10"));
-  REQUIRE(h.AddMailbox(m.relay, m.id, m.key).ok());
-  REQUIRE(h.WaitFor([&] { return h.deliveries.size() == 10; }));
+  const TestMailbox m = DeliveredBacklog(h, *relay, 10);
 
   // Ten acks, each in its own io turn, well within one interval: the first goes out at
   // once (nothing was acked for longer than the interval), the other nine together at
@@ -147,10 +154,7 @@ TEST_CASE("acks still waiting for their flush are sent when the pool closes", "[
   RelayPoolOptions options = FastOptions();
   options.ack_interval = milliseconds(60000);
   PoolHarness h(options);
-  TestMailbox m = NewMailbox(h, *relay, /*subscribe=*/false);
-  QueueBacklog(h, m, 3);
-  REQUIRE(h.AddMailbox(m.relay, m.id, m.key).ok());
-  REQUIRE(h.WaitFor([&] { return h.deliveries.size() == 3; }));
+  const TestMailbox m = DeliveredBacklog(h, *relay, 3);
   const std::vector<std::uint64_t> seqs = h.Seqs(m.id);
   h.pool().Ack(m.relay, m.id, seqs[0]);  // goes out at once
   REQUIRE(WaitForStat(*relay, "queued envelopes: 2"));
