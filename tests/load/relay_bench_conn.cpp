@@ -80,7 +80,8 @@ void BenchConn::Queue(const wire::Frame& frame) {
   (void)AppendFrame(frame, &out_, 64 * 1024 * 1024);
 }
 
-awaitable<void> BenchConn::Flush() {
+awaitable<bool> BenchConn::Flush() {
+  bool waited = false;
   while (written_ < out_.size()) {
     ERR_clear_error();
     const int n = SSL_write(ssl_, out_.data() + written_, static_cast<int>(out_.size() - written_));
@@ -89,9 +90,11 @@ awaitable<void> BenchConn::Flush() {
       continue;
     }
     co_await Wait(WaitFor(n));
+    waited = true;
   }
   out_.clear();
   written_ = 0;
+  co_return waited;
 }
 
 awaitable<wire::Response> BenchConn::Call(wire::Request request) {

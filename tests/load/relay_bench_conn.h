@@ -65,11 +65,16 @@ class BenchConn {
   // everything queued.
   void Queue(const wire::Request& request);
   void Queue(const wire::Frame& frame);
-  awaitable<void> Flush();
+  // True when it had to wait for the socket (other handlers ran meanwhile).
+  awaitable<bool> Flush();
   // Reads whatever the relay sent, waiting until at least one frame came, and calls
-  // on_frame(const wire::Frame&) for each. Throws when the connection ends.
+  // on_frame(const wire::Frame&) for each; it returns once a read finds the socket
+  // empty. Throws when the connection ends. `wait_first`: the caller knows that the
+  // socket was found empty and that no handler ran since (ReadSome, then a Flush that
+  // did not wait), so a readiness edge is still ahead: wait for it before reading
+  // instead of reading into EAGAIN again.
   template <typename OnFrame>
-  awaitable<void> ReadSome(OnFrame on_frame);
+  awaitable<void> ReadSome(OnFrame on_frame, bool wait_first = false);
   // Sends `request` with a fresh id and reads until its response; frames in between
   // are dropped.
   awaitable<wire::Response> Call(wire::Request request);
@@ -120,9 +125,10 @@ bool BenchConn::Decode(std::span<const std::uint8_t> bytes, OnFrame& on_frame) {
 }
 
 template <typename OnFrame>
-awaitable<void> BenchConn::ReadSome(OnFrame on_frame) {
+awaitable<void> BenchConn::ReadSome(OnFrame on_frame, bool wait_first) {
   std::array<std::uint8_t, 64 * 1024>& buffer = ReadBuffer();
   bool got = false;
+  if (wait_first) co_await Wait(asio::socket_base::wait_read);
   for (;;) {
     ERR_clear_error();
     const int n = SSL_read(ssl_, buffer.data(), static_cast<int>(buffer.size()));

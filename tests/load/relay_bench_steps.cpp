@@ -71,25 +71,31 @@ awaitable<void> ReceiveAndAck(BenchConn& c, std::string mailbox, OnDelivery on_d
                               OnAcked on_acked, std::uint64_t answer_at) {
   std::vector<std::uint64_t> seqs;
   std::uint64_t delivered = 0;
+  // After the first read, each ReadSome found the socket empty; unless the Flush
+  // between had to wait, nothing ran since, so the next one waits without reading.
+  bool wait_first = false;
   for (;;) {
-    co_await c.ReadSome([&](const wire::Frame& f) {
-      if (f.has_push()) {
-        on_delivery(f.push().delivery());
-        seqs.push_back(f.push().delivery().seq());
-      } else if (f.has_response() && f.response().has_acked()) {
-        // Null with quiet acks: then only a relay that predates them answers.
-        if (on_acked) on_acked(f.response().acked().deleted());
-      } else if (f.has_response() && f.response().has_error()) {
-        throw std::runtime_error("ack refused: " + f.response().error().message());
-      }
-    });
+    co_await c.ReadSome(
+        [&](const wire::Frame& f) {
+          if (f.has_push()) {
+            on_delivery(f.push().delivery());
+            seqs.push_back(f.push().delivery().seq());
+          } else if (f.has_response() && f.response().has_acked()) {
+            // Null with quiet acks: then only a relay that predates them answers.
+            if (on_acked) on_acked(f.response().acked().deleted());
+          } else if (f.has_response() && f.response().has_error()) {
+            throw std::runtime_error("ack refused: " + f.response().error().message());
+          }
+        },
+        wait_first);
+    wait_first = true;
     if (seqs.empty()) continue;
     const std::uint64_t before = delivered;
     delivered += seqs.size();
     const bool answered =
         on_acked && (answer_at == 0 || (before < answer_at && delivered >= answer_at));
     QueueAck(c, mailbox, &seqs, !answered);
-    co_await c.Flush();
+    wait_first = !co_await c.Flush();
   }
 }
 

@@ -192,14 +192,7 @@ void Server::Shutdown(std::chrono::milliseconds drain) {
 }
 
 void Server::Post(SessionId id, std::function<void(ProtocolSession&)> fn) {
-  Worker& worker = WorkerOf(id);
-  asio::post(worker.io, [&worker, id, fn = std::move(fn)] {
-    auto it = worker.sessions.find(id);
-    if (it == worker.sessions.end() || it->second->protocol() == nullptr) return;
-    std::shared_ptr<Connection> connection = it->second;
-    worker.RunBatch([&] { fn(*connection->protocol()); });
-    connection->MaybeResume();
-  });
+  WorkerOf(id).Enqueue(Worker::InboxItem{id, std::move(fn), {}});
 }
 
 void Server::Deliver(std::shared_ptr<const std::vector<QueuedEntry>> entries,
@@ -209,15 +202,51 @@ void Server::Deliver(std::shared_ptr<const std::vector<QueuedEntry>> entries,
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     if (per_worker[i].empty()) continue;
     Worker& worker = *workers_[i];
-    asio::post(worker.io, [&worker, entries, mine = std::move(per_worker[i])] {
-      worker.RunBatch([&] {
-        for (const PushTarget& t : mine) {
-          auto it = worker.sessions.find(t.session);
-          if (it == worker.sessions.end() || it->second->protocol() == nullptr) continue;
-          it->second->protocol()->OnStored((*entries)[t.index]);
-        }
-      });
-    });
+    worker.Enqueue(Worker::InboxItem{0, {}, [&worker, entries, mine = std::move(per_worker[i])] {
+                                       for (const PushTarget& t : mine) {
+                                         auto it = worker.sessions.find(t.session);
+                                         if (it == worker.sessions.end() ||
+                                             it->second->protocol() == nullptr)
+                                           continue;
+                                         it->second->protocol()->OnStored((*entries)[t.index]);
+                                       }
+                                     }});
+  }
+}
+
+void Worker::Enqueue(InboxItem item) {
+  {
+    std::lock_guard lock(inbox_mutex);
+    inbox.push_back(std::move(item));
+    if (inbox_pending) return;
+    inbox_pending = true;
+  }
+  asio::post(io, [this] { RunInbox(); });
+}
+
+void Worker::RunInbox() {
+  {
+    std::lock_guard lock(inbox_mutex);
+    running.swap(inbox);
+    inbox_pending = false;
+  }
+  RunBatch([this] {
+    for (InboxItem& item : running) {
+      if (item.task) {
+        item.task();
+        continue;
+      }
+      auto it = sessions.find(item.session);
+      if (it == sessions.end() || it->second->protocol() == nullptr) continue;
+      std::shared_ptr<Connection> connection = it->second;  // fn may end the session
+      item.for_session(*connection->protocol());
+      connection->MaybeResume();
+    }
+  });
+  if (running.capacity() > 4096) {
+    std::vector<InboxItem>().swap(running);  // a fan-out burst: give the memory back
+  } else {
+    running.clear();
   }
 }
 

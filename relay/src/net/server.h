@@ -15,6 +15,7 @@
 #include <asio.hpp>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -44,9 +45,29 @@ struct Worker {
   std::array<std::uint8_t, 16 * 1024> read_buffer{};  // shared by the worker's sessions
   std::thread thread;
 
+  // Work from other threads (the store's answers, fan-out batches), run in the order it
+  // came. However many items arrive while one run is pending, the worker's io_context
+  // gets one closure for them all, and they run as one batch: a commit that answers 500
+  // Acks of this worker's sessions costs one post, not 500, and each session writes once.
+  struct InboxItem {
+    SessionId session = 0;  // with `for_session`
+    std::function<void(ProtocolSession&)> for_session;
+    std::function<void()> task;  // otherwise
+  };
+  std::mutex inbox_mutex;
+  std::vector<InboxItem> inbox;    // guarded by inbox_mutex
+  bool inbox_pending = false;      // guarded by inbox_mutex: a RunInbox is posted
+  std::vector<InboxItem> running;  // this thread only: the items being run
+
+  // Queues `item`; from any thread.
+  void Enqueue(InboxItem item);
+
   // Runs fn() as one batch, then writes every session that queued output meanwhile.
   template <typename Fn>
   void RunBatch(Fn&& fn);
+
+ private:
+  void RunInbox();
 };
 
 class Server final : public SessionDirectory {
