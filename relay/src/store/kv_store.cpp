@@ -32,22 +32,28 @@ std::string PrefixEnd(std::string_view prefix) {
 
 namespace {
 
-void PutVarint(std::string* out, std::size_t n) {
+// Writes n as a varint at p (room for 10 bytes); returns the end.
+char* EncodeVarint(char* p, std::size_t n) {
   while (n >= 0x80) {
-    out->push_back(static_cast<char>((n & 0x7f) | 0x80));
+    *p++ = static_cast<char>((n & 0x7f) | 0x80);
     n >>= 7;
   }
-  out->push_back(static_cast<char>(n));
+  *p++ = static_cast<char>(n);
+  return p;
 }
 
 }  // namespace
 
+// The header (kind, family, key size) goes in with one append, then the key, the value
+// size and the value: byte-wise push_backs cost a capacity check each.
 void WriteBatch::Append(OpKind kind, Cf cf, std::string_view key, std::string_view value) {
-  rep_.push_back(static_cast<char>(kind));
-  rep_.push_back(static_cast<char>(cf));
-  PutVarint(&rep_, key.size());
+  char head[2 + 10];
+  head[0] = static_cast<char>(kind);
+  head[1] = static_cast<char>(cf);
+  rep_.append(head, static_cast<std::size_t>(EncodeVarint(head + 2, key.size()) - head));
   rep_.append(key);
-  PutVarint(&rep_, value.size());
+  char size[10];
+  rep_.append(size, static_cast<std::size_t>(EncodeVarint(size, value.size()) - size));
   rep_.append(value);
   ++count_;
 }

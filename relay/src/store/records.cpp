@@ -36,12 +36,17 @@ std::uint32_t ReadBigEndian32(const char* p) {
   return n;
 }
 
+// One append of the whole field: byte by byte, each push_back checks the capacity.
 void PutFixed32(std::string* out, std::uint32_t n) {
-  for (int i = 0; i < 4; ++i, n >>= 8) out->push_back(static_cast<char>(n & 0xff));
+  char bytes[4];
+  for (int i = 0; i < 4; ++i, n >>= 8) bytes[i] = static_cast<char>(n & 0xff);
+  out->append(bytes, sizeof bytes);
 }
 
 void PutFixed64(std::string* out, std::uint64_t n) {
-  for (int i = 0; i < 8; ++i, n >>= 8) out->push_back(static_cast<char>(n & 0xff));
+  char bytes[8];
+  for (int i = 0; i < 8; ++i, n >>= 8) bytes[i] = static_cast<char>(n & 0xff);
+  out->append(bytes, sizeof bytes);
 }
 
 std::uint32_t ReadFixed32(const char* p) {
