@@ -102,6 +102,55 @@ TEST_CASE("commit batch sizes and latencies are histograms on the metrics page",
   CHECK(page.find("# TYPE tocsin_relay_store_table_reader_bytes gauge") != std::string::npos);
 }
 
+// The time from a commit to the relay's last write of its pushes, per network worker:
+// one observation per worker that had pushes of that commit, none for a commit with no
+// live subscriber.
+TEST_CASE("the time from a commit to its pushes written is a histogram on the metrics page",
+          "[relay][server][metrics]") {
+  ConfigOverrides two_workers = kNoLimits;
+  two_workers.emplace("server.io_threads", "2");
+  auto relay = StartRelay(two_workers);
+  std::vector<Owner> owners;
+  for (int i = 0; i < 6; ++i) {
+    owners.push_back(NewOwner(*relay, wire::ALERT));
+    REQUIRE(owners.back().client->Subscribe(owners.back().mailbox).ok());
+  }
+  Owner offline = NewOwner(*relay, wire::ALERT);  // never subscribes
+  auto sender = Connect(*relay, wire::SEND);
+  const auto count = [&] {
+    return MetricValue(HttpGet(relay->metrics_port(), "/metrics"),
+                       "tocsin_relay_push_latency_seconds_count");
+  };
+  REQUIRE(count() == 0);
+
+  // A commit with pushes for every subscriber: observed once per worker that had some.
+  auto handle = sender->PutBlob("an alert");
+  REQUIRE(handle.ok());
+  std::vector<wire::View> views;
+  for (const Owner& o : owners) views.push_back(MakeView(o.mailbox, o.token));
+  auto sent = sender->SendViews(*handle, views);
+  REQUIRE(sent.ok());
+  REQUIRE(sent->stored() == owners.size());
+  for (Owner& o : owners) REQUIRE(o.client->NextDelivery().ok());
+  const std::string page = HttpGet(relay->metrics_port(), "/metrics");
+  INFO(page);
+  CHECK(page.find("# TYPE tocsin_relay_push_latency_seconds histogram") != std::string::npos);
+  const double after_alert = MetricValue(page, "tocsin_relay_push_latency_seconds_count");
+  CHECK(after_alert >= 1);
+  CHECK(after_alert <= 2);  // one per network worker
+  const std::vector<double> buckets = Buckets(page, "tocsin_relay_push_latency_seconds");
+  REQUIRE(buckets.size() == 15);
+  CHECK(std::is_sorted(buckets.begin(), buckets.end()));
+  CHECK(buckets.back() == after_alert);
+  const double seconds = MetricValue(page, "tocsin_relay_push_latency_seconds_sum");
+  CHECK(seconds > 0);
+  CHECK(seconds < 5);
+
+  // Stored for a mailbox nobody is subscribed to: nothing pushed, nothing observed.
+  REQUIRE(sender->Send(offline.mailbox, offline.token, "queued").ok());
+  CHECK(count() == after_alert);
+}
+
 std::string Hex(const std::string& bytes, bool upper) {
   std::string out(bytes.size() * 2 + 1, '\0');
   sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),

@@ -69,6 +69,10 @@ void RenderCommits(std::ostringstream& out, const RelayMetrics& m) {
                              "Requests per store commit (group commit batch size)", 1);
   m.commit_latency.Render(out, "commit_latency_seconds",
                           "Time of one store commit: write and fsync", 1e6);
+  m.push_latency.Render(out, "push_latency_seconds",
+                        "From a commit to one network worker's last write of its pushes to "
+                        "live subscribers",
+                        1e6);
 }
 
 void RenderStore(std::ostringstream& out, const StoreCounters& c, const StoreStats* s) {

@@ -63,6 +63,12 @@ struct RelayMetrics {
   Histogram commit_latency{100,   250,   500,    1000,   2500,   5000,    10000,
                            25000, 50000, 100000, 250000, 500000, 1000000, 2500000};
 
+  // Per commit with pushes, per network worker that had some: the time from the end of
+  // the commit to the end of that worker's writes of them (microseconds): how long the
+  // relay takes to hand an alert to its live subscribers' sockets.
+  Histogram push_latency{100,   250,   500,    1000,   2500,   5000,    10000,
+                         25000, 50000, 100000, 250000, 500000, 1000000, 2500000};
+
   void ObserveCommit(std::uint64_t ops, std::uint64_t micros) {
     commit_batch_size.Observe(ops);
     commit_latency.Observe(micros);

@@ -192,25 +192,31 @@ void Server::Shutdown(std::chrono::milliseconds drain) {
 }
 
 void Server::Post(SessionId id, std::function<void(ProtocolSession&)> fn) {
-  WorkerOf(id).Enqueue(Worker::InboxItem{id, std::move(fn), {}});
+  WorkerOf(id).Enqueue(Worker::InboxItem{id, std::move(fn), {}, {}});
 }
 
+// Called by the fan-out right after the commit, on the store's writer thread.
 void Server::Deliver(std::shared_ptr<const std::vector<QueuedEntry>> entries,
                      std::vector<PushTarget> targets) {
+  const auto committed = std::chrono::steady_clock::now();
   std::vector<std::vector<PushTarget>> per_worker(workers_.size());
   for (const PushTarget& t : targets) per_worker[t.session & 0xff].push_back(t);
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     if (per_worker[i].empty()) continue;
     Worker& worker = *workers_[i];
-    worker.Enqueue(Worker::InboxItem{0, {}, [&worker, entries, mine = std::move(per_worker[i])] {
-                                       for (const PushTarget& t : mine) {
-                                         auto it = worker.sessions.find(t.session);
-                                         if (it == worker.sessions.end() ||
-                                             it->second->protocol() == nullptr)
-                                           continue;
-                                         it->second->protocol()->OnStored((*entries)[t.index]);
-                                       }
-                                     }});
+    auto push = [&worker, entries, mine = std::move(per_worker[i])] {
+      for (const PushTarget& t : mine) {
+        auto it = worker.sessions.find(t.session);
+        if (it == worker.sessions.end() || it->second->protocol() == nullptr) continue;
+        it->second->protocol()->OnStored((*entries)[t.index]);
+      }
+    };
+    auto written = [this, committed] {
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - committed);
+      metrics_.push_latency.Observe(static_cast<std::uint64_t>(micros.count()));
+    };
+    worker.Enqueue(Worker::InboxItem{0, {}, std::move(push), std::move(written)});
   }
 }
 
@@ -243,6 +249,9 @@ void Worker::RunInbox() {
       connection->MaybeResume();
     }
   });
+  for (InboxItem& item : running) {
+    if (item.after) item.after();
+  }
   if (running.capacity() > 4096) {
     std::vector<InboxItem>().swap(running);  // a fan-out burst: give the memory back
   } else {

@@ -53,6 +53,8 @@ struct Worker {
     SessionId session = 0;  // with `for_session`
     std::function<void(ProtocolSession&)> for_session;
     std::function<void()> task;  // otherwise
+    // Run once the batch's sessions have written (a task's pushes included).
+    std::function<void()> after;
   };
   std::mutex inbox_mutex;
   std::vector<InboxItem> inbox;    // guarded by inbox_mutex
