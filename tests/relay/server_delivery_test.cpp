@@ -116,12 +116,6 @@ wire::Request QuietAck(const std::string& mailbox, const std::vector<std::uint64
   return r;
 }
 
-// The relay's count of successful acks: a quiet one is counted once it is committed.
-double AcksCounted(const RelayProcess& relay) {
-  const std::string page = HttpGet(relay.metrics_port(), "/metrics");
-  return MetricValue(page, "tocsin_relay_requests_total{type=\"ack\",code=\"OK\"}");
-}
-
 TEST_CASE("a quiet ack deletes the acked envelopes and gets no answer",
           "[relay][server][delivery]") {
   auto relay = StartRelay();
@@ -132,11 +126,9 @@ TEST_CASE("a quiet ack deletes the acked envelopes and gets no answer",
   auto got = Receive(*owner.client, 3);
   auto quiet = owner.client->SendRequest(QuietAck(owner.mailbox, {got[0].seq(), got[1].seq()}));
   REQUIRE(quiet.ok());
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (AcksCounted(*relay) != 1) {
-    REQUIRE(std::chrono::steady_clock::now() < until);
-    std::this_thread::sleep_for(milliseconds(20));
-  }
+  // The relay counts a quiet ack once it is committed.
+  REQUIRE(MetricWhenReached(*relay, "tocsin_relay_requests_total{type=\"ack\",code=\"OK\"}", 1,
+                            std::chrono::seconds(30)) == 1);
   // Committed and counted: an Acked would have been written by now.
   REQUIRE(owner.client->Ping().ok());
   CHECK(CodeOf(owner.client->WaitResponse(*quiet, milliseconds(500))) == Code::kUnavailable);

@@ -32,18 +32,6 @@ long long SettledMetric(const RelayProcess& relay, const std::string& name) {
   return before;
 }
 
-// The counter once it reaches `value` (the relay counts a failed handshake on its own
-// thread, a moment after the client saw it fail), or its value after 5 s.
-long long MetricWhenReached(const RelayProcess& relay, const std::string& name, long long value) {
-  const auto until = Clock::now() + std::chrono::seconds(5);
-  long long now = Metric(relay, name);
-  while (now < value && Clock::now() < until) {
-    std::this_thread::sleep_for(milliseconds(20));
-    now = Metric(relay, name);
-  }
-  return now;
-}
-
 TEST_CASE("the handshake deadline closes a silent TCP connection and a TLS one without Hello",
           "[relay][server][transport]") {
   // Deadlines are checked once a second: a connection goes between 2 and 3 s after it

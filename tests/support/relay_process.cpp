@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio.hpp>
 #include <cstdlib>
 #include <cstring>
@@ -301,6 +302,20 @@ double MetricValue(const std::string& page, const std::string& name) {
   if (at == std::string::npos) return -1;
   const std::size_t from = at + start.size();
   return std::stod(page.substr(from, page.find('\n', from) - from));
+}
+
+double MetricWhenReached(const RelayProcess& relay, const std::string& name, double value,
+                         std::chrono::milliseconds timeout) {
+  const auto read = [&] {
+    return std::max(0.0, MetricValue(HttpGet(relay.metrics_port(), "/metrics"), name));
+  };
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  double now = read();
+  while (now < value && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    now = read();
+  }
+  return now;
 }
 
 }  // namespace tocsin::testing

@@ -116,6 +116,13 @@ std::string HttpGet(std::uint16_t port, const std::string& path);
 // -1 when the page has no such line.
 double MetricValue(const std::string& page, const std::string& name);
 
+// Reads the relay's metric `name` until it is at least `value` (a counter the relay
+// bumps on its own thread, a moment after the client saw the cause) or `timeout` ran
+// out; returns the last value read. A line not on the page yet (a labelled counter
+// before its first count) reads as 0.
+double MetricWhenReached(const RelayProcess& relay, const std::string& name, double value,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
 }  // namespace tocsin::testing
 
 #endif  // TOCSIN_TESTS_SUPPORT_RELAY_PROCESS_H_
