@@ -11,22 +11,6 @@ namespace {
 
 double MiB(std::uint64_t kib) { return static_cast<double>(kib) / 1024; }
 
-// Opens a SEND connection (TLS, Hello) before a measurement starts.
-BenchConn& OpenSender(Rig& rig) {
-  BenchConn& sender = rig.NewConn();
-  bool ready = false;
-  rig.Spawn([&]() -> awaitable<void> {
-    co_await sender.Open(rig.endpoint);
-    co_await sender.Call(Hello(wire::SEND));
-    ready = true;
-  });
-  if (!rig.RunUntil([&] { return ready || rig.failures > 0; }) || rig.failures > 0) {
-    std::cerr << "the sender could not connect\n";
-    std::exit(1);
-  }
-  return sender;
-}
-
 }  // namespace
 
 Figure Idle(const BenchOptions& options) {
@@ -84,7 +68,7 @@ Figure IdleAlert(const BenchOptions& options) {
     std::exit(1);
   }
   const double setup_s = Ms(Clock::now() - setup_start) / 1000;
-  BenchConn& sender = OpenSender(rig);
+  BenchConn& sender = *OpenSenders(rig, 1).front();
   // Nothing moves for idle_s: the relay's memory as it holds N quiet subscribers.
   rig.RunUntil([] { return false; },
                std::chrono::milliseconds(static_cast<std::int64_t>(options.idle_s * 1000)));

@@ -129,8 +129,8 @@ using OnAcked = std::function<void(std::uint32_t)>;
 awaitable<void> ReceiveAndAck(BenchConn& c, std::string mailbox, OnDelivery on_delivery,
                               OnAcked on_acked, std::uint64_t answer_at = 0);
 
-// Opens `count` SEND connections (TLS, Hello) and waits until each is ready or failed
-// (rig.failures counts the failures).
+// Opens `count` SEND connections (TLS, Hello) and waits until each is ready; exits the
+// program with a message when one fails or the wait runs out.
 std::vector<BenchConn*> OpenSenders(Rig& rig, int count);
 
 // Opens `n` owner connections, each with a new mailbox subscribed with `window`, each

@@ -102,6 +102,7 @@ awaitable<void> ReceiveAndAck(BenchConn& c, std::string mailbox, OnDelivery on_d
 std::vector<BenchConn*> OpenSenders(Rig& rig, int count) {
   std::vector<BenchConn*> senders;
   int ready = 0;
+  const int failed_before = rig.failures;
   for (int s = 0; s < count; ++s) {
     BenchConn* c = &rig.NewConn();
     senders.push_back(c);
@@ -111,7 +112,11 @@ std::vector<BenchConn*> OpenSenders(Rig& rig, int count) {
       ++ready;
     });
   }
-  rig.RunUntil([&] { return ready + rig.failures >= count; });
+  const auto failed = [&] { return rig.failures - failed_before; };
+  if (!rig.RunUntil([&] { return ready + failed() >= count; }) || failed() > 0) {
+    std::cerr << count - ready << " of " << count << " senders could not connect\n";
+    std::exit(1);
+  }
   return senders;
 }
 
