@@ -60,6 +60,17 @@ std::vector<double> Buckets(const std::string& page, const std::string& name) {
   return out;
 }
 
+// The buckets of histogram `name`, checked for what every histogram must hold: one per
+// bound and +Inf (`buckets` in all), cumulative, and the last one equal to `total`.
+std::vector<double> CheckedBuckets(const std::string& page, const std::string& name,
+                                   std::size_t buckets, double total) {
+  const std::vector<double> values = Buckets(page, name);
+  REQUIRE(values.size() == buckets);
+  CHECK(std::is_sorted(values.begin(), values.end()));
+  CHECK(values.back() == total);
+  return values;
+}
+
 TEST_CASE("commit batch sizes and latencies are histograms on the metrics page",
           "[relay][server][metrics]") {
   auto relay = StartRelay(kNoLimits);
@@ -79,16 +90,12 @@ TEST_CASE("commit batch sizes and latencies are histograms on the metrics page",
   CHECK(batches == commits);  // one observation per commit that wrote
   // 400 sends plus the mailbox and its token, in fewer commits than requests: grouped.
   CHECK(MetricValue(page, "tocsin_relay_commit_batch_size_sum") >= 402);
-  const std::vector<double> sizes = Buckets(page, "tocsin_relay_commit_batch_size");
-  REQUIRE(sizes.size() == 16);  // 1, 2, 4 ... 16384, +Inf
-  CHECK(std::is_sorted(sizes.begin(), sizes.end()));
-  CHECK(sizes.back() == batches);
+  // Buckets 1, 2, 4 ... 16384, +Inf.
+  const std::vector<double> sizes =
+      CheckedBuckets(page, "tocsin_relay_commit_batch_size", 16, batches);
   CHECK(sizes.front() < batches);  // some commit carried more than one request
   CHECK(commits < 402);
-  const std::vector<double> latency = Buckets(page, "tocsin_relay_commit_latency_seconds");
-  REQUIRE(latency.size() == 15);
-  CHECK(std::is_sorted(latency.begin(), latency.end()));
-  CHECK(latency.back() == commits);
+  CheckedBuckets(page, "tocsin_relay_commit_latency_seconds", 15, commits);
   const double seconds = MetricValue(page, "tocsin_relay_commit_latency_seconds_sum");
   CHECK(seconds > 0);
   CHECK(seconds / commits < 5);  // a commit (with fsync) takes milliseconds, not seconds
@@ -138,10 +145,7 @@ TEST_CASE("the time from a commit to its pushes written is a histogram on the me
   const double after_alert = MetricValue(page, "tocsin_relay_push_latency_seconds_count");
   CHECK(after_alert >= 1);
   CHECK(after_alert <= 2);  // one per network worker
-  const std::vector<double> buckets = Buckets(page, "tocsin_relay_push_latency_seconds");
-  REQUIRE(buckets.size() == 15);
-  CHECK(std::is_sorted(buckets.begin(), buckets.end()));
-  CHECK(buckets.back() == after_alert);
+  CheckedBuckets(page, "tocsin_relay_push_latency_seconds", 15, after_alert);
   const double seconds = MetricValue(page, "tocsin_relay_push_latency_seconds_sum");
   CHECK(seconds > 0);
   CHECK(seconds < 5);
