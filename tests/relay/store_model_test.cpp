@@ -1,11 +1,13 @@
 // The store against a dumb reference model: random operations with a fixed seed are
 // applied to both, and every mailbox's queue, count and every answer are compared after
 // each step, as strfry tests its filters against a dumb reference.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <map>
 #include <optional>
 #include <set>
 
+#include "store/records.h"
 #include "store_test_util.h"
 
 namespace tocsin::relay::test {
@@ -27,6 +29,10 @@ struct ModelToken {
 struct ModelMailbox {
   std::map<std::uint64_t, ModelEntry> queue;
   std::uint64_t next_seq = 1;
+  // The next_seq of its state record (records.h): written at creation, every
+  // kMaxUnsavedSeqs appends and when an entry below it goes; a reopen resumes the
+  // numbering kMaxUnsavedSeqs past it.
+  std::uint64_t saved_next_seq = 1;
   std::map<Token, ModelToken> tokens;
 };
 
@@ -62,7 +68,24 @@ class ModelTest {
     if (op < 85) return f_.clock().Advance(Pick(20) * 1000);
     if (op < 90) return Sweep();
     if (op < 93) return DeleteMailbox();
-    if (op < 95) return f_.Reopen();
+    if (op < 95) return Reopen();
+  }
+
+  void Reopen() {
+    f_.Reopen();
+    for (auto& [id, box] : model_) {
+      box.next_seq = std::max(box.next_seq, box.saved_next_seq + kMaxUnsavedSeqs);
+    }
+  }
+
+  // After an op removed entries of `box`: the record is written if one was below it.
+  static void Removed(ModelMailbox& box, const std::vector<std::uint64_t>& seqs) {
+    for (std::uint64_t seq : seqs) {
+      if (seq < box.saved_next_seq) {
+        box.saved_next_seq = box.next_seq;
+        return;
+      }
+    }
   }
 
   void Compare() {
@@ -149,6 +172,7 @@ class ModelTest {
     ModelToken& t = box.tokens[token];
     ++t.sends;
     const std::uint64_t seq = box.next_seq++;
+    if (box.next_seq - box.saved_next_seq >= kMaxUnsavedSeqs) box.saved_next_seq = box.next_seq;
     box.queue[seq] = ModelEntry{std::move(payload), expires, t.token_class, bytes};
     return seq;
   }
@@ -242,7 +266,12 @@ class ModelTest {
       REQUIRE(n.status().code() == Code::kNotFound);
       return;
     }
-    for (std::uint64_t seq : seqs) expected += box->second.queue.erase(seq);
+    std::vector<std::uint64_t> removed;
+    for (std::uint64_t seq : seqs) {
+      if (box->second.queue.erase(seq) != 0) removed.push_back(seq);
+    }
+    expected = static_cast<std::uint32_t>(removed.size());
+    Removed(box->second, removed);
     REQUIRE(n.ok());
     REQUIRE(*n == expected);
   }
@@ -251,7 +280,13 @@ class ModelTest {
     const std::uint64_t now = f_.clock().now;
     std::uint64_t expected = 0;
     for (auto& [id, box] : model_) {
-      expected += std::erase_if(box.queue, [&](const auto& e) { return e.second.expires <= now; });
+      std::vector<std::uint64_t> removed;
+      for (const auto& [seq, e] : box.queue) {
+        if (e.expires <= now) removed.push_back(seq);
+      }
+      for (std::uint64_t seq : removed) box.queue.erase(seq);
+      expected += removed.size();
+      Removed(box, removed);
       std::erase_if(box.tokens, [&](const auto& t) {
         return t.second.expires != 0 && t.second.expires <= now;
       });

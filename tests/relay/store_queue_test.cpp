@@ -1,6 +1,7 @@
 // Queues, blobs and views, acks, expiry and mailbox deletion (RocksDB).
 #include <catch2/catch.hpp>
 
+#include "store/records.h"
 #include "store_test_util.h"
 
 namespace tocsin::relay::test {
@@ -19,19 +20,57 @@ TEST_CASE("entries come back in order with seqs that grow across reopen", "[stor
   for (int i = 1; i <= 3; ++i) REQUIRE(*f.Send(box, token, std::to_string(i)) == std::uint64_t(i));
   REQUIRE(*f.Ack(box, {1, 2, 3}) == 3);
   f.Reopen();
-  CHECK(*f.Send(box, token, "after reopen") == 4);  // never reused, even when acked
-  CHECK(*f.Send(box, token, "again") == 5);
+  // Never reused, even when acked: the numbering may skip ahead after a reopen.
+  const std::uint64_t resumed = *f.Send(box, token, "after reopen");
+  CHECK(resumed > 3);
+  CHECK(resumed <= 3 + kMaxUnsavedSeqs);
+  CHECK(*f.Send(box, token, "again") == resumed + 1);
   const auto entries = f.Queue(box);
   REQUIRE(entries.size() == 2);
   CHECK(*entries[0].envelope == "after reopen");
   CHECK(*entries[1].envelope == "again");
   CHECK(entries[0].mailbox == box);
   CHECK(entries[0].expires_at_ms == f.clock().now + 3600 * 1000);
-  CHECK(Seqs(f.Queue(box, 4)) == std::vector<std::uint64_t>{5});
+  CHECK(Seqs(f.Queue(box, resumed)) == std::vector<std::uint64_t>{resumed + 1});
   std::vector<QueuedEntry> one;
   REQUIRE(f.store().ReadQueue(box, 0, 1, &one).ok());
-  CHECK(Seqs(one) == std::vector<std::uint64_t>{4});
+  CHECK(Seqs(one) == std::vector<std::uint64_t>{resumed});
   CHECK(f.store().GetMailbox(box)->queued == 2);
+  f.ExpectClean();
+}
+
+TEST_CASE("an ack of recent entries rewrites no state record, and no seq comes twice after it",
+          "[store][queue]") {
+  StoreFixture f;
+  const MailboxId box = f.NewMailbox();
+  const Token token = f.AddToken(box, TokenClass::kContact);
+  const auto record = [&] {
+    std::string value;
+    REQUIRE(f.kv().Get(Cf::kMailbox, MailboxKey(box, kStateRecord), &value).ok());
+    return value;
+  };
+  for (int i = 1; i <= 3; ++i) REQUIRE(*f.Send(box, token, std::to_string(i)) == std::uint64_t(i));
+  const std::string before = record();
+  REQUIRE(*f.Ack(box, {2, 3}) == 2);
+  CHECK(record() == before);  // two tombstones, nothing else
+  CHECK(f.store().GetMailbox(box)->queued == 1);
+  f.ExpectClean();
+  f.Reopen();
+  CHECK(f.store().GetMailbox(box)->queued == 1);  // the record's usage and the tail left
+  CHECK(Seqs(f.Queue(box)) == std::vector<std::uint64_t>{1});
+  const std::uint64_t resumed = *f.Send(box, token, "after reopen");
+  CHECK(resumed > 3);  // 2 and 3 left no trace, and are not given again
+  // That append passed the record by kMaxUnsavedSeqs, so the record came with it.
+  const std::string after_append = record();
+  CHECK(after_append != before);
+  // Entry 1 is below the record's next seq now: the record counts it, so its ack
+  // rewrites the record.
+  REQUIRE(*f.Ack(box, {1}) == 1);
+  CHECK(record() != after_append);
+  f.Reopen();
+  CHECK(f.store().GetMailbox(box)->queued == 1);
+  CHECK(Seqs(f.Queue(box)) == std::vector<std::uint64_t>{resumed});
+  CHECK(*f.Send(box, token, "again") > resumed);
   f.ExpectClean();
 }
 

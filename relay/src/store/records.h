@@ -76,9 +76,17 @@ struct ClassUsage {
   std::uint64_t bytes = 0;
   friend bool operator==(const ClassUsage&, const ClassUsage&) = default;
 };
-// Written when usage goes down (ack, expiry), when pre-keys change and at creation, not
-// on every append: entries at or after next_seq are counted on top of it when loaded
-// (AddQueueTail), which saves one write per queued entry.
+// At most this many seqs are handed out past a mailbox's state record before the
+// record is written again. Since a removed tail entry leaves no trace, a load from the
+// database resumes the numbering this far past the record
+// (StoreEngine::ResumeNumbering): no seq is ever given twice, whatever was acked.
+inline constexpr std::uint64_t kMaxUnsavedSeqs = 64;
+
+// Written at creation, when pre-keys change, when an entry below next_seq goes (ack,
+// expiry) and every kMaxUnsavedSeqs appends, not on every append: the entries at or
+// after next_seq (the tail) are counted on top of it when loaded (AddQueueTail), and
+// removing one of them needs no new record. That saves a write per queued entry and
+// one per ack of a recent entry.
 struct StateRecord {
   std::uint64_t next_seq = 1;
   std::uint32_t prekeys = 0;

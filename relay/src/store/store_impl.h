@@ -56,11 +56,13 @@ struct MailboxMeta {
   std::uint64_t created_ms = 0;
   StateRecord state;
   std::uint64_t committed_next_seq = 1;  // seqs below this one are in the database
+  // The next_seq of its state record (in the database, or staged in this batch).
+  // Entries from there on are the tail that a load counts; the record's usage holds
+  // the others only, so removing a tail entry needs no new record (RemoveEntry).
+  std::uint64_t saved_next_seq = 1;
   std::vector<TokenState> tokens;
   std::uint64_t touched_batch = 0;
   bool state_dirty = false;  // its state record must be written with this batch
-  // Entries appended since its state record was last written: the tail counted at open.
-  std::uint32_t unsaved_appends = 0;
 };
 
 struct BlobMeta {
@@ -168,8 +170,11 @@ class StoreEngine {
   StoreEngine(std::unique_ptr<KvStore> kv, StoreOptions options);
   ~StoreEngine();
 
-  Status Load();  // fills the caches from the database; before Start
-  void Start();   // starts the writer and sweeper threads
+  // Fills the caches from the database; before Start. `known_next_seqs`: the numbering
+  // this process already reached (after a failed write), instead of the jump that a
+  // fresh open makes (ResumeNumbering).
+  Status Load(const ByIdMap<MailboxId, std::uint64_t>* known_next_seqs = nullptr);
+  void Start();  // starts the writer and sweeper threads
   void Close();
   // Queues `op` for the writer; after Close it is answered kUnavailable at once.
   void Submit(std::unique_ptr<WriteOp> op);
@@ -257,6 +262,10 @@ class StoreEngine {
   void Publish(const MailboxId& id);
   void Rollback();
   Status ReloadMailbox(const MailboxId& id);
+  // After `meta` was loaded from the database (its record and its tail counted): the
+  // next seq is `known_next_seq` when this process knows it (0: it does not), else
+  // kMaxUnsavedSeqs past the record's, where no seq can have been given yet.
+  static void ResumeNumbering(MailboxMeta& meta, std::uint64_t known_next_seq);
   Status ReloadBlob(const BlobHandle& handle);
   void TrimViewerSets();
   void ResetBatch();

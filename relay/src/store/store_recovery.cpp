@@ -51,13 +51,17 @@ Status StoreEngine::Recover() {
 
 // Every writer-thread cache, rebuilt from the database as Load does at open.
 Status StoreEngine::ReloadAll() {
+  // The numbering this process reached stays: no jump after a failed write.
+  ByIdMap<MailboxId, std::uint64_t> known;
+  known.reserve(mailboxes_.size());
+  for (const auto& [id, meta] : mailboxes_) known.emplace(id, meta.committed_next_seq);
   mailboxes_.clear();
   blobs_.clear();
   entry_cache_ = EntryCache();
   blob_cache_.Clear();
   std::unique_lock lock(published_mutex_);
   published_.clear();
-  return Load();
+  return Load(&known);
 }
 
 void StoreEngine::CountRefusal(bool disk_full) {

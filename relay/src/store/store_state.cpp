@@ -8,17 +8,29 @@ namespace tocsin::relay {
 
 // ---- loading
 
-Status StoreEngine::Load() {
+Status StoreEngine::Load(const ByIdMap<MailboxId, std::uint64_t>* known_next_seqs) {
   TOCSIN_RETURN_IF_ERROR(LoadMailboxes());
   std::vector<std::pair<MailboxId, StateRecord*>> states;
   states.reserve(mailboxes_.size());
   for (auto& [id, meta] : mailboxes_) states.emplace_back(id, &meta.state);
   TOCSIN_RETURN_IF_ERROR(AddQueueTails(*kv_, &states));
   for (auto& [id, meta] : mailboxes_) {
-    meta.committed_next_seq = meta.state.next_seq;
+    std::uint64_t known = 0;
+    if (known_next_seqs != nullptr) {
+      const auto it = known_next_seqs->find(id);
+      if (it != known_next_seqs->end()) known = it->second;
+    }
+    ResumeNumbering(meta, known);
     Publish(id);
   }
   return LoadBlobs();
+}
+
+void StoreEngine::ResumeNumbering(MailboxMeta& meta, std::uint64_t known_next_seq) {
+  const std::uint64_t resume =
+      known_next_seq != 0 ? known_next_seq : meta.saved_next_seq + kMaxUnsavedSeqs;
+  meta.state.next_seq = std::max(meta.state.next_seq, resume);
+  meta.committed_next_seq = meta.state.next_seq;
 }
 
 namespace {
@@ -42,6 +54,7 @@ void AddMailboxRecord(ByIdMap<MailboxId, MailboxMeta>& mailboxes, std::string_vi
   if (it == mailboxes.end()) return;  // an orphan: Check() reports it
   MailboxMeta& meta = it->second;
   if (kind == kStateRecord && DecodeState(value, &meta.state)) {
+    meta.saved_next_seq = meta.state.next_seq;
     meta.committed_next_seq = meta.state.next_seq;
   } else if (kind == kTokenRecord && key.size() == kMailboxIdSize + 1 + kTokenHashSize) {
     TokenState token;
@@ -71,6 +84,8 @@ Status StoreEngine::LoadBlobs() {
 }
 
 Status StoreEngine::ReloadMailbox(const MailboxId& id) {
+  std::uint64_t known = 0;
+  if (const MailboxMeta* before = FindMailbox(id)) known = before->committed_next_seq;
   mailboxes_.erase(id);
   const Key begin = Key().Add(id);
   TOCSIN_RETURN_IF_ERROR(kv_->Scan(Cf::kMailbox, begin, PrefixEnd(begin),
@@ -81,7 +96,7 @@ Status StoreEngine::ReloadMailbox(const MailboxId& id) {
   MailboxMeta* meta = FindMailbox(id);
   if (meta == nullptr) return Status::NotFound("mailbox");
   TOCSIN_RETURN_IF_ERROR(AddQueueTail(*kv_, id, &meta->state));
-  meta->committed_next_seq = meta->state.next_seq;
+  ResumeNumbering(*meta, known);
   return Status::Ok();
 }
 
@@ -182,15 +197,15 @@ Status StoreEngine::CheckQueueQuota(const MailboxMeta& meta, TokenClass c,
 std::uint64_t StoreEngine::StageEntry(const MailboxId& id, MailboxMeta& meta,
                                       const EntryHeader& header, std::string_view body_a,
                                       std::string_view body_b) {
-  // The state record is written on appends only now and then, so the tail that open
-  // must count stays short.
-  constexpr std::uint32_t kMaxUnsavedAppends = 64;
-  if (++meta.unsaved_appends >= kMaxUnsavedAppends) {
+  // The state record is written on appends only now and then, so the tail that a load
+  // must count stays short, and its numbering never passes the record by more than
+  // kMaxUnsavedSeqs.
+  const std::uint64_t seq = meta.state.next_seq++;
+  if (meta.state.next_seq - meta.saved_next_seq >= kMaxUnsavedSeqs) {
     MarkStateDirty(id, meta);
   } else {
     Touch(id, meta);
   }
-  const std::uint64_t seq = meta.state.next_seq++;
   ClassUsage& usage = meta.state.usage[ClassIndex(header.token_class)];
   ++usage.messages;
   usage.bytes += header.charged_bytes;
@@ -231,7 +246,14 @@ bool StoreEngine::RemoveEntry(const MailboxId& id, MailboxMeta& meta, std::uint6
       batch_.Delete(Cf::kExpiry, ExpiryKey(header.expires_ms, Cf::kQueue, key));
     }
   }
-  MarkStateDirty(id, meta);
+  // The record's usage counts only entries below its next_seq; one of the tail was
+  // never in it, so removing it rewrites nothing (open counts what is left of the
+  // tail, and resumes the numbering past the record: ResumeNumbering).
+  if (seq < meta.saved_next_seq) {
+    MarkStateDirty(id, meta);
+  } else {
+    Touch(id, meta);
+  }
   batch_.Delete(Cf::kQueue, key);
   return true;
 }

@@ -133,7 +133,7 @@ void StoreEngine::StageTouchedStates() {
     if (meta == nullptr || !meta->state_dirty) continue;  // deleted, or appends only
     batch_.Put(Cf::kMailbox, MailboxKey(id, kStateRecord), EncodeState(meta->state));
     meta->state_dirty = false;
-    meta->unsaved_appends = 0;
+    meta->saved_next_seq = meta->state.next_seq;
   }
 }
 
