@@ -142,6 +142,33 @@ TEST_CASE("after a failed write the store is reopened and rebuilt before it writ
   f.ExpectClean();
 }
 
+TEST_CASE("a rebuild that fails halfway still knows the seqs given before it", "[store][faults]") {
+  TwoBoxes t;
+  StoreFixture& f = t.f;
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+    REQUIRE(*f.Send(t.boxes[0], t.tokens[0], "e") == seq);
+  }
+  // The queue is empty again and the state record counted none of the three.
+  REQUIRE(*f.Ack(t.boxes[0], {1, 2, 3}) == 3);
+  REQUIRE(f.Queue(t.boxes[0]).empty());
+  f.faults().FailNextWrites(1);
+  CHECK(f.Send(t.boxes[1], t.tokens[1], "failed").status().code() == Code::kUnavailable);
+  // The first rebuild reads the mailbox records, then fails reading the queue tails.
+  f.faults().FailScans(/*skip=*/1, /*n=*/1);
+  CHECK(f.Send(t.boxes[0], t.tokens[0], "refused").status().code() == Code::kUnavailable);
+  CHECK(f.store().counters().recoveries == 0);
+  Result<std::uint64_t> seq = Status::Unavailable("not tried");
+  for (int i = 0; i < 40 && !seq.ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    seq = f.Send(t.boxes[0], t.tokens[0], "four");
+  }
+  REQUIRE(seq.ok());
+  CHECK(f.store().counters().recoveries == 1);
+  CHECK(*seq == 4);  // not 1 again: a subscriber has already acked 1
+  CHECK(*f.Send(t.boxes[1], t.tokens[1], "one") == 1);
+  f.ExpectClean();
+}
+
 // Appends from several threads until the power goes at a random moment; returns what was
 // answered Stored, per mailbox in seq order.
 std::map<MailboxId, std::vector<std::uint64_t>> WriteThenCutPower(TwoBoxes& t, std::mt19937_64& rng,

@@ -59,6 +59,23 @@ void FaultInjector::PowerOn() {
   power_off_ = false;
 }
 
+void FaultInjector::FailScans(std::uint32_t skip, std::uint32_t n) {
+  std::lock_guard lock(mutex_);
+  scans_to_skip_ = skip;
+  scans_to_fail_ = n;
+}
+
+Status FaultInjector::BeforeScan() {
+  std::lock_guard lock(mutex_);
+  if (scans_to_fail_ == 0) return Status::Ok();
+  if (scans_to_skip_ > 0) {
+    --scans_to_skip_;
+    return Status::Ok();
+  }
+  --scans_to_fail_;
+  return Status::IoError("injected read failure");
+}
+
 // REQUIRES: mutex_ held.
 Status FaultInjector::Inject(const WriteBatch& batch) {
   if (power_off_) return Status::IoError("injected: power is off");

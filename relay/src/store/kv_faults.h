@@ -47,6 +47,10 @@ class FaultInjector : public std::enable_shared_from_this<FaultInjector> {
   void SimulatePowerCut();
   void PowerOn();
 
+  // After `skip` more scans (Scan, ScanRanges) succeed, the next `n` fail with kIoError
+  // before they visit anything, as a read error would. Get and snapshots are not touched.
+  void FailScans(std::uint32_t skip, std::uint32_t n);
+
   std::uint64_t failed_writes() const;
   std::uint64_t writes() const;
   std::uint64_t dropped_writes() const;  // unsynced writes undone by power cuts
@@ -62,12 +66,15 @@ class FaultInjector : public std::enable_shared_from_this<FaultInjector> {
   Status SyncWal();
   std::optional<std::uint64_t> FreeBytes() const;
   Status Recover();
+  Status BeforeScan();
   Status Inject(const WriteBatch& batch);
   Result<Undo> CaptureUndo(const WriteBatch& batch) const;
 
   const std::shared_ptr<KvStore> base_;
   mutable std::mutex mutex_;
   std::uint32_t fail_next_ = 0;
+  std::uint32_t scans_to_skip_ = 0;
+  std::uint32_t scans_to_fail_ = 0;
   std::optional<std::uint64_t> space_left_;
   bool power_off_ = false;
   std::vector<Undo> unsynced_;  // oldest first
@@ -76,7 +83,8 @@ class FaultInjector : public std::enable_shared_from_this<FaultInjector> {
   std::uint64_t dropped_writes_ = 0;
 };
 
-// Routes every call through a FaultInjector; reads go straight to the base store.
+// Routes every call through a FaultInjector; reads go to the base store, scans after
+// asking the injector whether to fail.
 class FaultyKvStore final : public KvStore {
  public:
   FaultyKvStore(std::shared_ptr<FaultInjector> faults, std::shared_ptr<KvStore> base)
@@ -87,9 +95,11 @@ class FaultyKvStore final : public KvStore {
   }
   Status Scan(Cf cf, std::string_view begin, std::string_view end,
               const Visitor& visit) const override {
+    TOCSIN_RETURN_IF_ERROR(faults_->BeforeScan());
     return base_->Scan(cf, begin, end, visit);
   }
   Status ScanRanges(Cf cf, const std::vector<Range>& ranges, const Visitor& visit) const override {
+    TOCSIN_RETURN_IF_ERROR(faults_->BeforeScan());
     return base_->ScanRanges(cf, ranges, visit);
   }
   Status Write(const WriteBatch& batch, bool sync) override { return faults_->Write(batch, sync); }

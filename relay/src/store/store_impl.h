@@ -327,6 +327,12 @@ class StoreEngine {
   // once and then at most every kRecoveryInterval.
   bool kv_failed_ = false;
   std::chrono::steady_clock::time_point next_recovery_{};
+  // The numbering this process reached before a rebuild (ReloadAll) that has not yet
+  // succeeded; empty otherwise. A rebuild that fails halfway leaves caches holding the
+  // state records' numbering, which may lag the seqs already given: the next attempt
+  // starts from this instead.
+  ByIdMap<MailboxId, std::uint64_t> numbering_before_rebuild_;
+  bool rebuild_pending_ = false;
 };
 
 }  // namespace tocsin::relay

@@ -51,17 +51,27 @@ Status StoreEngine::Recover() {
 
 // Every writer-thread cache, rebuilt from the database as Load does at open.
 Status StoreEngine::ReloadAll() {
-  // The numbering this process reached stays: no jump after a failed write.
-  ByIdMap<MailboxId, std::uint64_t> known;
-  known.reserve(mailboxes_.size());
-  for (const auto& [id, meta] : mailboxes_) known.emplace(id, meta.committed_next_seq);
+  // The numbering this process reached stays: no jump after a failed write. After a
+  // rebuild that failed halfway, the caches are not to be trusted for it: the numbering
+  // taken before that rebuild still holds.
+  if (!rebuild_pending_) {
+    numbering_before_rebuild_.clear();
+    numbering_before_rebuild_.reserve(mailboxes_.size());
+    for (const auto& [id, meta] : mailboxes_) {
+      numbering_before_rebuild_.emplace(id, meta.committed_next_seq);
+    }
+    rebuild_pending_ = true;
+  }
   mailboxes_.clear();
   blobs_.clear();
   entry_cache_ = EntryCache();
   blob_cache_.Clear();
   std::unique_lock lock(published_mutex_);
   published_.clear();
-  return Load(&known);
+  TOCSIN_RETURN_IF_ERROR(Load(&numbering_before_rebuild_));
+  numbering_before_rebuild_ = {};
+  rebuild_pending_ = false;
+  return Status::Ok();
 }
 
 void StoreEngine::CountRefusal(bool disk_full) {
