@@ -55,7 +55,6 @@ Status StoreEngine::ReloadAll() {
   // rebuild that failed halfway, the caches are not to be trusted for it: the numbering
   // taken before that rebuild still holds.
   if (!rebuild_pending_) {
-    numbering_before_rebuild_.clear();
     numbering_before_rebuild_.reserve(mailboxes_.size());
     for (const auto& [id, meta] : mailboxes_) {
       numbering_before_rebuild_.emplace(id, meta.committed_next_seq);

@@ -84,7 +84,8 @@ Status StoreEngine::LoadBlobs() {
 }
 
 // After a failed batch. The numbering this process reached stays; a mailbox the cache
-// lacks (created by the failed batch) resumes past its record, as at open.
+// lacks (created, or deleted from the cache, by the failed batch) resumes past its
+// record, as at open: it may skip ahead, never back.
 Status StoreEngine::ReloadMailbox(const MailboxId& id) {
   std::uint64_t known = 0;
   if (const MailboxMeta* before = FindMailbox(id)) known = before->committed_next_seq;
