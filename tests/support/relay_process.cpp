@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -108,19 +110,49 @@ std::vector<std::string> ServeCommand(const std::string& config, std::uint64_t f
 
 }  // namespace
 
-std::uint16_t FreePort() {
+namespace {
+
+// Binds 127.0.0.1:`port` (0: the kernel picks) and releases it; the port bound, or 0.
+std::uint16_t BindAndRelease(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
   socklen_t len = sizeof(addr);
-  std::uint16_t port = 0;
+  std::uint16_t bound = 0;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
+    bound = ntohs(addr.sin_port);
   }
   ::close(fd);
-  return port;
+  return bound;
+}
+
+// The ports outside the kernel's ephemeral range (as deploy/testnet.sh picks them).
+std::pair<int, int> PortsOutsideEphemeral() {
+  int low = 32768;
+  int high = 60999;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> low >> high;
+  if (low >= 22000) return {20000, low - 20000};
+  if (high <= 63000) return {high + 1, 65535 - high};
+  return {20000, 40000};
+}
+
+}  // namespace
+
+// Outside the ephemeral range: a port the kernel picked there could be given to any
+// outgoing connection (another test's client) before the relay binds it.
+std::uint16_t FreePort() {
+  static std::mutex mutex;
+  static std::mt19937 rng{std::random_device{}()};
+  const auto [first, count] = PortsOutsideEphemeral();
+  std::lock_guard lock(mutex);
+  for (int tries = 0; tries < 200; ++tries) {
+    const auto port = static_cast<std::uint16_t>(first + static_cast<int>(rng() % count));
+    if (BindAndRelease(port) == port) return port;
+  }
+  return BindAndRelease(0);
 }
 
 bool SetTomlValue(std::string* text, const std::string& key, const std::string& value) {

@@ -105,7 +105,8 @@ class RelayProcess {
 // Sets `key` (section.name) to `value` in relay.toml text; false when not found.
 bool SetTomlValue(std::string* text, const std::string& key, const std::string& value);
 
-// An unused TCP port on 127.0.0.1 (bound and released: good enough for tests).
+// An unused TCP port on 127.0.0.1, outside the kernel's ephemeral range (bound and
+// released: good enough for tests).
 std::uint16_t FreePort();
 
 // The whole HTTP/1.1 reply (status line, headers, body) of GET `path` on 127.0.0.1:`port`;
