@@ -36,7 +36,7 @@ struct Rig {
   void Publish(MqttClient* c, const std::string& topic, const std::string& payload) {
     if (mosquitto_publish(c->handle(), nullptr, topic.c_str(), static_cast<int>(payload.size()),
                           payload.data(), 1, false) != MOSQ_ERR_SUCCESS) {
-      c->failed = true;
+      c->Fail("publish could not be queued");
     }
     fleet.Refresh(c);
   }
@@ -62,7 +62,10 @@ int FanOut(const Options& o) {
   const int failed = OpenSubscribers(
       rig.fleet, &rig.clients, o.n, o.setup_parallel, rig.tls.get(), "sub-",
       [](int) { return "alert/all"; }, on_message, rig.limit());
-  if (failed > 0) return Fail(std::to_string(failed) + " subscribers failed to subscribe");
+  if (failed > 0) {
+    return Fail(std::to_string(failed) + " subscribers failed to subscribe (" +
+                FailureCauses(rig.clients) + ")");
+  }
   const double setup_s = Ms(Clock::now() - setup_start) / 1000;
   MqttClient* publisher = rig.Publisher("publisher", 20);
   std::vector<double> latencies;
@@ -96,7 +99,10 @@ int Throughput(const Options& o) {
   const int failed = OpenSubscribers(
       rig.fleet, &rig.clients, o.receivers, o.setup_parallel, rig.tls.get(), "rcv-",
       [](int i) { return "mb/" + std::to_string(i); }, on_message, rig.limit());
-  if (failed > 0) return Fail(std::to_string(failed) + " receivers failed to subscribe");
+  if (failed > 0) {
+    return Fail(std::to_string(failed) + " receivers failed to subscribe (" +
+                FailureCauses(rig.clients) + ")");
+  }
   std::vector<MqttClient*> senders;
   for (int s = 0; s < o.senders; ++s)
     senders.push_back(rig.Publisher("snd-" + std::to_string(s), o.window));

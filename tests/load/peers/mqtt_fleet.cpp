@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
+#include <cstring>
+#include <map>
 #include <stdexcept>
 
 namespace tocsin::peers {
@@ -17,17 +20,22 @@ MqttClient* Self(void* obj) { return static_cast<MqttClient*>(obj); }
 void OnConnect(mosquitto* mosq, void* obj, int rc) {
   MqttClient* c = Self(obj);
   if (rc != 0) {
-    c->failed = true;
+    c->Fail("CONNACK refused: " + std::string(mosquitto_connack_string(rc)));
     return;
   }
   c->connected = true;
   if (!c->subscribe_to.empty() &&
       mosquitto_subscribe(mosq, nullptr, c->subscribe_to.c_str(), 1) != MOSQ_ERR_SUCCESS) {
-    c->failed = true;
+    c->Fail("subscribe could not be queued");
   }
 }
 
 void OnSubscribe(mosquitto*, void* obj, int, int, const int*) { Self(obj)->subscribed = true; }
+
+// libmosquitto says what went wrong (an OpenSSL error, say) only through its log.
+void OnLog(mosquitto*, void* obj, int level, const char* text) {
+  if (level == MOSQ_LOG_ERR) Self(obj)->last_error = text;
+}
 
 void OnPublish(mosquitto*, void* obj, int) { ++Self(obj)->published; }
 
@@ -51,9 +59,28 @@ MqttClient::MqttClient(const std::string& id, bool clean_session, SSL_CTX* tls)
   mosquitto_subscribe_callback_set(mosq_, OnSubscribe);
   mosquitto_publish_callback_set(mosq_, OnPublish);
   mosquitto_message_callback_set(mosq_, OnMessage);
+  mosquitto_log_callback_set(mosq_, OnLog);
 }
 
 MqttClient::~MqttClient() { mosquitto_destroy(mosq_); }
+
+void MqttClient::Fail(std::string why) {
+  if (!failed) failure = std::move(why);
+  failed = true;
+}
+
+std::string FailureCauses(const std::vector<std::unique_ptr<MqttClient>>& clients,
+                          std::size_t first) {
+  std::map<std::string, int> causes;
+  for (std::size_t i = first; i < clients.size(); ++i) {
+    if (clients[i]->failed) ++causes[clients[i]->failure];
+  }
+  std::string out;
+  for (const auto& [cause, count] : causes) {
+    out += (out.empty() ? "" : "; ") + std::to_string(count) + " x " + cause;
+  }
+  return out;
+}
 
 MqttFleet::MqttFleet(std::string host, int port)
     : host_(std::move(host)), port_(port), epoll_(epoll_create1(EPOLL_CLOEXEC)) {
@@ -64,9 +91,9 @@ MqttFleet::~MqttFleet() { close(epoll_); }
 
 bool MqttFleet::Connect(MqttClient* c) {
   // Asynchronous: a connect that waits for a full accept queue must not stop the others.
-  if (mosquitto_connect_async(c->handle(), host_.c_str(), port_, kKeepAliveSeconds) !=
-      MOSQ_ERR_SUCCESS) {
-    c->failed = true;
+  if (const int rc = mosquitto_connect_async(c->handle(), host_.c_str(), port_, kKeepAliveSeconds);
+      rc != MOSQ_ERR_SUCCESS) {
+    c->Fail("connect: " + std::string(mosquitto_strerror(rc)));
     return false;
   }
   c->fd = mosquitto_socket(c->handle());
@@ -74,7 +101,7 @@ bool MqttFleet::Connect(MqttClient* c) {
   event.events = EPOLLIN | EPOLLOUT;  // EPOLLOUT: the connect completes
   event.data.ptr = c;
   if (epoll_ctl(epoll_, EPOLL_CTL_ADD, c->fd, &event) != 0) {
-    c->failed = true;
+    c->Fail("epoll_ctl: " + std::string(std::strerror(errno)));
     return false;
   }
   c->watching_write = true;
@@ -111,14 +138,26 @@ void MqttFleet::Forget(MqttClient* c) {
 
 void MqttFleet::Handle(MqttClient* c, std::uint32_t events) {
   int rc = MOSQ_ERR_SUCCESS;
-  if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
+  const char* step = "read";
+  // libmosquitto 2.0 drives its TLS handshake only from loop_read, and its loop_write
+  // sends nothing until the handshake is done: a handshake whose ClientHello met a TCP
+  // connect still in progress waits for a writable socket, and without this read the
+  // server would see nothing and drop the connection at its timeout.
+  const bool handshaking = !c->connected && (events & EPOLLOUT) != 0;
+  if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0 || handshaking) {
     rc = mosquitto_loop_read(c->handle(), kPacketsPerWakeup);
   }
   if (rc == MOSQ_ERR_SUCCESS && (events & EPOLLOUT) != 0) {
+    step = "write";
     rc = mosquitto_loop_write(c->handle(), kPacketsPerWakeup);
   }
   if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(c->handle()) < 0) {
-    if (!c->closing) c->failed = true;
+    if (!c->closing) {
+      const int error = errno;
+      c->Fail(std::string(step) + (c->connected ? " after CONNACK: " : " before CONNACK: ") +
+              (rc == MOSQ_ERR_ERRNO ? std::strerror(error) : mosquitto_strerror(rc)) +
+              (c->last_error.empty() ? "" : " (" + c->last_error + ")"));
+    }
     Forget(c);
     return;
   }

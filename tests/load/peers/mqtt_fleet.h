@@ -27,10 +27,14 @@ class MqttClient {
   MqttClient& operator=(const MqttClient&) = delete;
 
   mosquitto* handle() { return mosq_; }
+  // Marks the client failed, keeping the first cause.
+  void Fail(std::string why);
 
   bool connected = false;   // CONNACK accepted
   bool subscribed = false;  // SUBACK received
   bool failed = false;      // refused, or the connection dropped unasked
+  std::string failure;      // why, when failed: the first cause seen
+  std::string last_error;   // libmosquitto's last error log line
   bool closing = false;     // we asked to disconnect
   int fd = -1;              // the socket registered in the fleet's epoll set, or -1
   bool watching_write = false;
@@ -85,6 +89,10 @@ int OpenSubscribers(MqttFleet& fleet, std::vector<std::unique_ptr<MqttClient>>* 
                     const std::function<std::string(int)>& topic_of,
                     const std::function<void(const mosquitto_message&)>& on_message,
                     std::chrono::seconds limit);
+
+// "<count> x <cause>" for each distinct cause among the failed clients from `first` on.
+std::string FailureCauses(const std::vector<std::unique_ptr<MqttClient>>& clients,
+                          std::size_t first = 0);
 
 // A TLS 1.3 client context without certificate verification (relay_bench.cpp's too:
 // verification is not what is measured).
