@@ -159,6 +159,9 @@ TEST_CASE("a rebuild that fails halfway still knows the seqs given before it", "
   f.faults().FailScans(/*skip=*/1, /*n=*/1);
   CHECK(f.Send(t.boxes[0], t.tokens[0], "refused").status().code() == Code::kUnavailable);
   CHECK(f.store().counters().recoveries == 0);
+  // Meanwhile readers still know both mailboxes: an owner is not told its mailbox is gone.
+  CHECK(f.store().GetMailbox(t.boxes[0]).ok());
+  CHECK(f.store().GetMailbox(t.boxes[1]).ok());
   Result<std::uint64_t> seq = Status::Unavailable("not tried");
   for (int i = 0; i < 40 && !seq.ok(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

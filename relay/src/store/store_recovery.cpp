@@ -66,8 +66,14 @@ Status StoreEngine::ReloadAll() {
   entry_cache_ = EntryCache();
   blob_cache_.Clear();
   std::unique_lock lock(published_mutex_);
-  published_.clear();
-  TOCSIN_RETURN_IF_ERROR(Load(&numbering_before_rebuild_));
+  // Readers keep the mailboxes they saw until a rebuild succeeds: one that fails
+  // halfway must not make live mailboxes look unknown (NOT_FOUND) to their owners.
+  ByIdMap<MailboxId, MailboxInfo> seen_by_readers;
+  seen_by_readers.swap(published_);
+  if (Status loaded = Load(&numbering_before_rebuild_); !loaded.ok()) {
+    published_.swap(seen_by_readers);
+    return loaded;
+  }
   numbering_before_rebuild_ = {};
   rebuild_pending_ = false;
   return Status::Ok();
