@@ -24,6 +24,9 @@ void OnConnect(mosquitto* mosq, void* obj, int rc) {
     return;
   }
   c->connected = true;
+  // The log callback makes libmosquitto format every line, a debug line per packet
+  // included: only the connection's errors are wanted.
+  mosquitto_log_callback_set(mosq, nullptr);
   if (!c->subscribe_to.empty() &&
       mosquitto_subscribe(mosq, nullptr, c->subscribe_to.c_str(), 1) != MOSQ_ERR_SUCCESS) {
     c->Fail("subscribe could not be queued");
@@ -32,7 +35,8 @@ void OnConnect(mosquitto* mosq, void* obj, int rc) {
 
 void OnSubscribe(mosquitto*, void* obj, int, int, const int*) { Self(obj)->subscribed = true; }
 
-// libmosquitto says what went wrong (an OpenSSL error, say) only through its log.
+// libmosquitto says what went wrong (an OpenSSL error, say) only through its log. Set
+// until CONNACK.
 void OnLog(mosquitto*, void* obj, int level, const char* text) {
   if (level == MOSQ_LOG_ERR) Self(obj)->last_error = text;
 }
@@ -138,6 +142,7 @@ void MqttFleet::Forget(MqttClient* c) {
 
 void MqttFleet::Handle(MqttClient* c, std::uint32_t events) {
   int rc = MOSQ_ERR_SUCCESS;
+  int error = 0;  // errno right after the call (its closing the socket may have changed it)
   const char* step = "read";
   // libmosquitto 2.0 drives its TLS handshake only from loop_read, and its loop_write
   // sends nothing until the handshake is done: a handshake whose ClientHello met a TCP
@@ -146,16 +151,19 @@ void MqttFleet::Handle(MqttClient* c, std::uint32_t events) {
   const bool handshaking = !c->connected && (events & EPOLLOUT) != 0;
   if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0 || handshaking) {
     rc = mosquitto_loop_read(c->handle(), kPacketsPerWakeup);
+    error = errno;
   }
   if (rc == MOSQ_ERR_SUCCESS && (events & EPOLLOUT) != 0) {
     step = "write";
     rc = mosquitto_loop_write(c->handle(), kPacketsPerWakeup);
+    error = errno;
   }
   if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(c->handle()) < 0) {
     if (!c->closing) {
-      const int error = errno;
-      c->Fail(std::string(step) + (c->connected ? " after CONNACK: " : " before CONNACK: ") +
-              (rc == MOSQ_ERR_ERRNO ? std::strerror(error) : mosquitto_strerror(rc)) +
+      const std::string why = rc == MOSQ_ERR_SUCCESS ? "the connection was closed"
+                              : rc == MOSQ_ERR_ERRNO ? std::strerror(error)
+                                                     : mosquitto_strerror(rc);
+      c->Fail(std::string(step) + (c->connected ? " after CONNACK: " : " before CONNACK: ") + why +
               (c->last_error.empty() ? "" : " (" + c->last_error + ")"));
     }
     Forget(c);

@@ -34,7 +34,7 @@ class MqttClient {
   bool subscribed = false;  // SUBACK received
   bool failed = false;      // refused, or the connection dropped unasked
   std::string failure;      // why, when failed: the first cause seen
-  std::string last_error;   // libmosquitto's last error log line
+  std::string last_error;   // libmosquitto's last error log line before CONNACK
   bool closing = false;     // we asked to disconnect
   int fd = -1;              // the socket registered in the fleet's epoll set, or -1
   bool watching_write = false;
