@@ -328,11 +328,10 @@ class StoreEngine {
   bool kv_failed_ = false;
   std::chrono::steady_clock::time_point next_recovery_{};
   // The numbering this process reached before a rebuild (ReloadAll) that has not yet
-  // succeeded; empty otherwise. A rebuild that fails halfway leaves caches holding the
-  // state records' numbering, which may lag the seqs already given: the next attempt
-  // starts from this instead.
-  ByIdMap<MailboxId, std::uint64_t> numbering_before_rebuild_;
-  bool rebuild_pending_ = false;
+  // succeeded; nullopt when none is pending. A rebuild that fails halfway leaves caches
+  // holding the state records' numbering, which may lag the seqs already given: the
+  // next attempt starts from this instead.
+  std::optional<ByIdMap<MailboxId, std::uint64_t>> numbering_before_rebuild_;
 };
 
 }  // namespace tocsin::relay

@@ -54,12 +54,12 @@ Status StoreEngine::ReloadAll() {
   // The numbering this process reached stays: no jump after a failed write. After a
   // rebuild that failed halfway, the caches are not to be trusted for it: the numbering
   // taken before that rebuild still holds.
-  if (!rebuild_pending_) {
-    numbering_before_rebuild_.reserve(mailboxes_.size());
+  if (!numbering_before_rebuild_) {
+    numbering_before_rebuild_.emplace();
+    numbering_before_rebuild_->reserve(mailboxes_.size());
     for (const auto& [id, meta] : mailboxes_) {
-      numbering_before_rebuild_.emplace(id, meta.committed_next_seq);
+      numbering_before_rebuild_->emplace(id, meta.committed_next_seq);
     }
-    rebuild_pending_ = true;
   }
   mailboxes_.clear();
   blobs_.clear();
@@ -70,12 +70,11 @@ Status StoreEngine::ReloadAll() {
   // halfway must not make live mailboxes look unknown (NOT_FOUND) to their owners.
   ByIdMap<MailboxId, MailboxInfo> seen_by_readers;
   seen_by_readers.swap(published_);
-  if (Status loaded = Load(&numbering_before_rebuild_); !loaded.ok()) {
+  if (Status loaded = Load(&*numbering_before_rebuild_); !loaded.ok()) {
     published_.swap(seen_by_readers);
     return loaded;
   }
-  numbering_before_rebuild_ = {};
-  rebuild_pending_ = false;
+  numbering_before_rebuild_.reset();
   return Status::Ok();
 }
 
