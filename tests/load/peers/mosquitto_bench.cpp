@@ -47,6 +47,11 @@ int Fail(const std::string& what) {
   return 1;
 }
 
+// `failed` of the rig's clients could not be set up: says so, with each cause.
+int FailSetup(const Rig& rig, int failed, const std::string& what) {
+  return Fail(std::to_string(failed) + " " + what + " (" + FailureCauses(rig.clients) + ")");
+}
+
 // ---------------------------------------------------------------- fan-out
 
 int FanOut(const Options& o) {
@@ -62,10 +67,7 @@ int FanOut(const Options& o) {
   const int failed = OpenSubscribers(
       rig.fleet, &rig.clients, o.n, o.setup_parallel, rig.tls.get(), "sub-",
       [](int) { return "alert/all"; }, on_message, rig.limit());
-  if (failed > 0) {
-    return Fail(std::to_string(failed) + " subscribers failed to subscribe (" +
-                FailureCauses(rig.clients) + ")");
-  }
+  if (failed > 0) return FailSetup(rig, failed, "subscribers failed to subscribe");
   const double setup_s = Ms(Clock::now() - setup_start) / 1000;
   MqttClient* publisher = rig.Publisher("publisher", 20);
   std::vector<double> latencies;
@@ -99,10 +101,7 @@ int Throughput(const Options& o) {
   const int failed = OpenSubscribers(
       rig.fleet, &rig.clients, o.receivers, o.setup_parallel, rig.tls.get(), "rcv-",
       [](int i) { return "mb/" + std::to_string(i); }, on_message, rig.limit());
-  if (failed > 0) {
-    return Fail(std::to_string(failed) + " receivers failed to subscribe (" +
-                FailureCauses(rig.clients) + ")");
-  }
+  if (failed > 0) return FailSetup(rig, failed, "receivers failed to subscribe");
   std::vector<MqttClient*> senders;
   for (int s = 0; s < o.senders; ++s)
     senders.push_back(rig.Publisher("snd-" + std::to_string(s), o.window));
@@ -155,7 +154,9 @@ int MakeOfflineSessions(Rig& rig) {
 
 int Drain(const Options& o) {
   Rig rig(o);
-  if (MakeOfflineSessions(rig) > 0) return Fail("drain: sessions failed to subscribe");
+  if (const int failed = MakeOfflineSessions(rig); failed > 0) {
+    return FailSetup(rig, failed, "drain sessions failed to subscribe");
+  }
   const long total = static_cast<long>(o.n) * o.queued;
   MqttClient* publisher = rig.Publisher("drain-publisher", 1000);
   const std::string payload = MakePayload(static_cast<std::size_t>(o.bulk_size), 0);
@@ -193,7 +194,7 @@ int Idle(const Options& o) {
   const int failed = OpenSubscribers(
       rig.fleet, &rig.clients, o.n, o.setup_parallel, rig.tls.get(), "idle-",
       [](int i) { return "idle/" + std::to_string(i); }, nullptr, rig.limit());
-  if (failed > 0) return Fail(std::to_string(failed) + " idle clients failed");
+  if (failed > 0) return FailSetup(rig, failed, "idle clients failed");
   rig.fleet.RunFor(std::chrono::seconds(2));  // the broker settles
   const double after = RssMiB(o.server_pid);
   std::printf("%s idle: %d subscribed connections: broker RSS %.1f MiB (%.1f before)\n",
