@@ -108,10 +108,6 @@ std::vector<std::string> ServeCommand(const std::string& config, std::uint64_t f
   return args;
 }
 
-}  // namespace
-
-namespace {
-
 // Binds 127.0.0.1:`port` (0: the kernel picks) and releases it; the port bound, or 0.
 std::uint16_t BindAndRelease(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -185,7 +181,10 @@ RelayProcess::RelayProcess(ConfigOverrides overrides) {
   data_dir_ = MakeTempDir("tocsin-relay-test-");
   address_.host = "127.0.0.1";
   address_.port = FreePort();
-  metrics_port_ = FreePort();
+  // Picked at random, so it could come out equal to the listen port.
+  do {
+    metrics_port_ = FreePort();
+  } while (metrics_port_ == address_.port);
   const std::string listen = "127.0.0.1:" + std::to_string(address_.port);
   const std::string dir = data_dir_ + "/data";
   data_dir_ = dir;
