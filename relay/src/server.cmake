@@ -27,6 +27,12 @@ target_link_libraries(tocsin_relay_core
                              tomlplusplus::tomlplusplus spdlog::spdlog Threads::Threads
                       PRIVATE tocsin_warnings)
 
+# The BIO under each connection's TLS (net/socket_bio.h); the benchmarks' client uses
+# it too.
+add_library(tocsin_socket_bio STATIC ${TOCSIN_RELAY_SRC}/net/socket_bio.cpp)
+target_include_directories(tocsin_socket_bio PUBLIC $<BUILD_INTERFACE:${TOCSIN_RELAY_SRC}>)
+target_link_libraries(tocsin_socket_bio PUBLIC OpenSSL::SSL PRIVATE tocsin_warnings)
+
 # TLS, sessions, the admin socket and metrics listener, identity, commands.
 add_library(tocsin_relay_server STATIC
             ${TOCSIN_RELAY_SRC}/net/identity.cpp
@@ -45,7 +51,8 @@ add_library(tocsin::relay_server ALIAS tocsin_relay_server)
 target_compile_definitions(tocsin_relay_server PUBLIC ASIO_NO_DEPRECATED
                            ASIO_DISABLE_STD_ALIGNED_ALLOC)
 target_link_libraries(tocsin_relay_server
-                      PUBLIC tocsin_relay_core OpenSSL::SSL OpenSSL::Crypto spdlog::spdlog
+                      PUBLIC tocsin_relay_core tocsin_socket_bio OpenSSL::SSL OpenSSL::Crypto
+                             spdlog::spdlog
                       PRIVATE tocsin_warnings)
 
 add_executable(tocsin-relay ${TOCSIN_RELAY_SRC}/main.cpp)

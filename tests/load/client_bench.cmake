@@ -7,5 +7,5 @@ if(TARGET tocsin_client AND TARGET tocsin-relay)
   endif()
   add_executable(tocsin_client_bench client_bench.cpp load_common.cpp relay_bench_conn.cpp)
   target_link_libraries(tocsin_client_bench PRIVATE tocsin::client tocsin_test_support
-                        tocsin_warnings)
+                        tocsin_socket_bio tocsin_warnings)
 endif()

@@ -6,6 +6,7 @@ endif()
 
 tocsin_add_test(tocsin_relay_protocol_tests
                 SOURCES server_config_test.cpp server_session_test.cpp rate_limiter_test.cpp
+                        socket_bio_test.cpp
                 LIBS tocsin_relay_server)
 
 tocsin_add_test(tocsin_relay_server_tests

@@ -17,11 +17,13 @@
 
 #include <openssl/ssl.h>
 
+#include <array>
 #include <asio.hpp>
 #include <chrono>
 #include <optional>
 
 #include "net/server.h"
+#include "net/socket_bio.h"
 #include "tocsin/frame_codec.h"
 
 namespace tocsin::relay {
@@ -68,6 +70,9 @@ class Connection final : public SessionOutput, public std::enable_shared_from_th
   Worker& worker_;
   const SessionId id_;
   asio::ip::tcp::socket socket_;
+  // What a wait for readability receives (an Ack's record fits), read by OpenSSL first.
+  std::array<std::uint8_t, 256> received_{};
+  SocketBio bio_{received_};
   SSL* ssl_ = nullptr;
   State state_ = State::kHandshake;
   std::optional<ProtocolSession> protocol_;
