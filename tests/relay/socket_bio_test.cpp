@@ -51,7 +51,7 @@ std::string ReadSome(BIO* bio, std::size_t n, bool* retry) {
   return out;
 }
 
-TEST_CASE("SocketBio reads what the wait received first, then the socket; writes reach the peer") {
+TEST_CASE("SocketBio reads what the wait received first, then the socket, and writes to the peer") {
   SocketPair pair;
   std::unique_ptr<SSL_CTX, CtxFree> ctx(SSL_CTX_new(TLS_server_method()));
   std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
