@@ -1,6 +1,6 @@
 // SocketBio (relay/src/net/socket_bio.h) on a real socket pair, without TLS: what a wait
 // received comes first, then the socket; an empty socket asks for a retry, a closed one
-// does not; writes reach the peer.
+// does not; a skipped recv() asks for a retry and loses nothing; writes reach the peer.
 #include "net/socket_bio.h"
 
 #include <fcntl.h>
@@ -76,6 +76,21 @@ TEST_CASE("SocketBio reads what the wait received first, then the socket, and wr
   // Empty: a retry, as a non-blocking socket BIO gives.
   CHECK(ReadSome(bio, 100, &retry).empty());
   CHECK(retry);
+
+  // SkipNextRecv: the next read says "would block" without taking what the socket has;
+  // the one after reads it.
+  pair.Send("ij");
+  socket_bio.SkipNextRecv();
+  CHECK(ReadSome(bio, 100, &retry).empty());
+  CHECK(retry);
+  CHECK(ReadSome(bio, 100, &retry) == "ij");
+  // Bytes a wait received cancel it: they are read first, then the socket.
+  socket_bio.SkipNextRecv();
+  std::memcpy(socket_bio.room().data(), "k", 1);
+  socket_bio.Received(1);
+  pair.Send("l");
+  CHECK(ReadSome(bio, 100, &retry) == "k");
+  CHECK(ReadSome(bio, 100, &retry) == "l");
 
   std::size_t put = 0;
   REQUIRE(BIO_write_ex(bio, "xyz", 3, &put) == 1);

@@ -136,13 +136,11 @@ asio::awaitable<void> Connection::ReadLoop() {
       }
       RelayMetrics::Add(server_.metrics().bytes_received, static_cast<std::uint64_t>(n));
       Consume({worker_.read_buffer.data(), static_cast<std::size_t>(n)});
-      // Nothing left in OpenSSL or bio_: wait (a receive, which takes bytes already there
-      // at once) instead of a read() that would most often find the socket empty. With
-      // read-ahead (tls_context.cpp) and the wait's receive, an Ack costs one recv().
-      if (state_ == State::kOpen && SSL_has_pending(ssl_) == 0 &&
-          !co_await WaitFor(asio::socket_base::wait_read)) {
-        co_return;
-      }
+      // Nothing left in OpenSSL: the next SSL_read finds bio_ empty and says "would
+      // block" without a recv() that would most often find the socket empty too; the
+      // wait that follows (a receive) takes whatever is there at once. With read-ahead
+      // (tls_context.cpp), an Ack thus costs one recv() that finds it.
+      if (SSL_has_pending(ssl_) == 0) bio_.SkipNextRecv();
       continue;
     }
     const int err = SSL_get_error(ssl_, n);

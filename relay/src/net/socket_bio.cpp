@@ -34,6 +34,11 @@ int SocketBio::Read(BIO* bio, char* out, std::size_t len, std::size_t* got) {
     *got = n;
     return 1;
   }
+  if (self->skip_recv_) {
+    self->skip_recv_ = false;
+    BIO_set_retry_read(bio);
+    return 0;
+  }
   const ssize_t n = ::recv(self->fd_, out, len, 0);
   if (n > 0) {
     *got = static_cast<std::size_t>(n);

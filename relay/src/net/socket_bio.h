@@ -36,7 +36,13 @@ class SocketBio {
   void Received(std::size_t n) {
     begin_ = 0;
     end_ = n;
+    skip_recv_ = false;
   }
+  // The next read that has no received bytes left says "would block" without a recv():
+  // for a caller about to wait for the socket (which looks at it first). OpenSSL frees
+  // its read buffer (SSL_MODE_RELEASE_BUFFERS) only after a read that found nothing, so
+  // an idle connection keeps ~13 KiB more without that read.
+  void SkipNextRecv() { skip_recv_ = true; }
 
  private:
   static int Read(BIO* bio, char* out, std::size_t len, std::size_t* got);
@@ -48,6 +54,7 @@ class SocketBio {
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   int fd_ = -1;
+  bool skip_recv_ = false;
 };
 
 }  // namespace tocsin::relay
