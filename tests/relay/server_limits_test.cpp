@@ -4,6 +4,8 @@
 // while the others keep getting their deliveries. Small values keep each test short.
 #include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "server_test_util.h"
@@ -59,6 +61,43 @@ TEST_CASE("the connection after max_connections is refused and a freed slot is r
     if (!reused) std::this_thread::sleep_for(milliseconds(100));
   }
   CHECK(reused);
+}
+
+// The soft "Max open files" of `pid` (/proc/<pid>/limits); -1 when unreadable.
+long long OpenFilesSoftLimit(pid_t pid) {
+  std::ifstream limits("/proc/" + std::to_string(pid) + "/limits");
+  for (std::string line; std::getline(limits, line);) {
+    if (line.rfind("Max open files", 0) == 0) {
+      std::istringstream fields(line.substr(14));
+      long long soft = -1;
+      fields >> soft;
+      return soft;
+    }
+  }
+  return -1;
+}
+
+TEST_CASE("a relay raises its open-file limit to the hard one and warns when it is short",
+          "[relay][server][limits]") {
+  // Soft 64, hard 4,096: without raising it, the relay would refuse connections past ~40.
+  auto relay = StartRelay({{"limits.max_connections", "5000"}},
+                          [](RelayProcess& r) { r.set_open_files_limit(64, 4096); });
+  CHECK(OpenFilesSoftLimit(relay->pid()) == 4096);
+  std::vector<std::unique_ptr<TestClient>> open;
+  for (int i = 0; i < 150; ++i) open.push_back(Connect(*relay, wire::SEND));
+  for (auto& c : open) CHECK(c->Ping().ok());
+  // 4,096 cannot hold 5,000 connections: said once, at start.
+  CHECK(relay->Log().find("open-file limit 4096 is below limits.max_connections (5000)") !=
+        std::string::npos);
+
+  // Enough for max_connections: nothing said.
+  open.clear();
+  REQUIRE(relay->Terminate() == 0);
+  REQUIRE(relay->Reconfigure({{"limits.max_connections", "1000"}}).ok());
+  const std::size_t log_before = relay->Log().size();
+  REQUIRE(relay->Start().ok());
+  CHECK(OpenFilesSoftLimit(relay->pid()) == 4096);
+  CHECK(relay->Log().substr(log_before).find("open-file limit") == std::string::npos);
 }
 
 // Envelopes queued for `to`, pipelined; every one answered Stored.

@@ -92,12 +92,14 @@ bool TcpConnects(std::uint16_t port) {
 
 // `serve` on `config`, under the wrapper named by TOCSIN_RELAY_WRAPPER if set (words
 // separated by spaces, e.g. "valgrind --tool=callgrind --instr-atstart=no"), and under
-// a file size limit when `file_size_limit` is not 0 (prlimit sets it, then execs: the
-// relay keeps prlimit's pid).
-std::vector<std::string> ServeCommand(const std::string& config, std::uint64_t file_size_limit) {
+// the limits in `prlimits` (prlimit options; prlimit sets them, then execs: the relay
+// keeps prlimit's pid).
+std::vector<std::string> ServeCommand(const std::string& config,
+                                      const std::vector<std::string>& prlimits) {
   std::vector<std::string> args;
-  if (file_size_limit != 0) {
-    args = {"prlimit", "--fsize=" + std::to_string(file_size_limit)};
+  if (!prlimits.empty()) {
+    args.emplace_back("prlimit");
+    args.insert(args.end(), prlimits.begin(), prlimits.end());
   }
   if (const char* wrapper = std::getenv("TOCSIN_RELAY_WRAPPER")) {
     std::istringstream words(wrapper);
@@ -227,7 +229,13 @@ Status RelayProcess::Start(std::chrono::milliseconds timeout) {
   if (!init_status_.ok()) return init_status_;
   if (running()) return Status::InvalidArgument("already running");
   const std::string log = data_dir_ + "/../relay.log";
-  pid_ = Spawn(ServeCommand(config_path(), file_size_limit_), log, log);
+  std::vector<std::string> prlimits;
+  if (file_size_limit_ != 0) prlimits.push_back("--fsize=" + std::to_string(file_size_limit_));
+  if (open_files_soft_ != 0) {
+    prlimits.push_back("--nofile=" + std::to_string(open_files_soft_) + ":" +
+                       std::to_string(open_files_hard_));
+  }
+  pid_ = Spawn(ServeCommand(config_path(), prlimits), log, log);
   if (pid_ < 0) return Status::IoError("cannot start " TOCSIN_RELAY_BINARY);
   const auto until = Clock::now() + timeout;
   while (!Accepting()) {

@@ -62,6 +62,12 @@ class RelayProcess {
   // a write that would grow a file past `bytes` fails (EFBIG), as a full disk would
   // fail it. 0 removes the limit. For failure tests.
   void set_file_size_limit(std::uint64_t bytes) { file_size_limit_ = bytes; }
+  // Starts later runs of serve with this open-file limit (RLIMIT_NOFILE, soft and hard,
+  // via prlimit). 0: as inherited.
+  void set_open_files_limit(std::uint64_t soft, std::uint64_t hard) {
+    open_files_soft_ = soft;
+    open_files_hard_ = hard;
+  }
   // SIGKILL and reap. No-op when not running.
   void Kill9();
   // SIGTERM; waits up to `timeout` for the exit and returns its status (-1: still
@@ -99,6 +105,8 @@ class RelayProcess {
   std::uint16_t metrics_port_ = 0;
   pid_t pid_ = -1;
   std::uint64_t file_size_limit_ = 0;
+  std::uint64_t open_files_soft_ = 0;
+  std::uint64_t open_files_hard_ = 0;
   Status init_status_;
 };
 

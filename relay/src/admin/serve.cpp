@@ -1,6 +1,7 @@
 #include "admin/serve.h"
 
 #include <malloc.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <csignal>
 #include <filesystem>
@@ -103,6 +104,29 @@ void KeepLargeAllocationsMapped() {
   }
 }
 
+// Each connection takes a file descriptor, and RocksDB and the listeners some more. A
+// soft limit below the hard one (1,024 is common outside systemd) is raised to it, as
+// the relay can take as many as it is allowed; a limit that still leaves less than
+// max_connections is said once at start, not found by the connection that fails.
+void RaiseOpenFileLimit(const Config& config) {
+  constexpr rlim_t kOwnFiles = 256;  // the store's files, listeners, the admin socket
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
+  }
+  const rlim_t wanted = static_cast<rlim_t>(config.max_connections) + kOwnFiles;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    spdlog::warn(
+        "open-file limit {} is below limits.max_connections ({}) + {}: connections beyond "
+        "~{} will fail to be accepted (raise LimitNOFILE or ulimit -n)",
+        limit.rlim_cur, config.max_connections, kOwnFiles,
+        limit.rlim_cur > kOwnFiles ? limit.rlim_cur - kOwnFiles : 0);
+  }
+}
+
 }  // namespace
 
 int RunServe(const Config& config) {
@@ -112,6 +136,7 @@ int RunServe(const Config& config) {
   std::signal(SIGXFSZ, SIG_IGN);
   SetUpLogging(config);
   KeepLargeAllocationsMapped();
+  RaiseOpenFileLimit(config);
   Result<Identity> identity = LoadIdentity(config.data_dir);
   if (!identity.ok()) return Fail("identity", identity.status());
   Result<SslCtxPtr> tls = MakeServerTlsContext(*identity);
