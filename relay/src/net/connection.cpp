@@ -138,8 +138,8 @@ asio::awaitable<void> Connection::ReadLoop() {
       Consume({worker_.read_buffer.data(), static_cast<std::size_t>(n)});
       // Nothing left in OpenSSL: the next SSL_read finds bio_ empty and says "would
       // block" without a recv() that would most often find the socket empty too; the
-      // wait that follows (a receive) takes whatever is there at once. With read-ahead
-      // (tls_context.cpp), an Ack thus costs one recv() that finds it.
+      // wait that follows (a receive) takes whatever is there at once. An Ack's record
+      // fits bio_'s buffer: it costs the wait's recv() and no other.
       if (SSL_has_pending(ssl_) == 0) bio_.SkipNextRecv();
       continue;
     }

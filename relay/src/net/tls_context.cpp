@@ -21,9 +21,6 @@ Result<SslCtxPtr> MakeServerTlsContext(const Identity& identity) {
   // come from a buffer that may move between retries.
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                           SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-  // One read() takes every record the socket holds (up to OpenSSL's ~16 KiB buffer)
-  // instead of a header read and a body read per record.
-  SSL_CTX_set_read_ahead(c, 1);
   SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
   return ctx;
