@@ -16,7 +16,8 @@ add_executable(tocsin_relay_bench
                relay_bench_idle.cpp
                relay_bench_soak.cpp
                relay_bench_abuse.cpp)
-target_link_libraries(tocsin_relay_bench PRIVATE tocsin_test_support tocsin_socket_bio tocsin_warnings)
+target_link_libraries(tocsin_relay_bench PRIVATE tocsin_test_support tocsin_socket_bio
+                      tocsin_warnings)
 
 # The soak, short, as a test (label soak_short): it checks correctness and flatness, not
 # speed: nothing lost or delivered twice, the store empty after the acks and the blobs'
