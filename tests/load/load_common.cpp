@@ -60,15 +60,6 @@ double SelfCpuMs() {
   return ms(usage.ru_utime) + ms(usage.ru_stime);
 }
 
-std::uint64_t RssKiB(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
-  }
-  return 0;
-}
-
 double LoadAverage() {
   double load = 0;
   std::ifstream("/proc/loadavg") >> load;

@@ -34,8 +34,6 @@ LatencySummary Summarize(std::vector<double> ms);
 double ProcessCpuMs(pid_t pid);
 // This process's CPU so far (user + system), ms.
 double SelfCpuMs();
-// A process's resident memory, KiB (VmRSS).
-std::uint64_t RssKiB(pid_t pid);
 // The machine's 1-minute load average (what it was doing besides this program).
 double LoadAverage();
 // Open files up to the hard limit (thousands of connections); the relay started

@@ -37,7 +37,7 @@ Figure FanOut(const BenchOptions& options) {
       OpenReceivers(rig, n, 64, on_delivery, nullptr);  // quiet acks, as real clients
   if (rig.failures > 0) std::cerr << rig.failures << " receivers failed\n";
   const double setup_s = Ms(Clock::now() - setup_start) / 1000;
-  const double rss_mib = static_cast<double>(RssKiB(rig.relay.pid())) / 1024;
+  const double rss_mib = static_cast<double>(rig.relay.RssKiB()) / 1024;
 
   std::vector<wire::Request> frames = ViewFrames(mailboxes);
   std::vector<double> latencies;

@@ -16,7 +16,7 @@ double MiB(std::uint64_t kib) { return static_cast<double>(kib) / 1024; }
 Figure Idle(const BenchOptions& options) {
   const int n = options.n > 0 ? options.n : 10000;
   Rig rig(options, {});
-  const std::uint64_t before = RssKiB(rig.relay.pid());
+  const std::uint64_t before = rig.relay.RssKiB();
   int ready = 0;
   int launched = 0;
   rig.RunUntil([&] {
@@ -32,7 +32,7 @@ Figure Idle(const BenchOptions& options) {
     return ready + rig.failures >= n;
   });
   rig.RunUntil([] { return false; }, std::chrono::seconds(2));  // the relay settles
-  const std::uint64_t after = RssKiB(rig.relay.pid());
+  const std::uint64_t after = rig.relay.RssKiB();
   const double mib = static_cast<double>(after) / 1024;
   std::printf(
       "idle: %d TLS owner connections: relay RSS %.1f MiB (%.1f MiB before; %.1f KiB per "
@@ -47,7 +47,7 @@ Figure Idle(const BenchOptions& options) {
 Figure IdleAlert(const BenchOptions& options) {
   const int n = options.n > 0 ? options.n : 10000;
   Rig rig(options, {});
-  const std::uint64_t fresh = RssKiB(rig.relay.pid());
+  const std::uint64_t fresh = rig.relay.RssKiB();
   int received = 0;
   int acked = 0;
   Clock::time_point first;
@@ -72,7 +72,7 @@ Figure IdleAlert(const BenchOptions& options) {
   // Nothing moves for idle_s: the relay's memory as it holds N quiet subscribers.
   rig.RunUntil([] { return false; },
                std::chrono::milliseconds(static_cast<std::int64_t>(options.idle_s * 1000)));
-  const std::uint64_t idle = RssKiB(rig.relay.pid());
+  const std::uint64_t idle = rig.relay.RssKiB();
 
   std::vector<wire::Request> frames = ViewFrames(mailboxes);
   Clock::time_point stored;
@@ -95,7 +95,7 @@ Figure IdleAlert(const BenchOptions& options) {
   }
   const double wall_ms = Ms(Clock::now() - start);
   rig.RunUntil([] { return false; }, std::chrono::seconds(2));  // the relay settles
-  const std::uint64_t after = RssKiB(rig.relay.pid());
+  const std::uint64_t after = rig.relay.RssKiB();
   const double first_ms = Ms(first - start);
   const double last_ms = Ms(last - start);
   std::printf(

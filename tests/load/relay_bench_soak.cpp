@@ -131,7 +131,7 @@ class Sampler {
       s.stored = window_.stored;
       window_.stored = 0;
     }
-    s.rss_mib = static_cast<double>(RssKiB(relay_.pid())) / 1024;
+    s.rss_mib = static_cast<double>(relay_.RssKiB()) / 1024;
     auto stats = StoreStats(relay_);
     s.queued = stats["queued envelopes"];
     s.queued_bytes = stats["queued bytes"];

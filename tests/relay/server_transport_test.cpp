@@ -2,7 +2,6 @@
 // handshake deadline (TCP and TLS), TLS 1.3 only, and no send connection on a resumed
 // TLS session; and what an idle connection costs the relay in memory.
 #include <chrono>
-#include <fstream>
 #include <thread>
 
 #include "server_test_util.h"
@@ -114,15 +113,6 @@ TEST_CASE("a SEND Hello on a resumed TLS session is refused and closed",
   CHECK((*fresh)->Hello(wire::SEND).ok());
 }
 
-// The relay's resident memory (VmRSS), KiB; 0 when unreadable.
-long long RssKiB(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
-  }
-  return 0;
-}
-
 // The budget (10,000 idle TLS connections in 256 MiB) rests on OpenSSL giving back its
 // record buffers between records (SSL_MODE_RELEASE_BUFFERS): ~16.5 KiB per connection
 // here with them, ~23 KiB when the read buffer stays (~31 KiB with the benchmark's
@@ -136,13 +126,13 @@ TEST_CASE("idle owner connections hold no TLS record buffers in the relay",
   };
   open(100);  // the relay's pools and caches warmed
   std::this_thread::sleep_for(milliseconds(200));
-  const long long before = RssKiB(relay->pid());
+  const std::uint64_t before = relay->RssKiB();
   constexpr int kIdle = 600;  // with the 100, under a default limit of 1,024 open files
   open(kIdle);
   std::this_thread::sleep_for(milliseconds(200));
-  const long long after = RssKiB(relay->pid());
+  const std::uint64_t after = relay->RssKiB();
   REQUIRE(before > 0);
-  const double per_connection = static_cast<double>(after - before) / kIdle;
+  const double per_connection = (static_cast<double>(after) - static_cast<double>(before)) / kIdle;
   INFO("relay RSS " << before << " -> " << after << " KiB: " << per_connection
                     << " KiB per idle connection");
   for (const auto& owner : owners) CHECK(owner->Ping().ok());  // all still served

@@ -225,6 +225,15 @@ bool RelayProcess::Accepting() const {
   return TcpConnects(address_.port);
 }
 
+std::uint64_t RelayProcess::RssKiB() const {
+  if (!running()) return 0;
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+  }
+  return 0;
+}
+
 Status RelayProcess::Start(std::chrono::milliseconds timeout) {
   if (!init_status_.ok()) return init_status_;
   if (running()) return Status::InvalidArgument("already running");

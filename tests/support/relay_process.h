@@ -75,6 +75,8 @@ class RelayProcess {
   int Terminate(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
+  // The running relay's resident memory (VmRSS), KiB; 0 when not running or unreadable.
+  std::uint64_t RssKiB() const;
 
   // tocsin://<pin>@127.0.0.1:<port>
   const RelayAddress& address() const { return address_; }
