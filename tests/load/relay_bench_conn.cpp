@@ -69,7 +69,7 @@ awaitable<void> BenchConn::Open(const asio::ip::tcp::endpoint& endpoint, TlsSess
   SSL_set_connect_state(ssl_);
   if (resume) SSL_set_session(ssl_, resume.get());
   for (;;) {
-    ClearTlsErrors();
+    tocsin::relay::ClearTlsErrors();
     const int r = SSL_do_handshake(ssl_);
     if (r == 1) co_return;
     co_await Wait(WaitFor(r));
@@ -95,7 +95,7 @@ void BenchConn::Queue(const wire::Frame& frame) {
 awaitable<bool> BenchConn::Flush() {
   bool waited = false;
   while (written_ < out_.size()) {
-    ClearTlsErrors();
+    tocsin::relay::ClearTlsErrors();
     const int n = SSL_write(ssl_, out_.data() + written_, static_cast<int>(out_.size() - written_));
     if (n > 0) {
       written_ += static_cast<std::size_t>(n);

@@ -105,12 +105,6 @@ class BenchConn {
   tocsin::relay::SocketBio bio_{received_};
 };
 
-// SSL_get_error needs an empty error queue before each TLS call; looking at it costs
-// far less than emptying it, and it is nearly always empty.
-inline void ClearTlsErrors() {
-  if (ERR_peek_error() != 0) ERR_clear_error();
-}
-
 // Shared by every connection of a thread: frames are decoded before the next read.
 std::array<std::uint8_t, 64 * 1024>& ReadBuffer();
 // Shared the same way: each frame is parsed into it and dropped once handled, so that
@@ -140,13 +134,13 @@ awaitable<void> BenchConn::ReadSome(OnFrame on_frame, bool wait_first) {
   bool got = false;
   if (wait_first) co_await Wait(asio::socket_base::wait_read);
   for (;;) {
-    ClearTlsErrors();
+    tocsin::relay::ClearTlsErrors();
     const int n = SSL_read(ssl_, buffer.data(), static_cast<int>(buffer.size()));
     if (n > 0) {
       got = Decode({buffer.data(), static_cast<std::size_t>(n)}, on_frame) || got;
       // Read-ahead took all the socket held, up to OpenSSL's buffer: with nothing left
       // there, return instead of reading into an empty socket (the caller's next
-      // ReadSome waits first; a wait re-arms the socket, so data already there wakes it).
+      // ReadSome waits first, and the wait's receive takes data already there at once).
       if (got && SSL_has_pending(ssl_) == 0) co_return;
       continue;
     }

@@ -10,6 +10,7 @@
 #ifndef TOCSIN_RELAY_NET_SOCKET_BIO_H_
 #define TOCSIN_RELAY_NET_SOCKET_BIO_H_
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <cstddef>
@@ -56,6 +57,13 @@ class SocketBio {
   int fd_ = -1;
   bool skip_recv_ = false;
 };
+
+// Before each TLS call on such a connection: SSL_get_error needs an empty error queue.
+// It nearly always is empty, and looking costs a fraction of emptying its 16 slots
+// (~600 instructions, once per record read or written).
+inline void ClearTlsErrors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
 
 }  // namespace tocsin::relay
 
