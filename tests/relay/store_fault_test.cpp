@@ -236,6 +236,44 @@ TEST_CASE("power cuts with fsync durability lose nothing answered Stored", "[sto
   }
 }
 
+// proto/SPEC.md 5.5: an Ack is written to the log but not fsync'd; the next synced
+// commit (any Send) carries it to the disk. A power cut before that brings the acked
+// entries back, to be delivered again (at least once), and loses nothing Stored.
+TEST_CASE("with fsync durability an Ack alone is not synced, and the next Send makes it durable",
+          "[store][faults]") {
+  SECTION("a power cut right after the Ack brings the acked entries back") {
+    TwoBoxes t(StoreFixture::Backend::kMemory);
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+      REQUIRE(*t.f.Send(t.boxes[0], t.tokens[0], "e") == seq);
+    }
+    REQUIRE(*t.f.Ack(t.boxes[0], {1, 2}) == 2);
+    CHECK(SeqsOf(t.f, t.boxes[0]) == std::vector<std::uint64_t>{3});
+    t.f.faults().SimulatePowerCut();
+    CHECK(t.f.faults().dropped_writes() == 1);  // the Ack's commit, and nothing else
+    t.f.Close();
+    t.f.faults().PowerOn();
+    t.f.Reopen();
+    CHECK(SeqsOf(t.f, t.boxes[0]) == std::vector<std::uint64_t>{1, 2, 3});
+    t.f.ExpectClean();
+  }
+  SECTION("a Send after the Ack, to any mailbox, syncs it") {
+    TwoBoxes t(StoreFixture::Backend::kMemory);
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+      REQUIRE(*t.f.Send(t.boxes[0], t.tokens[0], "e") == seq);
+    }
+    REQUIRE(*t.f.Ack(t.boxes[0], {1, 2}) == 2);
+    REQUIRE(*t.f.Send(t.boxes[1], t.tokens[1], "other") == 1);
+    t.f.faults().SimulatePowerCut();
+    CHECK(t.f.faults().dropped_writes() == 0);
+    t.f.Close();
+    t.f.faults().PowerOn();
+    t.f.Reopen();
+    CHECK(SeqsOf(t.f, t.boxes[0]) == std::vector<std::uint64_t>{3});
+    CHECK(SeqsOf(t.f, t.boxes[1]) == std::vector<std::uint64_t>{1});
+    t.f.ExpectClean();
+  }
+}
+
 TEST_CASE("power cuts with WAL durability lose only a suffix of the commits", "[store][faults]") {
   StoreOptions options;
   options.durability = Durability::kWal;

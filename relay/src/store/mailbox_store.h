@@ -8,9 +8,11 @@
 // Writes go through one writer thread that coalesces whatever requests are waiting into
 // one batch and one commit (group commit; one fsync with Durability::kFsync). A write's
 // callback runs only after its batch is durable, so "Stored" is never answered for
-// something a crash could lose. Validation (tokens, quotas, invites, pre-key counts)
-// happens on the writer thread against committed state plus the batch being built, so
-// two racing requests can never both take the last pre-key or the last quota slot.
+// something a crash could lose. Acks are the exception: a batch of Acks only is committed
+// without an fsync (the next synced batch carries it; proto/SPEC.md 5.5). Validation
+// (tokens, quotas, invites, pre-key counts) happens on the writer thread against committed
+// state plus the batch being built, so two racing requests can never both take the last
+// pre-key or the last quota slot.
 //
 // Reads (GetMailbox, ReadQueue, Stats, Check) see committed data only and may run on
 // any thread.
@@ -274,7 +276,9 @@ class MailboxStore {
   Status ReadQueue(const MailboxId& mailbox, std::uint64_t after_seq, std::size_t max,
                    std::vector<QueuedEntry>* out) const;
 
-  // Deletes the listed entries (unknown seqs are ignored); returns how many existed.
+  // Deletes the listed entries (unknown seqs are ignored); returns how many existed. Its
+  // commit is not fsync'd unless another op of the batch needs it: a power cut before the
+  // next synced commit brings the entries back (delivered again, never lost).
   void Ack(const MailboxId& mailbox, std::vector<std::uint64_t> seqs, Callback<std::uint32_t> done);
 
   // ---- pre-keys

@@ -205,6 +205,10 @@ class AckOp final : public CallbackOp<std::uint32_t> {
   AckOp(const MailboxId& mailbox, std::vector<std::uint64_t> seqs, Callback<std::uint32_t> done)
       : CallbackOp(std::move(done)), id_(mailbox), seqs_(std::move(seqs)) {}
 
+  // Losing an ack in a power cut means a duplicate delivery, which receivers drop: it
+  // waits for the next synced commit (proto/SPEC.md 5.5).
+  bool NeedsSync() const override { return false; }
+
   void Apply(Impl& store) override {
     MailboxMeta* meta = store.FindMailbox(id_);
     if (meta == nullptr) return Fail(Status::NotFound("no such mailbox"));

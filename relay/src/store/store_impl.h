@@ -113,6 +113,8 @@ class WriteOp {
   virtual void Finish(const Status& commit) = 0;
   // How much this op adds to a batch (a view counts as one): bounds the batch size.
   virtual std::size_t Weight() const { return 1; }
+  // Whether the commit must be fsync'd before this op is answered (durability = fsync).
+  virtual bool NeedsSync() const { return true; }
 };
 
 // An op answering a Callback<T>: a failed commit answers kUnavailable.

@@ -109,7 +109,10 @@ void StoreEngine::RunBatch(std::vector<std::unique_ptr<WriteOp>>& ops) {
   Status commit;
   const auto start = std::chrono::steady_clock::now();
   if (!batch_.empty()) {
-    commit = kv_->Write(batch_, options_.durability == Durability::kFsync);
+    const bool sync =
+        options_.durability == Durability::kFsync &&
+        std::any_of(ops.begin(), ops.end(), [](const auto& op) { return op->NeedsSync(); });
+    commit = kv_->Write(batch_, sync);
   }
   RecordCommit(ops.size(), MicrosSince(start), commit.ok(), !batch_.empty());
   if (commit.ok()) {
