@@ -122,6 +122,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--set", settings, "relay.toml setting for the relay, section.key=value");
   app.add_flag("--trace", options.trace, "fan-out: per-alert timings on stderr");
+  app.add_option("--receiver-threads", options.receiver_threads,
+                 "fan-out: threads the receivers run on (0: the client thread)")
+      ->check(CLI::Range(0, 64));
   app.add_option("--idle", options.idle_s, "idle-alert: seconds idle before the alert")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--duration", options.duration_s,

@@ -2,6 +2,7 @@
 // owner connection that only reads and acks (quiet Acks, as the client library sends). Latency is
 // from the PutBlob to the last receiver's delivery; p50 and max over the alerts (one more alert
 // warms up first).
+#include <atomic>
 #include <cstdio>
 #include <iostream>
 
@@ -11,11 +12,16 @@
 namespace tocsin::bench {
 namespace {
 
+// Written by the receiver threads: the first and the last delivery stamp their time.
 struct AlertTimes {
-  int received = 0;
-  Clock::time_point first;
-  Clock::time_point last;
+  std::atomic<int> received = 0;
+  std::atomic<Clock::rep> first = 0;
+  std::atomic<Clock::rep> last = 0;  // set once all n came
 };
+
+Clock::time_point At(const std::atomic<Clock::rep>& t) {
+  return Clock::time_point(Clock::duration(t.load()));
+}
 
 }  // namespace
 
@@ -23,14 +29,16 @@ Figure FanOut(const BenchOptions& options) {
   const int n = options.n > 0 ? options.n : 1000;
   const int alerts = options.alerts;
   Rig rig(options, {});
+  rig.StartReceivers(options.receiver_threads);
   std::vector<AlertTimes> times(static_cast<std::size_t>(alerts) + 1);
   auto on_delivery = [&](const wire::Delivery& d) {
     const int alert = AlertOf(d);
     if (alert < 0 || alert > alerts) return;
     AlertTimes& t = times[static_cast<std::size_t>(alert)];
-    const auto now = Clock::now();
-    if (t.received == 0) t.first = now;
-    if (++t.received == n) t.last = now;
+    const Clock::rep now = Clock::now().time_since_epoch().count();
+    const int before = t.received.fetch_add(1);
+    if (before == 0) t.first = now;
+    if (before + 1 == n) t.last = now;
   };
   const auto setup_start = Clock::now();
   const std::vector<Mailbox> mailboxes =
@@ -65,11 +73,11 @@ Figure FanOut(const BenchOptions& options) {
       co_await SendAlert(sender, alert, frames);
       const auto stored = Clock::now();
       AlertTimes& t = times[static_cast<std::size_t>(alert)];
-      while (t.received < n) co_await rig.Sleep(std::chrono::milliseconds(1));
-      if (alert > 0) latencies.push_back(Ms(t.last - start));
+      while (t.last == 0) co_await rig.Sleep(std::chrono::milliseconds(1));
+      if (alert > 0) latencies.push_back(Ms(At(t.last) - start));
       if (options.trace) {
         std::fprintf(stderr, "alert %d: views stored %.1f ms, first %.1f, last %.1f\n", alert,
-                     Ms(stored - start), Ms(t.first - start), Ms(t.last - start));
+                     Ms(stored - start), Ms(At(t.first) - start), Ms(At(t.last) - start));
       }
       co_await rig.Sleep(std::chrono::milliseconds(options.gap_ms));  // acks settle
     }
@@ -86,8 +94,8 @@ Figure FanOut(const BenchOptions& options) {
   std::sort(latencies.begin(), latencies.end());
   std::printf(
       "fanout N=%d: last delivery p50 %.1f ms, max %.1f ms over %d alerts (setup %.1f s, relay "
-      "RSS with N subscribers %.1f MiB)\n",
-      n, Median(latencies), latencies.back(), alerts, setup_s, rss_mib);
+      "RSS with N subscribers %.1f MiB, receivers on %d threads)\n",
+      n, Median(latencies), latencies.back(), alerts, setup_s, rss_mib, rig.receiver_threads());
   PrintCpu("per alert, its acks and the " + std::to_string(options.gap_ms) + " ms gap included",
            wall_ms, rig.cpu(), alerts);
   if (push_count > 0) {
@@ -96,7 +104,11 @@ Figure FanOut(const BenchOptions& options) {
         "thread)\n",
         1000 * (pushes_after.first - pushes_before.first) / push_count, push_count);
   }
-  return Figure{"fanout", n, {{"p50_ms", Median(latencies)}, {"max_ms", latencies.back()}}};
+  return Figure{"fanout",
+                n,
+                {{"p50_ms", Median(latencies)},
+                 {"max_ms", latencies.back()},
+                 {"receiver_threads", options.receiver_threads}}};
 }
 
 }  // namespace tocsin::bench

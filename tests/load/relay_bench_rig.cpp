@@ -32,6 +32,8 @@ Rig::Rig(const BenchOptions& options, testing::ConfigOverrides defaults)
 }
 
 Rig::~Rig() {
+  for (auto& io_context : receiver_io_) io_context->stop();
+  for (std::thread& t : receiver_threads_) t.join();
   conns.clear();
   relay.Terminate(std::chrono::minutes(2));
 }
@@ -41,12 +43,29 @@ BenchConn& Rig::NewConn() {
   return *conns.back();
 }
 
+BenchConn& Rig::NewReceiverConn(int thread) {
+  conns.push_back(
+      std::make_unique<BenchConn>(*receiver_io_[static_cast<std::size_t>(thread)], tls));
+  return *conns.back();
+}
+
+void Rig::StartReceivers(int count) {
+  for (int i = 0; i < count; ++i) {
+    receiver_io_.push_back(std::make_unique<asio::io_context>(1));
+    asio::io_context& io_context = *receiver_io_.back();
+    receiver_threads_.emplace_back([&io_context] {
+      auto work = asio::make_work_guard(io_context);
+      io_context.run();
+    });
+  }
+}
+
 void Rig::OnEnded(std::exception_ptr e) {
   if (!e) return;
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& ex) {
-    if (++failures <= 3) std::cerr << "connection failed: " << ex.what() << "\n";
+    if (failures.fetch_add(1) < 3) std::cerr << "connection failed: " << ex.what() << "\n";
   }
 }
 

@@ -1,15 +1,19 @@
 // What the relay benchmark's scenarios share: the real relay process, one client
-// thread (one io_context) for every connection, CPU accounting of both sides, the
+// thread (one io_context) for every connection but a fan-out's receivers (one thread per
+// core, StartReceivers), CPU accounting of both sides, the
 // protocol steps every scenario needs, and the output: a human line and a
 // machine-readable RESULT line (the format tests/load/compare.sh parses for every
 // system it measures: `RESULT system=tocsin scenario=... n=... key=value ...`).
 #ifndef TOCSIN_TESTS_LOAD_RELAY_BENCH_RIG_H_
 #define TOCSIN_TESTS_LOAD_RELAY_BENCH_RIG_H_
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "load_common.h"
@@ -27,6 +31,9 @@ struct BenchOptions {
   bool resume = true;  // drain: owners resume their TLS sessions
   int gap_ms = 200;    // fan-out: pause between alerts (acks settle)
   bool trace = false;  // per-alert timings on stderr
+  // fan-out: threads the receivers run on (0: the client thread); one per core, as the
+  // peers' benchmarks (tests/load/peers/README.md)
+  int receiver_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   testing::ConfigOverrides relay_settings;  // --set section.key=value
   double idle_s = 10;  // idle-alert: how long the subscribed connections idle first
   // soak and abuse
@@ -56,10 +63,10 @@ class CpuMeter {
   double relay_ms_ = 0, client_ms_ = 0;
 };
 
-// The relay (fsync durability, TLS 1.3), started on a fresh data folder, and one client
-// thread. When TOCSIN_BENCH_CALLGRIND is set, the relay's instrumentation is switched
-// on only while a measurement runs (run the relay under callgrind with
-// TOCSIN_RELAY_WRAPPER="valgrind --tool=callgrind --instr-atstart=no").
+// The relay (fsync durability, TLS 1.3), started on a fresh data folder, one client
+// thread and any receiver threads. When TOCSIN_BENCH_CALLGRIND is set, the relay's
+// instrumentation is switched on only while a measurement runs (run the relay under
+// callgrind with TOCSIN_RELAY_WRAPPER="valgrind --tool=callgrind --instr-atstart=no").
 class Rig {
  public:
   Rig(const BenchOptions& options, testing::ConfigOverrides defaults);
@@ -69,15 +76,28 @@ class Rig {
   asio::io_context io{1};
   BenchTls tls;
   asio::ip::tcp::endpoint endpoint;
-  int failures = 0;
+  std::atomic<int> failures = 0;
   // Connections live as long as the rig (their coroutines may still hold them).
   std::vector<std::unique_ptr<BenchConn>> conns;
 
+  // A connection on the client thread, or on receiver thread `thread` (StartReceivers).
   BenchConn& NewConn();
+  BenchConn& NewReceiverConn(int thread);
   template <typename Fn>
   void Spawn(Fn fn) {
     asio::co_spawn(io, std::move(fn), [this](std::exception_ptr e) { OnEnded(e); });
   }
+  template <typename Fn>
+  void SpawnOnReceiver(int thread, Fn fn) {
+    asio::co_spawn(*receiver_io_[static_cast<std::size_t>(thread)], std::move(fn),
+                   [this](std::exception_ptr e) { OnEnded(e); });
+  }
+  // Starts `count` receiver threads, each with its own io_context, on which
+  // OpenReceivers then puts its connections in turn: thousands of phones read and ack in
+  // parallel, and one client thread would make them queue. 0 threads (the default):
+  // every connection runs on the client thread.
+  void StartReceivers(int count);
+  int receiver_threads() const { return static_cast<int>(receiver_io_.size()); }
   awaitable<void> Sleep(std::chrono::milliseconds d);
   // Runs the client until done() (checked every millisecond) or `limit`.
   bool RunUntil(const std::function<bool()>& done,
@@ -91,6 +111,8 @@ class Rig {
   void OnEnded(std::exception_ptr e);
   void Callgrind(const char* what) const;
   CpuMeter cpu_;
+  std::vector<std::unique_ptr<asio::io_context>> receiver_io_;
+  std::vector<std::thread> receiver_threads_;
 };
 
 wire::Request Hello(wire::ConnectionKind kind);

@@ -1,4 +1,5 @@
 // Protocol steps shared by the relay benchmark's scenarios (relay_bench_rig.h).
+#include <atomic>
 #include <stdexcept>
 
 #include "relay_bench_rig.h"
@@ -120,24 +121,41 @@ std::vector<BenchConn*> OpenSenders(Rig& rig, int count) {
   return senders;
 }
 
+namespace {
+
+// One receiver of OpenReceivers: its mailbox goes to *slot, then *ready counts it.
+awaitable<void> OpenReceiver(Rig* rig, BenchConn* c, const std::string* invite, Mailbox* slot,
+                             std::atomic<int>* ready, std::uint32_t window, OnDelivery on_delivery,
+                             OnAcked on_acked, std::uint64_t answer_at) {
+  co_await c->Open(rig->endpoint);
+  Mailbox m = co_await CreateMailbox(*c, *invite);
+  co_await Subscribe(*c, m.id, window);
+  *slot = m;
+  ++*ready;
+  co_await ReceiveAndAck(*c, m.id, std::move(on_delivery), std::move(on_acked), answer_at);
+}
+
+}  // namespace
+
 std::vector<Mailbox> OpenReceivers(Rig& rig, int n, std::uint32_t window, OnDelivery on_delivery,
                                    OnAcked on_acked, const std::vector<std::uint64_t>& answer_at) {
   const std::string invite = rig.relay.CreateInvite(n + 1, "1d");
   std::vector<Mailbox> mailboxes(static_cast<std::size_t>(n));
-  int ready = 0;
+  std::atomic<int> ready = 0;
   int launched = 0;
   auto launch_one = [&](int i) {
-    BenchConn* c = &rig.NewConn();
     const std::uint64_t answer = answer_at.empty() ? 0 : answer_at[static_cast<std::size_t>(i)];
-    rig.Spawn([&rig, c, i, &invite, &mailboxes, &ready, window, on_delivery, on_acked,
-               answer]() -> awaitable<void> {
-      co_await c->Open(rig.endpoint);
-      Mailbox m = co_await CreateMailbox(*c, invite);
-      co_await Subscribe(*c, m.id, window);
-      mailboxes[static_cast<std::size_t>(i)] = m;
-      ++ready;
-      co_await ReceiveAndAck(*c, m.id, on_delivery, on_acked, answer);
-    });
+    Mailbox* slot = &mailboxes[static_cast<std::size_t>(i)];
+    const int threads = rig.receiver_threads();
+    BenchConn* c = threads == 0 ? &rig.NewConn() : &rig.NewReceiverConn(i % threads);
+    auto run = [&rig, c, &invite, slot, &ready, window, on_delivery, on_acked, answer] {
+      return OpenReceiver(&rig, c, &invite, slot, &ready, window, on_delivery, on_acked, answer);
+    };
+    if (threads == 0) {
+      rig.Spawn(std::move(run));
+    } else {
+      rig.SpawnOnReceiver(i % threads, std::move(run));
+    }
   };
   // Handshakes queue here rather than time out in the relay.
   rig.RunUntil([&] {

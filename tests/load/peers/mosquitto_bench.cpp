@@ -1,8 +1,12 @@
 // Mosquitto on the relay benchmark's scenarios (tests/load/peers/README.md): MQTT 3.1.1,
-// QoS 1, persistent sessions (clean_session false), libmosquitto clients on one thread.
+// QoS 1, persistent sessions (clean_session false), libmosquitto clients on one thread
+// (a fan-out's subscribers: on one per core).
 // The broker is started by tests/load/compare.sh; this program only connects to it.
+#include <atomic>
 #include <cstdio>
+#include <functional>
 #include <iostream>
+#include <thread>
 
 #include "mqtt_fleet.h"
 #include "peer_bench.h"
@@ -54,19 +58,66 @@ int FailSetup(const Rig& rig, int failed, const std::string& what) {
 
 // ---------------------------------------------------------------- fan-out
 
+// The subscribers of a fan-out on `threads` fleets, each polled by its own thread once
+// set up (0: on the rig's fleet, polled by the publisher's thread).
+class SubscriberFleets {
+ public:
+  SubscriberFleets(Rig& rig, int threads) : rig_(rig) {
+    for (int i = 0; i < threads; ++i) {
+      fleets_.push_back(std::make_unique<MqttFleet>(rig.options.host, rig.options.port));
+    }
+  }
+  ~SubscriberFleets() {
+    stop_ = true;
+    for (std::thread& t : pollers_) t.join();
+  }
+  // Opens n subscribers of `topic`, spread evenly; the number that failed.
+  int Open(int n, const std::string& topic,
+           const std::function<void(const mosquitto_message&)>& on_message) {
+    const Options& o = rig_.options;
+    auto topic_of = [&topic](int) { return topic; };
+    if (fleets_.empty()) {
+      return OpenSubscribers(rig_.fleet, &rig_.clients, n, o.setup_parallel, rig_.tls.get(), "sub-",
+                             topic_of, on_message, rig_.limit());
+    }
+    int failed = 0;
+    const int k = static_cast<int>(fleets_.size());
+    for (int f = 0; f < k; ++f) {
+      const int count = n / k + (f < n % k ? 1 : 0);
+      failed += OpenSubscribers(*fleets_[static_cast<std::size_t>(f)], &rig_.clients, count,
+                                o.setup_parallel, rig_.tls.get(), "sub-" + std::to_string(f) + "-",
+                                topic_of, on_message, rig_.limit());
+    }
+    for (auto& fleet : fleets_) {
+      pollers_.emplace_back([this, f = fleet.get()] {
+        while (!stop_) f->Poll(1);
+      });
+    }
+    return failed;
+  }
+
+ private:
+  Rig& rig_;
+  std::vector<std::unique_ptr<MqttFleet>> fleets_;
+  std::vector<std::thread> pollers_;
+  std::atomic<bool> stop_ = false;
+};
+
 int FanOut(const Options& o) {
   Rig rig(o);
-  std::vector<int> received(static_cast<std::size_t>(o.alerts) + 1, 0);
-  std::vector<Clock::time_point> last(received.size());
+  // Counted by the subscribers' threads; the last delivery of each message stamps it.
+  std::vector<std::atomic<int>> received(static_cast<std::size_t>(o.alerts) + 1);
+  std::vector<std::atomic<Clock::rep>> last(received.size());
   auto on_message = [&](const mosquitto_message& m) {
     const auto index =
         PayloadIndex({static_cast<const char*>(m.payload), static_cast<std::size_t>(m.payloadlen)});
-    if (index && *index < received.size() && ++received[*index] == o.n) last[*index] = Clock::now();
+    if (index && *index < received.size() && received[*index].fetch_add(1) + 1 == o.n) {
+      last[*index] = Clock::now().time_since_epoch().count();
+    }
   };
   const auto setup_start = Clock::now();
-  const int failed = OpenSubscribers(
-      rig.fleet, &rig.clients, o.n, o.setup_parallel, rig.tls.get(), "sub-",
-      [](int) { return "alert/all"; }, on_message, rig.limit());
+  SubscriberFleets subscribers(rig, o.receiver_threads);
+  const int failed = subscribers.Open(o.n, "alert/all", on_message);
   if (failed > 0) return FailSetup(rig, failed, "subscribers failed to subscribe");
   const double setup_s = Ms(Clock::now() - setup_start) / 1000;
   MqttClient* publisher = rig.Publisher("publisher", 20);
@@ -74,16 +125,18 @@ int FanOut(const Options& o) {
   for (std::size_t alert = 0; alert < received.size(); ++alert) {  // alert 0 warms up
     const auto start = Clock::now();
     rig.Publish(publisher, "alert/all", MakePayload(static_cast<std::size_t>(o.size), alert));
-    if (!rig.fleet.RunUntil([&] { return received[alert] >= o.n; }, rig.limit())) {
-      return Fail("alert " + std::to_string(alert) + " reached " + std::to_string(received[alert]));
+    if (!rig.fleet.RunUntil([&] { return last[alert] != 0; }, rig.limit())) {
+      return Fail("alert " + std::to_string(alert) + " reached " +
+                  std::to_string(received[alert].load()));
     }
-    if (alert > 0) latencies.push_back(Ms(last[alert] - start));
+    if (alert > 0) latencies.push_back(Ms(Clock::time_point(Clock::duration(last[alert])) - start));
     rig.fleet.RunFor(std::chrono::milliseconds(o.gap_ms));  // acks settle between alerts
   }
   const Summary s = Summarise(latencies);
   std::printf("%s fanout N=%d: last delivery p50 %.1f ms, max %.1f ms (setup %.1f s)\n",
               o.system.c_str(), o.n, s.p50, s.max, setup_s);
   PrintResult(o, {Field("p50_ms", s.p50), Field("max_ms", s.max),
+                  "receiver_threads=" + std::to_string(o.receiver_threads),
                   "runs=" + std::to_string(latencies.size())});
   return 0;
 }

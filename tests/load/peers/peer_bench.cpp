@@ -7,8 +7,13 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <thread>
 
 namespace tocsin::peers {
+
+int DefaultReceiverThreads() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 Options ParseOptions(int argc, char** argv, const std::string& description) {
   Options o;
@@ -35,6 +40,9 @@ Options ParseOptions(int argc, char** argv, const std::string& description) {
   app.add_option("--setup-parallel", o.setup_parallel, "connections in setup at once");
   app.add_option("--server-pid", o.server_pid, "server process (idle: its RSS)");
   app.add_option("--timeout", o.timeout_s, "seconds before a scenario gives up");
+  app.add_option("--receiver-threads", o.receiver_threads,
+                 "fanout: threads the subscribers run on (0: the publisher's)")
+      ->check(CLI::Range(0, 64));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -22,6 +22,10 @@ using Clock = std::chrono::steady_clock;
 //   drain       `n` mailboxes x `queued` messages stored while offline, then all
 //               reconnecting at once
 //   idle        `n` idle connections; the server's RSS (needs `server_pid`)
+// One per core: the fan-out's receivers stand for thousands of phones, which read in
+// parallel (tests/load/peers/README.md).
+int DefaultReceiverThreads();
+
 struct Options {
   std::string system;      // the RESULT label, e.g. "redis-always-tls"
   std::string durability;  // the RESULT label, e.g. "always" or "ram"
@@ -40,6 +44,9 @@ struct Options {
   int window = 512;
   int queued = 20;
   int setup_parallel = 200;  // connections in setup at once (as relay_bench.cpp)
+  // fanout: threads the subscribers are spread over (0: the publisher's thread); default:
+  // one per core, as relay_bench.cpp
+  int receiver_threads = DefaultReceiverThreads();
   int server_pid = 0;
   int timeout_s = 300;
 };

@@ -3,9 +3,11 @@
 // acked entry is gone, as an acked envelope is on the relay; a reconnecting reader
 // reads its stream from 0). The server, its appendfsync policy and its TLS port are
 // set by tests/load/compare.sh; this program only connects.
+#include <atomic>
 #include <cstdio>
 #include <functional>
 #include <iostream>
+#include <thread>
 
 #include "peer_bench.h"
 #include "resp_conn.h"
@@ -18,27 +20,54 @@ struct Rig {
       : options(o), endpoint(asio::ip::make_address(o.host), static_cast<std::uint16_t>(o.port)) {
     SetClientTls(&tls);
   }
+  ~Rig() {
+    for (auto& io_context : receiver_io) io_context->stop();
+    for (std::thread& t : receiver_threads) t.join();
+  }
   const Options& options;
   asio::io_context io{1};
   asio::ssl::context tls{asio::ssl::context::tls_client};
   asio::ip::tcp::endpoint endpoint;
+  // Receivers' threads (StartReceivers), each with its own io_context.
+  std::vector<std::unique_ptr<asio::io_context>> receiver_io;
+  std::vector<std::thread> receiver_threads;
   std::vector<std::unique_ptr<RespConn>> conns;
-  int failures = 0;
+  std::atomic<int> failures = 0;
 
-  RespConn* NewConn() {
-    conns.push_back(std::make_unique<RespConn>(io, tls, options.tls));
+  void StartReceivers(int count) {
+    for (int i = 0; i < count; ++i) {
+      receiver_io.push_back(std::make_unique<asio::io_context>(1));
+      asio::io_context& io_context = *receiver_io.back();
+      receiver_threads.emplace_back([&io_context] {
+        auto work = asio::make_work_guard(io_context);
+        io_context.run();
+      });
+    }
+  }
+  // The io_context of receiver `i`: a receiver thread's in turn, or the main one.
+  asio::io_context& ReceiverIo(long i) {
+    if (receiver_io.empty()) return io;
+    return *receiver_io[static_cast<std::size_t>(i) % receiver_io.size()];
+  }
+  RespConn* NewConn(asio::io_context& on) {
+    conns.push_back(std::make_unique<RespConn>(on, tls, options.tls));
     return conns.back().get();
   }
+  RespConn* NewConn() { return NewConn(io); }
   template <typename Fn>
-  void Spawn(Fn fn) {
-    asio::co_spawn(io, std::move(fn), [this](std::exception_ptr e) {
+  void Spawn(asio::io_context& on, Fn fn) {
+    asio::co_spawn(on, std::move(fn), [this](std::exception_ptr e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
       } catch (const std::exception& ex) {
-        if (++failures <= 3) std::cerr << "connection failed: " << ex.what() << "\n";
+        if (failures.fetch_add(1) < 3) std::cerr << "connection failed: " << ex.what() << "\n";
       }
     });
+  }
+  template <typename Fn>
+  void Spawn(Fn fn) {
+    Spawn(io, std::move(fn));
   }
   awaitable<void> Sleep(std::chrono::milliseconds d) {
     asio::steady_timer t(io, d);
@@ -90,13 +119,14 @@ awaitable<void> ReceiveLoop(RespConn& c, long i, int count,
 // Opens `count` receiving connections (mailboxes 0..count-1), at most
 // options.setup_parallel in setup at once; true when all answered a PING.
 bool OpenReceivers(Rig& rig, int count, int batch, std::function<void(std::string_view)> on_entry) {
-  int ready = 0;
+  std::atomic<int> ready = 0;
   int launched = 0;
   return rig.RunUntil([&] {
     while (launched < count && launched - ready < rig.options.setup_parallel) {
-      RespConn* c = rig.NewConn();
       const long i = launched++;
-      rig.Spawn([c, i, batch, on_entry, &ready, &rig]() -> awaitable<void> {
+      asio::io_context& io = rig.ReceiverIo(i);
+      RespConn* c = rig.NewConn(io);
+      rig.Spawn(io, [c, i, batch, on_entry, &ready, &rig]() -> awaitable<void> {
         co_await c->Open(rig.endpoint);
         const std::vector<std::string_view> ping = {"PING"};  // named: GCC 12 coroutines
         co_await c->Call(ping);
@@ -121,11 +151,15 @@ awaitable<void> AddToEach(RespConn& c, int count, const std::string& payload) {
 
 int FanOut(const Options& o) {
   Rig rig(o);
-  std::vector<int> received(static_cast<std::size_t>(o.alerts) + 1, 0);
-  std::vector<Clock::time_point> last(received.size());
+  rig.StartReceivers(o.receiver_threads);
+  // Counted by the receivers' threads; the last delivery of each message stamps it.
+  std::vector<std::atomic<int>> received(static_cast<std::size_t>(o.alerts) + 1);
+  std::vector<std::atomic<Clock::rep>> last(received.size());
   auto on_entry = [&](std::string_view value) {
     const auto index = PayloadIndex(value);
-    if (index && *index < received.size() && ++received[*index] == o.n) last[*index] = Clock::now();
+    if (index && *index < received.size() && received[*index].fetch_add(1) + 1 == o.n) {
+      last[*index] = Clock::now().time_since_epoch().count();
+    }
   };
   const auto setup_start = Clock::now();
   if (!OpenReceivers(rig, o.n, 64, on_entry)) return Fail("fan-out: receivers failed");
@@ -138,8 +172,9 @@ int FanOut(const Options& o) {
     for (std::size_t alert = 0; alert < received.size(); ++alert) {  // alert 0 warms up
       const auto start = Clock::now();
       co_await AddToEach(*publisher, o.n, MakePayload(static_cast<std::size_t>(o.size), alert));
-      while (received[alert] < o.n) co_await rig.Sleep(std::chrono::milliseconds(1));
-      if (alert > 0) latencies.push_back(Ms(last[alert] - start));
+      while (last[alert] == 0) co_await rig.Sleep(std::chrono::milliseconds(1));
+      if (alert > 0)
+        latencies.push_back(Ms(Clock::time_point(Clock::duration(last[alert])) - start));
       co_await rig.Sleep(std::chrono::milliseconds(o.gap_ms));  // acks settle between alerts
     }
     done = true;
@@ -149,6 +184,7 @@ int FanOut(const Options& o) {
   std::printf("%s fanout N=%d: last delivery p50 %.1f ms, max %.1f ms (setup %.1f s)\n",
               o.system.c_str(), o.n, s.p50, s.max, setup_s);
   PrintResult(o, {Field("p50_ms", s.p50), Field("max_ms", s.max),
+                  "receiver_threads=" + std::to_string(o.receiver_threads),
                   "runs=" + std::to_string(latencies.size())});
   return 0;
 }

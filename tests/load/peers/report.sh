@@ -159,6 +159,9 @@ method_md() {
   512-byte PUBLISH. Redis: N streams, one 512-byte XADD per stream pipelined on one
   connection, N readers blocked in XREAD BLOCK, each acking with XDEL. Time from the
   send to the last receipt; p50 and max over $ALERTS messages after a warm-up, 200 ms apart.
+  The subscribers run on one client thread, then on one thread per core; each system
+  keeps its better p50 (a single-threaded broker loses its core to a second receiver
+  thread, a multi-threaded server starves a single one). Kept: $(receiver_layouts).
 - **Throughput**: 4 sending connections, at most 512 unanswered sends each, to 100
   receiving mailboxes (topics, streams) that ack what they receive; 1 KiB messages.
 - **Drain**: $(group_digits "$DRAIN_N") mailboxes (persistent sessions, streams) get 20 x 1 KiB
@@ -173,6 +176,22 @@ EOF
 }
 
 group_digits() { printf "%'d" "$1"; }
+
+# "system N=n: threads of each run, ..." for the fan-out lines kept in results.txt.
+receiver_layouts() {
+  awk '
+    /^RESULT / && / scenario=fanout / {
+      split("", f)
+      for (i = 2; i <= NF; i++) { eq = index($i, "="); f[substr($i, 1, eq - 1)] = substr($i, eq + 1) }
+      key = f["system"] " N=" f["n"]
+      if (!(key in kept)) order[++k] = key
+      kept[key] = kept[key] (kept[key] == "" ? "" : "/") (f["receiver_threads"] == "" ? "?" : f["receiver_threads"])
+    }
+    END {
+      for (i = 1; i <= k; i++) printf "%s%s %s", (i > 1 ? "; " : ""), order[i], kept[order[i]]
+      if (k == 0) printf "none"
+    }' "$OUT_DIR/results.txt"
+}
 
 plot_fanout() {
   local dir="$OUT_DIR/plot" system plots=()
