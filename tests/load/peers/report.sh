@@ -117,7 +117,7 @@ durability_md() {
 
 | system | a message is acknowledged when | lost on a crash or power cut |
 |---|---|---|
-| tocsin | its RocksDB batch is fsync'd (group commit); then `Stored`, then delivery. TLS 1.3 always; contents end-to-end encrypted | nothing answered `Stored` |
+| tocsin | its RocksDB batch is fsync'd (group commit); then `Stored`, then delivery. TLS 1.3 always; contents end-to-end encrypted | nothing answered `Stored` (an ack is not fsync'd on its own: a power cut may bring back a message acked just before it, delivered again) |
 | mosquitto | it is in the broker's memory (QoS 1 PUBACK). `persistence true` only writes a snapshot every `autosave_interval` (1,800 s here, the default) and at a clean exit | everything since the last snapshot |
 | redis-always | its XADD is in the append-only file and fsync'd (`appendfsync always`, one fsync per event-loop pass: a group commit) | nothing acknowledged |
 | redis-everysec | its XADD is written to the append-only file; a background fsync runs every second | up to about a second of acknowledged messages |
@@ -170,8 +170,8 @@ method_md() {
   clients do not) and receive and ack everything.
 - **Idle**: $(group_digits "$IDLE_N") subscribed connections; the server's resident memory.
 
-Peer clients: tests/load/peers (libmosquitto on one epoll thread; hiredis's protocol
-code on Asio). Details and caveats: tests/load/peers/README.md.
+Peer clients: tests/load/peers (libmosquitto on epoll threads; hiredis's protocol code
+on Asio). Details and caveats: tests/load/peers/README.md.
 EOF
 }
 
