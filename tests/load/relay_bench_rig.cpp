@@ -32,8 +32,7 @@ Rig::Rig(const BenchOptions& options, testing::ConfigOverrides defaults)
 }
 
 Rig::~Rig() {
-  for (auto& io_context : receiver_io_) io_context->stop();
-  for (std::thread& t : receiver_threads_) t.join();
+  receivers_.Stop();
   conns.clear();
   relay.Terminate(std::chrono::minutes(2));
 }
@@ -45,19 +44,8 @@ BenchConn& Rig::NewConn() {
 
 BenchConn& Rig::NewReceiverConn(int thread) {
   conns.push_back(
-      std::make_unique<BenchConn>(*receiver_io_[static_cast<std::size_t>(thread)], tls));
+      std::make_unique<BenchConn>(receivers_.at(static_cast<std::size_t>(thread)), tls));
   return *conns.back();
-}
-
-void Rig::StartReceivers(int count) {
-  for (int i = 0; i < count; ++i) {
-    receiver_io_.push_back(std::make_unique<asio::io_context>(1));
-    asio::io_context& io_context = *receiver_io_.back();
-    receiver_threads_.emplace_back([&io_context] {
-      auto work = asio::make_work_guard(io_context);
-      io_context.run();
-    });
-  }
 }
 
 void Rig::OnEnded(std::exception_ptr e) {

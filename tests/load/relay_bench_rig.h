@@ -13,10 +13,10 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "load_common.h"
+#include "peers/io_threads.h"
 #include "relay_bench_conn.h"
 #include "relay_process.h"
 #include "test_client.h"
@@ -89,15 +89,15 @@ class Rig {
   }
   template <typename Fn>
   void SpawnOnReceiver(int thread, Fn fn) {
-    asio::co_spawn(*receiver_io_[static_cast<std::size_t>(thread)], std::move(fn),
+    asio::co_spawn(receivers_.at(static_cast<std::size_t>(thread)), std::move(fn),
                    [this](std::exception_ptr e) { OnEnded(e); });
   }
   // Starts `count` receiver threads, each with its own io_context, on which
   // OpenReceivers then puts its connections in turn: thousands of phones read and ack in
   // parallel, and one client thread would make them queue. 0 threads (the default):
   // every connection runs on the client thread.
-  void StartReceivers(int count);
-  int receiver_threads() const { return static_cast<int>(receiver_io_.size()); }
+  void StartReceivers(int count) { receivers_.Start(count); }
+  int receiver_threads() const { return static_cast<int>(receivers_.size()); }
   awaitable<void> Sleep(std::chrono::milliseconds d);
   // Runs the client until done() (checked every millisecond) or `limit`.
   bool RunUntil(const std::function<bool()>& done,
@@ -111,8 +111,7 @@ class Rig {
   void OnEnded(std::exception_ptr e);
   void Callgrind(const char* what) const;
   CpuMeter cpu_;
-  std::vector<std::unique_ptr<asio::io_context>> receiver_io_;
-  std::vector<std::thread> receiver_threads_;
+  peers::IoThreads receivers_;
 };
 
 wire::Request Hello(wire::ConnectionKind kind);

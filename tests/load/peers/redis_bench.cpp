@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <functional>
 #include <iostream>
-#include <thread>
 
+#include "io_threads.h"
 #include "peer_bench.h"
 #include "resp_conn.h"
 
@@ -20,34 +20,19 @@ struct Rig {
       : options(o), endpoint(asio::ip::make_address(o.host), static_cast<std::uint16_t>(o.port)) {
     SetClientTls(&tls);
   }
-  ~Rig() {
-    for (auto& io_context : receiver_io) io_context->stop();
-    for (std::thread& t : receiver_threads) t.join();
-  }
+  ~Rig() { receivers.Stop(); }
   const Options& options;
   asio::io_context io{1};
   asio::ssl::context tls{asio::ssl::context::tls_client};
   asio::ip::tcp::endpoint endpoint;
-  // Receivers' threads (StartReceivers), each with its own io_context.
-  std::vector<std::unique_ptr<asio::io_context>> receiver_io;
-  std::vector<std::thread> receiver_threads;
+  IoThreads receivers;  // a fan-out's readers, when it spreads them
   std::vector<std::unique_ptr<RespConn>> conns;
   std::atomic<int> failures = 0;
 
-  void StartReceivers(int count) {
-    for (int i = 0; i < count; ++i) {
-      receiver_io.push_back(std::make_unique<asio::io_context>(1));
-      asio::io_context& io_context = *receiver_io.back();
-      receiver_threads.emplace_back([&io_context] {
-        auto work = asio::make_work_guard(io_context);
-        io_context.run();
-      });
-    }
-  }
   // The io_context of receiver `i`: a receiver thread's in turn, or the main one.
   asio::io_context& ReceiverIo(long i) {
-    if (receiver_io.empty()) return io;
-    return *receiver_io[static_cast<std::size_t>(i) % receiver_io.size()];
+    if (receivers.size() == 0) return io;
+    return receivers.at(static_cast<std::size_t>(i) % receivers.size());
   }
   RespConn* NewConn(asio::io_context& on) {
     conns.push_back(std::make_unique<RespConn>(on, tls, options.tls));
@@ -151,7 +136,7 @@ awaitable<void> AddToEach(RespConn& c, int count, const std::string& payload) {
 
 int FanOut(const Options& o) {
   Rig rig(o);
-  rig.StartReceivers(o.receiver_threads);
+  rig.receivers.Start(o.receiver_threads);
   // Counted by the receivers' threads; the last delivery of each message stamps it.
   std::vector<std::atomic<int>> received(static_cast<std::size_t>(o.alerts) + 1);
   std::vector<std::atomic<Clock::rep>> last(received.size());
