@@ -59,8 +59,8 @@ Figure IdleAlert(const BenchOptions& options) {
     if (++received == n) last = now;
   };
   const auto setup_start = Clock::now();
-  // Answered Acks: their deleted counts end the run once every ack is durable, which the
-  // alert's measured CPU includes.
+  // Answered Acks: their deleted counts end the run once every ack is committed, which
+  // the alert's measured CPU includes.
   std::vector<Mailbox> mailboxes = OpenReceivers(
       rig, n, 64, on_delivery, [&](std::uint32_t deleted) { acked += static_cast<int>(deleted); });
   if (rig.failures > 0) {

@@ -142,7 +142,7 @@ void QueueAck(BenchConn& c, const std::string& mailbox, std::vector<std::uint64_
 // on_acked(deleted) for each Acked answer, and
 // - answer_at 0: every Ack is answered;
 // - answer_at > 0: only the Ack that brings this connection's deliveries to answer_at
-//   is, so its answer says that all of them are acked and durable (the relay's one
+//   is, so its answer says that all of them are acked and committed (the relay's one
 //   store writer commits a connection's Acks in order).
 // An Error answer (a refused Ack) ends the receiver as a failure.
 using OnDelivery = std::function<void(const wire::Delivery&)>;
