@@ -2,43 +2,23 @@
 // owner connection that only reads and acks (quiet Acks, as the client library sends). Latency is
 // from the PutBlob to the last receiver's delivery; p50 and max over the alerts (one more alert
 // warms up first).
-#include <atomic>
 #include <cstdio>
 #include <iostream>
 
+#include "peers/arrivals.h"
 #include "relay_bench_rig.h"
 #include "relay_bench_scenarios.h"
 
 namespace tocsin::bench {
-namespace {
-
-// Written by the receiver threads: the first and the last delivery stamp their time.
-struct AlertTimes {
-  std::atomic<int> received = 0;
-  std::atomic<Clock::rep> first = 0;
-  std::atomic<Clock::rep> last = 0;  // set once all n came
-};
-
-Clock::time_point At(const std::atomic<Clock::rep>& t) {
-  return Clock::time_point(Clock::duration(t.load()));
-}
-
-}  // namespace
-
 Figure FanOut(const BenchOptions& options) {
   const int n = options.n > 0 ? options.n : 1000;
   const int alerts = options.alerts;
   Rig rig(options, {});
   rig.StartReceivers(options.receiver_threads);
-  std::vector<AlertTimes> times(static_cast<std::size_t>(alerts) + 1);
+  peers::FanOutArrivals arrivals(static_cast<std::size_t>(alerts) + 1, n);
   auto on_delivery = [&](const wire::Delivery& d) {
     const int alert = AlertOf(d);
-    if (alert < 0 || alert > alerts) return;
-    AlertTimes& t = times[static_cast<std::size_t>(alert)];
-    const Clock::rep now = Clock::now().time_since_epoch().count();
-    const int before = t.received.fetch_add(1);
-    if (before == 0) t.first = now;
-    if (before + 1 == n) t.last = now;
+    if (alert >= 0) arrivals.Arrived(static_cast<std::size_t>(alert));
   };
   const auto setup_start = Clock::now();
   const std::vector<Mailbox> mailboxes =
@@ -72,12 +52,13 @@ Figure FanOut(const BenchOptions& options) {
       const auto start = Clock::now();
       co_await SendAlert(sender, alert, frames);
       const auto stored = Clock::now();
-      AlertTimes& t = times[static_cast<std::size_t>(alert)];
-      while (t.last == 0) co_await rig.Sleep(std::chrono::milliseconds(1));
-      if (alert > 0) latencies.push_back(Ms(At(t.last) - start));
+      const auto a = static_cast<std::size_t>(alert);
+      while (!arrivals.Complete(a)) co_await rig.Sleep(std::chrono::milliseconds(1));
+      if (alert > 0) latencies.push_back(Ms(arrivals.Last(a) - start));
       if (options.trace) {
         std::fprintf(stderr, "alert %d: views stored %.1f ms, first %.1f, last %.1f\n", alert,
-                     Ms(stored - start), Ms(At(t.first) - start), Ms(At(t.last) - start));
+                     Ms(stored - start), Ms(arrivals.First(a) - start),
+                     Ms(arrivals.Last(a) - start));
       }
       co_await rig.Sleep(std::chrono::milliseconds(options.gap_ms));  // acks settle
     }

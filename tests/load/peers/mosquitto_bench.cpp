@@ -8,6 +8,7 @@
 #include <iostream>
 #include <thread>
 
+#include "arrivals.h"
 #include "mqtt_fleet.h"
 #include "peer_bench.h"
 
@@ -105,15 +106,11 @@ class SubscriberFleets {
 
 int FanOut(const Options& o) {
   Rig rig(o);
-  // Counted by the subscribers' threads; the last delivery of each message stamps it.
-  std::vector<std::atomic<int>> received(static_cast<std::size_t>(o.alerts) + 1);
-  std::vector<std::atomic<Clock::rep>> last(received.size());
+  FanOutArrivals arrivals(static_cast<std::size_t>(o.alerts) + 1, o.n);
   auto on_message = [&](const mosquitto_message& m) {
     const auto index =
         PayloadIndex({static_cast<const char*>(m.payload), static_cast<std::size_t>(m.payloadlen)});
-    if (index && *index < received.size() && received[*index].fetch_add(1) + 1 == o.n) {
-      last[*index] = Clock::now().time_since_epoch().count();
-    }
+    if (index) arrivals.Arrived(*index);
   };
   const auto setup_start = Clock::now();
   SubscriberFleets subscribers(rig, o.receiver_threads);
@@ -122,14 +119,14 @@ int FanOut(const Options& o) {
   const double setup_s = Ms(Clock::now() - setup_start) / 1000;
   MqttClient* publisher = rig.Publisher("publisher", 20);
   std::vector<double> latencies;
-  for (std::size_t alert = 0; alert < received.size(); ++alert) {  // alert 0 warms up
+  for (std::size_t alert = 0; alert < arrivals.messages(); ++alert) {  // alert 0 warms up
     const auto start = Clock::now();
     rig.Publish(publisher, "alert/all", MakePayload(static_cast<std::size_t>(o.size), alert));
-    if (!rig.fleet.RunUntil([&] { return last[alert] != 0; }, rig.limit())) {
+    if (!rig.fleet.RunUntil([&] { return arrivals.Complete(alert); }, rig.limit())) {
       return Fail("alert " + std::to_string(alert) + " reached " +
-                  std::to_string(received[alert].load()));
+                  std::to_string(arrivals.Count(alert)));
     }
-    if (alert > 0) latencies.push_back(Ms(Clock::time_point(Clock::duration(last[alert])) - start));
+    if (alert > 0) latencies.push_back(Ms(arrivals.Last(alert) - start));
     rig.fleet.RunFor(std::chrono::milliseconds(o.gap_ms));  // acks settle between alerts
   }
   const Summary s = Summarise(latencies);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <iostream>
 
+#include "arrivals.h"
 #include "io_threads.h"
 #include "peer_bench.h"
 #include "resp_conn.h"
@@ -137,14 +138,9 @@ awaitable<void> AddToEach(RespConn& c, int count, const std::string& payload) {
 int FanOut(const Options& o) {
   Rig rig(o);
   rig.receivers.Start(o.receiver_threads);
-  // Counted by the receivers' threads; the last delivery of each message stamps it.
-  std::vector<std::atomic<int>> received(static_cast<std::size_t>(o.alerts) + 1);
-  std::vector<std::atomic<Clock::rep>> last(received.size());
+  FanOutArrivals arrivals(static_cast<std::size_t>(o.alerts) + 1, o.n);
   auto on_entry = [&](std::string_view value) {
-    const auto index = PayloadIndex(value);
-    if (index && *index < received.size() && received[*index].fetch_add(1) + 1 == o.n) {
-      last[*index] = Clock::now().time_since_epoch().count();
-    }
+    if (const auto index = PayloadIndex(value)) arrivals.Arrived(*index);
   };
   const auto setup_start = Clock::now();
   if (!OpenReceivers(rig, o.n, 64, on_entry)) return Fail("fan-out: receivers failed");
@@ -154,12 +150,11 @@ int FanOut(const Options& o) {
   RespConn* publisher = rig.NewConn();
   rig.Spawn([&]() -> awaitable<void> {
     co_await publisher->Open(rig.endpoint);
-    for (std::size_t alert = 0; alert < received.size(); ++alert) {  // alert 0 warms up
+    for (std::size_t alert = 0; alert < arrivals.messages(); ++alert) {  // alert 0 warms up
       const auto start = Clock::now();
       co_await AddToEach(*publisher, o.n, MakePayload(static_cast<std::size_t>(o.size), alert));
-      while (last[alert] == 0) co_await rig.Sleep(std::chrono::milliseconds(1));
-      if (alert > 0)
-        latencies.push_back(Ms(Clock::time_point(Clock::duration(last[alert])) - start));
+      while (!arrivals.Complete(alert)) co_await rig.Sleep(std::chrono::milliseconds(1));
+      if (alert > 0) latencies.push_back(Ms(arrivals.Last(alert) - start));
       co_await rig.Sleep(std::chrono::milliseconds(o.gap_ms));  // acks settle between alerts
     }
     done = true;
