@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "peers/arrivals.h"
 #include "relay_bench_rig.h"
 #include "relay_bench_scenarios.h"
 
@@ -48,15 +49,10 @@ Figure IdleAlert(const BenchOptions& options) {
   const int n = options.n > 0 ? options.n : 10000;
   Rig rig(options, {});
   const std::uint64_t fresh = rig.relay.RssKiB();
-  int received = 0;
+  peers::FanOutArrivals arrivals(1, n);  // the one alert
   int acked = 0;
-  Clock::time_point first;
-  Clock::time_point last;
   auto on_delivery = [&](const wire::Delivery& d) {
-    if (AlertOf(d) != 0) return;
-    const auto now = Clock::now();
-    if (received == 0) first = now;
-    if (++received == n) last = now;
+    if (AlertOf(d) == 0) arrivals.Arrived(0);
   };
   const auto setup_start = Clock::now();
   // Answered Acks: their deleted counts end the run once every ack is committed, which
@@ -85,19 +81,19 @@ Figure IdleAlert(const BenchOptions& options) {
     sent = true;
   });
   const bool done =
-      rig.RunUntil([&] { return (sent && received >= n && acked >= n) || rig.failures > 0; },
+      rig.RunUntil([&] { return (sent && arrivals.Complete(0) && acked >= n) || rig.failures > 0; },
                    std::chrono::seconds(300));
   rig.EndMeasure();
   if (!done || rig.failures > 0) {
-    std::cerr << "idle-alert did not finish: " << received << " of " << n << " delivered, " << acked
-              << " acked\n";
+    std::cerr << "idle-alert did not finish: " << arrivals.Count(0) << " of " << n << " delivered, "
+              << acked << " acked\n";
     std::exit(1);
   }
   const double wall_ms = Ms(Clock::now() - start);
   rig.RunUntil([] { return false; }, std::chrono::seconds(2));  // the relay settles
   const std::uint64_t after = rig.relay.RssKiB();
-  const double first_ms = Ms(first - start);
-  const double last_ms = Ms(last - start);
+  const double first_ms = Ms(arrivals.First(0) - start);
+  const double last_ms = Ms(arrivals.Last(0) - start);
   std::printf(
       "idle-alert N=%d: relay RSS %.1f MiB with N subscribed owner connections idle for %.0f s "
       "(%.1f MiB fresh, %.1f KiB per connection; setup %.1f s); one alert to all: first delivery "
