@@ -145,10 +145,10 @@ int RunList(Session& session, const AlertOptions&) {
   return session.Done(Json().Set("alerts", list), text);
 }
 
-using Runner = std::function<int(Session&, const AlertOptions&)>;
+using AlertRunner = std::function<int(Session&, const AlertOptions&)>;
 
 CLI::App* Sub(CLI::App* parent, Invocation& invocation, const char* name, const char* help,
-              std::shared_ptr<AlertOptions> o, Runner run) {
+              std::shared_ptr<AlertOptions> o, AlertRunner run) {
   CLI::App* cmd = parent->add_subcommand(name, help);
   cmd->callback([&invocation, o, run] {
     invocation.action.run = [o, run](Session& s) { return run(s, *o); };

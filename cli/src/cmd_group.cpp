@@ -103,10 +103,10 @@ int RunList(Session& session, const GroupOptions&) {
   return session.Done(Json().Set("groups", list), text.str());
 }
 
-using Runner = int (*)(Session&, const GroupOptions&);
+using GroupRunner = int (*)(Session&, const GroupOptions&);
 
 CLI::App* Sub(CLI::App* parent, Invocation& invocation, const char* name, const char* help,
-              std::shared_ptr<GroupOptions> o, Runner run) {
+              std::shared_ptr<GroupOptions> o, GroupRunner run) {
   CLI::App* cmd = parent->add_subcommand(name, help);
   cmd->callback([&invocation, o, run] {
     invocation.action.reads_stdin = o->from_stdin;

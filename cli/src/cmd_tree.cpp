@@ -303,10 +303,10 @@ int RunShow(Session& session, const TreeOptions& o) {
   return session.Done(TreeJson(*tree), TreeText(*tree));
 }
 
-using Runner = int (*)(Session&, const TreeOptions&);
+using TreeRunner = int (*)(Session&, const TreeOptions&);
 
 CLI::App* Sub(CLI::App* parent, Invocation& invocation, const char* name, const char* help,
-              std::shared_ptr<TreeOptions> o, Runner run) {
+              std::shared_ptr<TreeOptions> o, TreeRunner run) {
   CLI::App* cmd = parent->add_subcommand(name, help);
   cmd->callback([&invocation, o, run] {
     invocation.action.reads_stdin = o->card == "-";

@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kSenders = 3;
-constexpr auto kDeadline = std::chrono::seconds(120);
+constexpr auto kBackupDeadline = std::chrono::seconds(120);
 
 // Envelopes answered Stored, in the order the answers came.
 class StoredLog {
@@ -75,7 +75,7 @@ void SendUntilStopped(const RelayAddress& address, const std::string& mailbox,
 }
 
 bool WaitFor(const std::function<bool()>& condition) {
-  const auto deadline = Clock::now() + kDeadline;
+  const auto deadline = Clock::now() + kBackupDeadline;
   while (!condition()) {
     if (Clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -87,7 +87,7 @@ bool WaitFor(const std::function<bool()>& condition) {
 // and returns those that did not come before the deadline.
 std::set<std::string> Undelivered(TestClient& owner, const std::string& mailbox,
                                   std::set<std::string> expected) {
-  const auto deadline = Clock::now() + kDeadline;
+  const auto deadline = Clock::now() + kBackupDeadline;
   while (!expected.empty() && Clock::now() < deadline) {
     auto delivery = owner.NextDelivery(std::chrono::seconds(10));
     if (!delivery.ok()) continue;

@@ -26,7 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kDeadline = std::chrono::seconds(90);
+constexpr auto kTestnetDeadline = std::chrono::seconds(90);
 
 std::string ReadText(const std::string& path) {
   std::ifstream in(path);
@@ -146,7 +146,7 @@ Network StartNetwork(const std::string& binary, int relays) {
 // SIGTERM to the script; it must exit 0 leaving no relay process and no folder.
 void RequireCleanStop(Network& n, const std::string& dir, const std::vector<pid_t>& relay_pids) {
   REQUIRE(::kill(n.pid, SIGTERM) == 0);
-  const int status = WaitExit(n.pid, Clock::now() + kDeadline);
+  const int status = WaitExit(n.pid, Clock::now() + kTestnetDeadline);
   INFO(ReadText(n.err));
   CHECK(status == 0);
   for (const pid_t pid : relay_pids) CHECK(::kill(pid, 0) == -1);
@@ -159,7 +159,8 @@ TEST_CASE("testnet.sh starts relays that accept TLS and stops them on SIGTERM",
           "[deploy][testnet]") {
   Network n = StartNetwork(TOCSIN_RELAY_BINARY, 2);
   REQUIRE(n.pid > 0);
-  const bool up = WaitFor([&] { return fs::exists(n.addresses_file); }, Clock::now() + kDeadline);
+  const bool up =
+      WaitFor([&] { return fs::exists(n.addresses_file); }, Clock::now() + kTestnetDeadline);
   INFO(ReadText(n.err));
   REQUIRE(up);
   const std::vector<std::string> addresses = Lines(ReadText(n.addresses_file));
@@ -193,7 +194,7 @@ std::string MdweWrapper(const std::string& dir, bool with_prctl) {
 // True when `mdwe_exec ARG` exits 0.
 bool MdweExec(const std::string& arg) {
   const pid_t pid = Spawn({TOCSIN_MDWE_EXEC, arg}, "/dev/null", "/dev/null");
-  return WaitExit(pid, Clock::now() + kDeadline) == 0;
+  return WaitExit(pid, Clock::now() + kTestnetDeadline) == 0;
 }
 
 // The mappings of `pid` (lines of /proc/PID/maps) whose permissions include `perms`
@@ -268,7 +269,8 @@ TEST_CASE("the relay serves with memory that is never writable and executable",
   const std::string dir = RelayProcess::MakeTempDir("tocsin-mdwe-");
   const std::string wrapper = MdweWrapper(dir, with_prctl);
   Network n = StartNetwork(wrapper, 1);
-  const bool up = WaitFor([&] { return fs::exists(n.addresses_file); }, Clock::now() + kDeadline);
+  const bool up =
+      WaitFor([&] { return fs::exists(n.addresses_file); }, Clock::now() + kTestnetDeadline);
   INFO(ReadText(n.err));
   REQUIRE(up);
   const std::vector<std::string> addresses = Lines(ReadText(n.addresses_file));

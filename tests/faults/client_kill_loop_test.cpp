@@ -20,7 +20,7 @@ extern char** environ;
 namespace tocsin::testing {
 namespace {
 
-constexpr int kKills = 60;
+constexpr int kClientKills = 60;
 
 // A fault_device process, killed with SIGKILL (and reaped) when destroyed.
 class Device {
@@ -120,7 +120,7 @@ TEST_CASE("clients killed 60 times while sending and receiving lose and repeat n
   std::mt19937 rng(20261205);
   std::uniform_int_distribution<int> run_ms(50, 900);
   int sender_kills = 0;
-  for (int kill = 0; kill < kKills; ++kill) {
+  for (int kill = 0; kill < kClientKills; ++kill) {
     std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
     Device& victim = rng() % 2 == 0 ? sender : receiver;
     sender_kills += &victim == &sender;
@@ -129,8 +129,8 @@ TEST_CASE("clients killed 60 times while sending and receiving lose and repeat n
     victim.Start();
   }
   REQUIRE(sender.Kill());
-  CHECK(sender_kills > kKills / 4);
-  CHECK(sender_kills < kKills * 3 / 4);
+  CHECK(sender_kills > kClientKills / 4);
+  CHECK(sender_kills < kClientKills * 3 / 4);
 
   // Only the outbox is left to go: a sender that sends nothing new.
   const SenderLog sent = ReadSenderLog(sent_log);
@@ -160,7 +160,7 @@ TEST_CASE("clients killed 60 times while sending and receiving lose and repeat n
     unknown += sent.attempted.count(text) == 0;
   }
   WARN(sent.accepted.size() << " messages accepted, " << received.size() << " received, over "
-                            << sender_kills << " sender and " << kKills - sender_kills
+                            << sender_kills << " sender and " << kClientKills - sender_kills
                             << " receiver kills");
   CHECK(all_came);
   CHECK(missing == 0);

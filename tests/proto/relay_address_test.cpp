@@ -13,20 +13,20 @@ namespace {
 
 std::string Text(std::string_view s) { return std::string(s); }
 
-std::vector<std::uint8_t> Bytes(std::string_view s) { return {s.begin(), s.end()}; }
+std::vector<std::uint8_t> BytesOf(std::string_view s) { return {s.begin(), s.end()}; }
 
 }  // namespace
 
 TEST_CASE("base32 matches RFC 4648's test vectors in lower case", "[relay_address]") {
-  CHECK(Base32Encode(Bytes("")) == "");
-  CHECK(Base32Encode(Bytes("f")) == "my");
-  CHECK(Base32Encode(Bytes("fo")) == "mzxq");
-  CHECK(Base32Encode(Bytes("foo")) == "mzxw6");
-  CHECK(Base32Encode(Bytes("foob")) == "mzxw6yq");
-  CHECK(Base32Encode(Bytes("fooba")) == "mzxw6ytb");
-  CHECK(Base32Encode(Bytes("foobar")) == "mzxw6ytboi");
-  CHECK(Base32Decode("MZXW6YTBOI").value() == Bytes("foobar"));
-  CHECK(Base32Decode("mzxw6ytboi").value() == Bytes("foobar"));
+  CHECK(Base32Encode(BytesOf("")) == "");
+  CHECK(Base32Encode(BytesOf("f")) == "my");
+  CHECK(Base32Encode(BytesOf("fo")) == "mzxq");
+  CHECK(Base32Encode(BytesOf("foo")) == "mzxw6");
+  CHECK(Base32Encode(BytesOf("foob")) == "mzxw6yq");
+  CHECK(Base32Encode(BytesOf("fooba")) == "mzxw6ytb");
+  CHECK(Base32Encode(BytesOf("foobar")) == "mzxw6ytboi");
+  CHECK(Base32Decode("MZXW6YTBOI").value() == BytesOf("foobar"));
+  CHECK(Base32Decode("mzxw6ytboi").value() == BytesOf("foobar"));
 }
 
 TEST_CASE("base32 refuses other characters, bad lengths and stray bits", "[relay_address]") {

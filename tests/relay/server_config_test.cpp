@@ -2,19 +2,14 @@
 #include <catch2/catch.hpp>
 
 #include "admin/commands.h"
+#include "cat.h"
 #include "config/config.h"
 #include "config/config_schema.h"
 
 namespace tocsin::relay {
 namespace {
 
-// Concatenation without operator+ (GCC 12 warns falsely on "literal" + std::string).
-template <typename... T>
-std::string Cat(const T&... parts) {
-  std::string out;
-  (out.append(parts), ...);
-  return out;
-}
+using testing::Cat;
 
 TEST_CASE("an empty config is all defaults", "[relay][config]") {
   auto c = ParseConfig("", "relay.toml", "/base");

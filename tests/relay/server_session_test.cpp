@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 
+#include "cat.h"
 #include "protocol/session.h"
 #include "protocol/wire_encoding.h"
 #include "store/kv_store.h"
@@ -17,13 +18,7 @@
 namespace tocsin::relay {
 namespace {
 
-// Concatenation without operator+ (GCC 12 warns falsely on "literal" + std::string).
-template <typename... T>
-std::string Cat(const T&... parts) {
-  std::string out;
-  (out.append(parts), ...);
-  return out;
-}
+using testing::Cat;
 
 struct FakeOutput : SessionOutput {
   std::string bytes;

@@ -13,7 +13,9 @@ namespace {
 
 // ---------------------------------------------------------------- Helpers
 
-SignalStoreContext& Self(void* user_data) { return *static_cast<SignalStoreContext*>(user_data); }
+SignalStoreContext& StoreOf(void* user_data) {
+  return *static_cast<SignalStoreContext*>(user_data);
+}
 
 Address ToAddress(const signal_protocol_address* address) {
   return {std::string(address->name, address->name_len), address->device_id};
@@ -28,11 +30,12 @@ SenderKeyName ToSenderKeyName(const signal_protocol_sender_key_name* name) {
 template <typename Body>
 int Guard(void* user_data, Body&& body) {
   try {
-    return std::forward<Body>(body)(Self(user_data));
+    return std::forward<Body>(body)(StoreOf(user_data));
   } catch (const std::exception& e) {
-    return Self(user_data).RecordStoreFailure(Status::Internal(std::string("store: ") + e.what()));
+    return StoreOf(user_data).RecordStoreFailure(
+        Status::Internal(std::string("store: ") + e.what()));
   } catch (...) {
-    return Self(user_data).RecordStoreFailure(Status::Internal("store: unknown exception"));
+    return StoreOf(user_data).RecordStoreFailure(Status::Internal("store: unknown exception"));
   }
 }
 

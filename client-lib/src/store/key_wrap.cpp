@@ -10,9 +10,9 @@ namespace {
 constexpr std::string_view kParamsMagic = "A2id";
 constexpr std::size_t kParamsSize = 4 + 8 + 8 + crypto_pwhash_SALTBYTES;
 constexpr std::string_view kWrapLabel = "tocsin/store/v1/data-key";
-constexpr std::size_t kNonceSize = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::size_t kWrapNonceSize = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kWrappedSize =
-    kNonceSize + kKeySize + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+    kWrapNonceSize + kKeySize + crypto_aead_xchacha20poly1305_ietf_ABYTES;
 
 void AppendBigEndian(std::uint64_t value, std::string& out) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(value >> shift));
@@ -88,10 +88,10 @@ std::string WrapDataKey(const crypto::SecretBytes& kek, const crypto::SecretByte
                         std::string_view encoded_params, crypto::Rng& rng) {
   std::string wrapped(kWrappedSize, '\0');
   auto* out = reinterpret_cast<std::uint8_t*>(wrapped.data());
-  rng.Fill({out, kNonceSize});
+  rng.Fill({out, kWrapNonceSize});
   const std::string ad = WrapAd(encoded_params);
   crypto_aead_xchacha20poly1305_ietf_encrypt(
-      out + kNonceSize, nullptr, data_key.data(), data_key.size(),
+      out + kWrapNonceSize, nullptr, data_key.data(), data_key.size(),
       reinterpret_cast<const std::uint8_t*>(ad.data()), ad.size(), nullptr, out, kek.data());
   return wrapped;
 }
@@ -103,7 +103,7 @@ Result<crypto::SecretBytes> UnwrapDataKey(const crypto::SecretBytes& kek, std::s
   const std::string ad = WrapAd(encoded_params);
   crypto::SecretBytes data_key(kKeySize);
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          data_key.data(), nullptr, nullptr, in + kNonceSize, wrapped.size() - kNonceSize,
+          data_key.data(), nullptr, nullptr, in + kWrapNonceSize, wrapped.size() - kWrapNonceSize,
           reinterpret_cast<const std::uint8_t*>(ad.data()), ad.size(), in, kek.data()) != 0) {
     return Status::Unauthorized("wrong passphrase");
   }

@@ -8,7 +8,7 @@
 namespace tocsin::relay {
 namespace {
 
-constexpr auto kTuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr auto kMetricsAwait = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxRequestBytes = 8192;
 
 std::string HttpAnswer(std::string_view status, std::string_view type, const std::string& body) {
@@ -50,7 +50,7 @@ void MetricsServer::Stop() {
 
 asio::awaitable<void> MetricsServer::AcceptLoop() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
+    auto [ec, socket] = co_await acceptor_.async_accept(kMetricsAwait);
     if (!acceptor_.is_open()) co_return;
     if (!ec) asio::co_spawn(io_, Serve(std::move(socket)), asio::detached);
   }
@@ -62,15 +62,15 @@ asio::awaitable<void> MetricsServer::Serve(asio::ip::tcp::socket socket) {
     std::string request;
     asio::steady_timer deadline(io_, std::chrono::seconds(5));
     auto read = asio::async_read_until(socket, asio::dynamic_buffer(request, kMaxRequestBytes),
-                                       "\r\n\r\n", kTuple);
-    auto result = co_await (std::move(read) || deadline.async_wait(kTuple));
+                                       "\r\n\r\n", kMetricsAwait);
+    auto result = co_await (std::move(read) || deadline.async_wait(kMetricsAwait));
     if (result.index() != 0 || std::get<0>(std::get<0>(result))) co_return;
     const bool metrics =
         request.rfind("GET /metrics ", 0) == 0 || request.rfind("GET /metrics?", 0) == 0;
     const std::string answer =
         metrics ? HttpAnswer("200 OK", "text/plain; version=0.0.4", render_())
                 : HttpAnswer("404 Not Found", "text/plain", "only /metrics here\n");
-    co_await asio::async_write(socket, asio::buffer(answer), kTuple);
+    co_await asio::async_write(socket, asio::buffer(answer), kMetricsAwait);
     asio::error_code ec;
     socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   } catch (const std::exception&) {

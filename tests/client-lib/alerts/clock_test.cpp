@@ -11,8 +11,6 @@ namespace {
 
 constexpr std::int64_t kHourMs = 3600 * 1000;
 
-AlertInfo Info(Device& device, const AlertId& id) { return Take(device.logic->GetAlert(id)); }
-
 // Ticks every member on its own (skewed) clock.
 void TickOwnClocks(TreeFixture& f) {
   for (Device* device : {&f.d, &f.c1, &f.c2, &f.b1, &f.b2, &f.r1, &f.r2, &f.r3}) {
@@ -30,8 +28,8 @@ void ExpiresOnTimeAcross(std::int64_t dispatcher_skew_ms, std::int64_t responder
   const std::uint64_t dispatched_at_r1 = f.r1.port->NowMs();
   const AlertId id = f.Dispatch();
   TickOwnClocks(f);
-  CHECK(Info(f.r1, id).state == AlertState::kDispatched);
-  CHECK(Info(f.r1, id).expires_at_ms == dispatched_at_r1 + 1800 * 1000);
+  CHECK(AlertOf(f.r1, id).state == AlertState::kDispatched);
+  CHECK(AlertOf(f.r1, id).expires_at_ms == dispatched_at_r1 + 1800 * 1000);
   // R1's ack time reads as the dispatcher's own clock at that moment.
   Check(f.r1.logic->Ack(id, {.kind = AckKind::kResponding, .eta_minutes = 5}));
   f.net.Deliver();
@@ -39,11 +37,11 @@ void ExpiresOnTimeAcross(std::int64_t dispatcher_skew_ms, std::int64_t responder
   CHECK(f.d.Last(AlertEventKind::kAck)->ack->at_ms == f.d.port->NowMs());
   f.Advance(1800s - 1ms);
   TickOwnClocks(f);
-  CHECK(Info(f.r1, id).state == AlertState::kDispatched);
+  CHECK(AlertOf(f.r1, id).state == AlertState::kDispatched);
   f.Advance(1ms);
   TickOwnClocks(f);
-  CHECK(Info(f.r1, id).state == AlertState::kExpired);
-  CHECK(Info(f.d, id).state == AlertState::kExpired);
+  CHECK(AlertOf(f.r1, id).state == AlertState::kExpired);
+  CHECK(AlertOf(f.d, id).state == AlertState::kExpired);
 }
 
 TEST_CASE("An alert expires at the same moment on devices whose clocks are hours apart") {
@@ -56,7 +54,7 @@ TEST_CASE("Clocks within the dead band keep the times as written") {
   TreeFixture f;
   f.d.port->clock_skew_ms = 1500;
   const AlertId id = f.Dispatch();
-  CHECK(Info(f.r1, id).expires_at_ms == Info(f.d, id).expires_at_ms);
+  CHECK(AlertOf(f.r1, id).expires_at_ms == AlertOf(f.d, id).expires_at_ms);
 }
 
 TEST_CASE("Every absolute time of a payload moves into the receiver's clock, and 0 stays unset") {

@@ -46,8 +46,6 @@ MemberSpec Child(const Device& member, const Device& parent, MemberRole role) {
                     .languages = {"es", "en"}};
 }
 
-TreeInfo Info(Device& device, const TreeId& tree) { return Take(device.logic->Tree(tree)); }
-
 bool Holds(Device& device, const TreeId& tree) { return device.logic->Tree(tree).ok(); }
 
 TEST_CASE("With two of two admins, views and revocations wait for the second signature") {
@@ -63,7 +61,7 @@ TEST_CASE("With two of two admins, views and revocations wait for the second sig
   CHECK(Take(admin1.logic->PushViews(tree, false)) == 0);  // nothing goes out alone
   net.Deliver();
   CHECK_FALSE(Holds(coordinator, tree));
-  const std::size_t waiting = Info(admin1, tree).pending;
+  const std::size_t waiting = TreeOf(admin1, tree).pending;
   CHECK(waiting >= 2);
 
   const std::string bundle = Take(admin1.logic->ExportPending(tree));
@@ -98,7 +96,7 @@ TEST_CASE("With two of two admins, views and revocations wait for the second sig
     CHECK(Take(admin1.logic->ImportSignatures(Encode(forged))) == 0);
     net.Deliver();
     CHECK_FALSE(Holds(coordinator, tree));
-    CHECK(Info(admin1, tree).pending == waiting);
+    CHECK(TreeOf(admin1, tree).pending == waiting);
   }
 
   SECTION("the co-signed bundle sends them, and a revocation waits the same way") {
@@ -107,13 +105,13 @@ TEST_CASE("With two of two admins, views and revocations wait for the second sig
       CHECK(item.signatures == 2);
     }
     CHECK(Take(admin1.logic->ImportSignatures(cosigned)) == waiting);
-    CHECK(Info(admin1, tree).pending == 0);
+    CHECK(TreeOf(admin1, tree).pending == 0);
     CHECK(Take(admin1.logic->ImportSignatures(cosigned)) == 0);  // nothing left to send
     net.Deliver();
     REQUIRE(Holds(coordinator, tree));
     REQUIRE(Holds(responder, tree));
-    CHECK(Info(responder, tree).threshold == 2);
-    CHECK(Info(responder, tree).admins == std::vector<std::string>{admin1.hex(), admin2.hex()});
+    CHECK(TreeOf(responder, tree).threshold == 2);
+    CHECK(TreeOf(responder, tree).admins == std::vector<std::string>{admin1.hex(), admin2.hex()});
 
     Check(admin1.logic->RemoveMember(tree, responder.hex()));
     net.Deliver();
@@ -138,7 +136,7 @@ TEST_CASE("The admin set changes only with m signatures of the current admins") 
   Take(admin1.logic->AddMember(tree, Child(member, admin1, MemberRole::kResponder)));
   Take(admin1.logic->PushViews(tree, false));
   net.Deliver();
-  REQUIRE(Info(member, tree).admin_set_version == 0);
+  REQUIRE(TreeOf(member, tree).admin_set_version == 0);
 
   CHECK(admin1.logic->ChangeAdmins(tree, {admin2.hex(), admin3.hex()}, 1).code() ==
         Code::kInvalidArgument);  // the roster's device must stay an admin
@@ -150,17 +148,17 @@ TEST_CASE("The admin set changes only with m signatures of the current admins") 
 
   // m = 1: admin 1 alone replaces admin 2 by admin 3, with m = 2 from now on.
   Check(admin1.logic->ChangeAdmins(tree, {admin1.hex(), admin3.hex()}, 2));
-  auto info = Info(admin1, tree);
+  auto info = TreeOf(admin1, tree);
   CHECK(info.admin_set_version == 1);
   CHECK(info.threshold == 2);
   CHECK(info.admins == std::vector<std::string>{admin1.hex(), admin3.hex()});
   CHECK(info.pending == 1);  // the member's view, signed again, needs admin 3 now
   net.Deliver();
-  CHECK(Info(member, tree).admin_set_version == 0);
+  CHECK(TreeOf(member, tree).admin_set_version == 0);
   CHECK(Take(admin1.logic->ImportSignatures(
             Take(admin3.logic->CoSignBundle(Take(admin1.logic->ExportPending(tree)))))) == 1);
   net.Deliver();
-  info = Info(member, tree);
+  info = TreeOf(member, tree);
   CHECK(info.admin_set_version == 1);
   CHECK(info.threshold == 2);
   CHECK(info.admins == std::vector<std::string>{admin1.hex(), admin3.hex()});
@@ -192,17 +190,17 @@ TEST_CASE("The admin set changes only with m signatures of the current admins") 
   forged_update.mutable_tree_update()->set_signed_view(forged.SerializeAsString());
   net.Inject(admin2.key(), member.key(), forged_update);
   net.Deliver();
-  CHECK(Info(member, tree).version == held);
+  CHECK(TreeOf(member, tree).version == held);
   REQUIRE(member.Last(AlertEventKind::kSecurityFlag) != nullptr);
   CHECK(member.Last(AlertEventKind::kSecurityFlag)->reason ==
         "refused view: signed by an admin set that was replaced");
 
   // m = 2 now: admin 1 alone cannot change the set back to itself.
   Check(admin1.logic->ChangeAdmins(tree, {admin1.hex()}, 1));
-  CHECK(Info(admin1, tree).threshold == 2);
+  CHECK(TreeOf(admin1, tree).threshold == 2);
   const std::string proposal = Take(admin1.logic->ExportPending(tree));
   CHECK(Take(admin1.logic->ImportSignatures(proposal)) == 0);  // its own signature only
-  CHECK(Info(admin1, tree).admin_set_version == 1);
+  CHECK(TreeOf(admin1, tree).admin_set_version == 1);
   CHECK(admin2.logic->CoSignBundle(proposal).status().code() == Code::kUnauthorized);
   const auto items = Take(admin3.logic->InspectBundle(proposal));
   REQUIRE(items.size() == 1);
@@ -211,13 +209,13 @@ TEST_CASE("The admin set changes only with m signatures of the current admins") 
   CHECK(items[0].threshold == 1);
   CHECK(items[0].version == 2);
   CHECK(Take(admin1.logic->ImportSignatures(Take(admin3.logic->CoSignBundle(proposal)))) >= 1);
-  info = Info(admin1, tree);
+  info = TreeOf(admin1, tree);
   CHECK(info.admin_set_version == 2);
   CHECK(info.threshold == 1);
   CHECK(info.pending == 0);  // m = 1 again: the views went out at once
   net.Deliver();
-  CHECK(Info(member, tree).admin_set_version == 2);
-  CHECK(Info(member, tree).admins == std::vector<std::string>{admin1.hex()});
+  CHECK(TreeOf(member, tree).admin_set_version == 2);
+  CHECK(TreeOf(member, tree).admins == std::vector<std::string>{admin1.hex()});
 }
 
 TEST_CASE("A chain of admin sets with a change signed by too few admins is refused") {
@@ -255,7 +253,7 @@ TEST_CASE("A chain of admin sets with a change signed by too few admins is refus
                              [&](std::string_view m) { return admin2.port->Sign(m); }));
   update.mutable_tree_update()->set_signed_view(view.SerializeAsString());
   Check(member.logic->AcceptUpdate(update.SerializeAsString()));
-  CHECK(Info(member, tree).admins == std::vector<std::string>{intruder.hex()});
+  CHECK(TreeOf(member, tree).admins == std::vector<std::string>{intruder.hex()});
 }
 
 }  // namespace

@@ -5,8 +5,6 @@
 namespace tocsin::testing {
 namespace {
 
-AlertInfo Info(Device& device, const AlertId& id) { return Take(device.logic->GetAlert(id)); }
-
 const BranchInfo& BranchOfCoordinator(const AlertStatusInfo& status, const Device& coordinator) {
   for (const auto& branch : status.branches) {
     if (branch.coordinator == coordinator.hex()) return branch;
@@ -40,14 +38,14 @@ TEST_CASE("A report reaches the dispatcher unverified, verification confirms it"
   f.net.Deliver();
   REQUIRE(f.d.Count(AlertEventKind::kReport) == 1);
   CHECK(f.d.Last(AlertEventKind::kReport)->text == "vans at Soto");
-  CHECK_FALSE(Info(f.d, id).verified);
+  CHECK_FALSE(AlertOf(f.d, id).verified);
   Check(f.d.logic->RequestVerification(id, {}));
   f.net.Deliver();
   CHECK(f.v1.Count(AlertEventKind::kVerifyRequest) == 1);
   CHECK(f.v2.Count(AlertEventKind::kVerifyRequest) == 0);  // V2 is V1's backup
   Check(f.v1.logic->SendVerifyResult(id, VerifyOutcome::kConfirmed, "two vans", 0));
   f.net.Deliver();
-  CHECK(Info(f.d, id).state == AlertState::kConfirmed);
+  CHECK(AlertOf(f.d, id).state == AlertState::kConfirmed);
   CHECK(f.d.Last(AlertEventKind::kVerifyResult)->outcome == VerifyOutcome::kConfirmed);
   CHECK(f.r1.logic->SendVerifyResult(id, VerifyOutcome::kConfirmed, "", 0).code() ==
         Code::kUnauthorized);
@@ -72,16 +70,16 @@ TEST_CASE("A silent verifier's backup is asked after the verifier timeout, not b
   CHECK(f.v2.Count(AlertEventKind::kVerifyRequest) == 1);
   Check(f.v2.logic->SendVerifyResult(id, VerifyOutcome::kConfirmed, "seen", 0));
   f.net.Deliver();
-  CHECK(Info(f.d, id).state == AlertState::kConfirmed);
+  CHECK(AlertOf(f.d, id).state == AlertState::kConfirmed);
 }
 
 TEST_CASE("Acks go to the parent and the originator and roll up per branch") {
   TreeFixture f;
   const AlertId id = f.Dispatch();
   CHECK(f.r1.Count(AlertEventKind::kAlert) == 1);
-  CHECK(Info(f.r1, id).asked_to_respond);         // a legal observer
-  CHECK_FALSE(Info(f.r2, id).asked_to_respond);   // a medic: information only
-  CHECK(f.s.Count(AlertEventKind::kAlert) == 0);  // subscribers get AllClear / Cancel only
+  CHECK(AlertOf(f.r1, id).asked_to_respond);        // a legal observer
+  CHECK_FALSE(AlertOf(f.r2, id).asked_to_respond);  // a medic: information only
+  CHECK(f.s.Count(AlertEventKind::kAlert) == 0);    // subscribers get AllClear / Cancel only
   Check(f.r1.logic->Ack(id, {.kind = AckKind::kResponding, .eta_minutes = 15}));
   f.net.Deliver();
   CHECK(f.c1.Count(AlertEventKind::kAck) == 1);
@@ -169,7 +167,7 @@ TEST_CASE("The turnout cap sends one automatic stand-by update") {
   Check(f.r3.logic->Ack(id, {.kind = AckKind::kOnScene}));
   f.net.Deliver();
   REQUIRE(f.r2.Count(AlertEventKind::kUpdate) == 1);
-  CHECK(Info(f.r2, id).stand_by);
+  CHECK(AlertOf(f.r2, id).stand_by);
   Check(f.b1.logic->Ack(id, {.kind = AckKind::kResponding}));
   f.net.Deliver();
   CHECK(f.r2.Count(AlertEventKind::kUpdate) == 1);  // once
@@ -182,10 +180,10 @@ TEST_CASE("All-clear resolves everywhere, subscribers included, and a late Alert
   Check(
       f.d.logic->SendUpdate(id, {{"es", "dos detenidos", ""}, {"en", "two detained", ""}}, false));
   f.net.Deliver();
-  CHECK(Info(f.r1, id).state == AlertState::kUpdated);
+  CHECK(AlertOf(f.r1, id).state == AlertState::kUpdated);
   Check(f.d.logic->SendAllClear(id, {{"es", "se fueron", ""}, {"en", "they left", ""}}));
   f.net.Deliver();
-  CHECK(Info(f.r1, id).state == AlertState::kAllClear);
+  CHECK(AlertOf(f.r1, id).state == AlertState::kAllClear);
   CHECK(f.s.Count(AlertEventKind::kAllClear) == 1);
   // R2 was away; its copies come late and out of order: the AllClear (sequence 3), then
   // the Alert (sequence 1).
@@ -199,10 +197,10 @@ TEST_CASE("All-clear resolves everywhere, subscribers included, and a late Alert
   f.net.Inject(f.d.key(), f.r2.key(), all_clear);
   f.net.Inject(f.d.key(), f.r2.key(), alert);
   f.net.Deliver();
-  CHECK(Info(f.r2, id).state == AlertState::kAllClear);
+  CHECK(AlertOf(f.r2, id).state == AlertState::kAllClear);
   REQUIRE(f.r2.Last(AlertEventKind::kAlert) != nullptr);
   CHECK(f.r2.Last(AlertEventKind::kAlert)->info->state == AlertState::kAllClear);
-  CHECK(Info(f.r2, id).texts.size() == 2);  // the alert's own texts, shown as resolved
+  CHECK(AlertOf(f.r2, id).texts.size() == 2);  // the alert's own texts, shown as resolved
 }
 
 TEST_CASE("An alert expires, and resolved alerts are purged after the retention period") {
@@ -213,7 +211,7 @@ TEST_CASE("An alert expires, and resolved alerts are purged after the retention 
   const AlertId id = f.Dispatch();
   f.Advance(3600s);
   f.TickAll();
-  CHECK(Info(f.r1, id).state == AlertState::kExpired);
+  CHECK(AlertOf(f.r1, id).state == AlertState::kExpired);
   CHECK(f.r1.Count(AlertEventKind::kExpired) == 1);
   f.Advance(24h - 1ms);
   f.TickAll();
@@ -259,7 +257,7 @@ TEST_CASE(
   f.net.Deliver();
   for (Device* device : {&f.d, &f.r1, &f.v1, &f.v2}) {
     INFO(device->name);
-    const AlertInfo info = Info(*device, id);
+    const AlertInfo info = AlertOf(*device, id);
     CHECK(info.state == AlertState::kCancelled);
     CHECK(info.cancel_reason == "false alarm");
   }
@@ -287,8 +285,8 @@ TEST_CASE("A dispatcher cancels a report that was never sent, and its holders pu
   f.net.Deliver();
   for (Device* device : {&f.d, &f.r1, &f.v1}) {
     INFO(device->name);
-    CHECK(Info(*device, id).state == AlertState::kCancelled);
-    CHECK(Info(*device, id).cancel_reason == "duplicate of an earlier report");
+    CHECK(AlertOf(*device, id).state == AlertState::kCancelled);
+    CHECK(AlertOf(*device, id).cancel_reason == "duplicate of an earlier report");
   }
   CHECK(f.r2.Count(AlertEventKind::kCancel) == 0);  // not sent to the zone
   CHECK(f.d.logic->SendUpdate(id, {}, false).code() == Code::kInvalidArgument);
@@ -306,11 +304,11 @@ TEST_CASE("A report nobody acts on expires like an alert and is purged after ret
   f.net.Deliver();
   f.Advance(7200s - 1ms);
   f.TickAll();
-  CHECK(Info(f.r1, id).state == AlertState::kReported);
+  CHECK(AlertOf(f.r1, id).state == AlertState::kReported);
   f.Advance(1ms);
   f.TickAll();
-  CHECK(Info(f.r1, id).state == AlertState::kExpired);
-  CHECK(Info(f.d, id).state == AlertState::kExpired);
+  CHECK(AlertOf(f.r1, id).state == AlertState::kExpired);
+  CHECK(AlertOf(f.d, id).state == AlertState::kExpired);
   f.Advance(3600s);
   f.TickAll();
   CHECK(f.r1.port->alerts.empty());
@@ -364,9 +362,9 @@ AlertInfo SentFrom(TreeFixture& f, const AlertId& report, bool dispatcher_confir
   const AlertId id = Take(f.d.logic->SendAlert(f.tree, spec, report));
   f.net.Deliver();
   REQUIRE(f.r2.Last(AlertEventKind::kAlert) != nullptr);
-  CHECK(f.r2.Last(AlertEventKind::kAlert)->info->verified == Info(f.r2, id).verified);
-  CHECK(Info(f.d, id).verified == Info(f.r2, id).verified);  // the dispatcher's screen too
-  return Info(f.r2, id);
+  CHECK(f.r2.Last(AlertEventKind::kAlert)->info->verified == AlertOf(f.r2, id).verified);
+  CHECK(AlertOf(f.d, id).verified == AlertOf(f.r2, id).verified);  // the dispatcher's screen too
+  return AlertOf(f.r2, id);
 }
 
 TEST_CASE("An alert is verified only by a verifier's confirmation or the dispatcher's word") {
@@ -451,17 +449,17 @@ TEST_CASE("A Cancel of a sent alert resolves it for members and subscribers, and
   f.net.Deliver();
   for (Device* device : {&f.r1, &f.r3, &f.c2}) {
     INFO(device->name);
-    CHECK(Info(*device, id).state == AlertState::kCancelled);
-    CHECK(Info(*device, id).cancel_reason == "duplicate");
-    CHECK(Info(*device, id).texts.front().text == "duplicado");
+    CHECK(AlertOf(*device, id).state == AlertState::kCancelled);
+    CHECK(AlertOf(*device, id).cancel_reason == "duplicate");
+    CHECK(AlertOf(*device, id).texts.front().text == "duplicado");
   }
   CHECK(f.s.Count(AlertEventKind::kCancel) == 1);
-  CHECK(Info(f.d, id).state == AlertState::kCancelled);
+  CHECK(AlertOf(f.d, id).state == AlertState::kCancelled);
   // A later Update changes the texts but the alert stays resolved.
   Check(f.d.logic->SendUpdate(id, {{"es", "nota", ""}, {"en", "note", ""}}, false));
   f.net.Deliver();
-  CHECK(Info(f.r1, id).state == AlertState::kCancelled);
-  CHECK(IsResolved(Info(f.r1, id).state));
+  CHECK(AlertOf(f.r1, id).state == AlertState::kCancelled);
+  CHECK(IsResolved(AlertOf(f.r1, id).state));
 }
 
 TEST_CASE("A per-skill turnout cap sends the stand-by when that skill is enough") {
@@ -479,7 +477,7 @@ TEST_CASE("A per-skill turnout cap sends the stand-by when that skill is enough"
   Check(f.b1.logic->Ack(id, {.kind = AckKind::kOnScene}));  // the second legal observer
   f.net.Deliver();
   REQUIRE(f.r2.Count(AlertEventKind::kUpdate) == 1);
-  CHECK(Info(f.r2, id).stand_by);
+  CHECK(AlertOf(f.r2, id).stand_by);
   Check(f.r3.logic->Ack(id, {.kind = AckKind::kResponding}));
   f.net.Deliver();
   CHECK(f.r2.Count(AlertEventKind::kUpdate) == 1);

@@ -21,6 +21,14 @@ T Take(Result<T> result) {
   return std::move(result).value();
 }
 
+// What a device holds of an alert, or of a tree.
+inline AlertInfo AlertOf(Device& device, const AlertId& id) {
+  return Take(device.logic->GetAlert(id));
+}
+inline TreeInfo TreeOf(Device& device, const TreeId& tree) {
+  return Take(device.logic->Tree(tree));
+}
+
 inline void Check(const Status& status) {
   INFO(status.ToString());
   REQUIRE(status.ok());

@@ -100,6 +100,13 @@ inline crypto::PublicKey ToKey(const Bytes& bytes) {
   return key;
 }
 
+// The bytes of a text message.
+inline Bytes Text(const std::string& text) { return Bytes(text.begin(), text.end()); }
+
+// A public key of order 8 on Curve25519: X25519 with it gives all zeros.
+inline const crypto::PublicKey kLowOrder =
+    ToKey(FromHex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"));
+
 }  // namespace tocsin::testing
 
 #endif  // TOCSIN_TESTS_SEALED_TEST_UTIL_H_

@@ -20,16 +20,10 @@ struct Parties {
   X25519KeyPair mallory = X25519KeyPair::Generate(rng);
 };
 
-Bytes Text(const std::string& text) { return Bytes(text.begin(), text.end()); }
-
 Result<OpenedEnvelope> OpenWith(const X25519KeyPair& key, const Bytes& sealed) {
   const X25519KeyPair* keys[] = {&key};
   return OpenV1(keys, sealed);
 }
-
-// A public key of order 8 on Curve25519: X25519 with it gives all zeros.
-const PublicKey kLowOrder =
-    ToKey(FromHex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"));
 
 }  // namespace
 

@@ -12,8 +12,6 @@ using tocsin::Result;
 
 namespace {
 
-Bytes Text(const std::string& text) { return Bytes(text.begin(), text.end()); }
-
 struct Group {
   explicit Group(std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -38,9 +36,6 @@ std::array<std::uint8_t, 32> Dh(const X25519KeyPair& ours, const PublicKey& thei
   REQUIRE(X25519(ours.private_key(), theirs, out).ok());
   return out;
 }
-
-const PublicKey kLowOrder =
-    ToKey(FromHex("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"));
 
 }  // namespace
 

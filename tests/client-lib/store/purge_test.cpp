@@ -14,7 +14,7 @@ using tocsin::Code;
 namespace {
 
 constexpr Day kOldDay = 19800;
-constexpr Day kToday = 19801;
+constexpr Day kPurgeToday = 19801;
 
 }  // namespace
 
@@ -46,10 +46,10 @@ TEST_CASE("a purged day's alerts cannot be recovered, even with the passphrase",
     auto store = OpenStore(dir.store());
     REQUIRE(store);
     auto txn = store->Begin();
-    today = *txn.AppendAlert(kToday, AsByteView("agents at the bus depot"));
+    today = *txn.AppendAlert(kPurgeToday, AsByteView("agents at the bus depot"));
     REQUIRE(txn.Commit().ok());
     REQUIRE(store->PurgeDay(kOldDay).ok());
-    CHECK(*store->AlertDays() == std::vector<Day>{kToday});
+    CHECK(*store->AlertDays() == std::vector<Day>{kPurgeToday});
     CHECK_FALSE(store->NewAlertCursor(kOldDay)->Valid());
     CHECK(GetText(*store, Column::kAlerts, std::string(AsStringView(AlertName(old_ids[0])))) ==
           "<absent>");
