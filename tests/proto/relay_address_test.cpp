@@ -3,30 +3,31 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "test_bytes.h"
+
 using tocsin::Base32Decode;
 using tocsin::Base32Encode;
 using tocsin::Code;
 using tocsin::ParseRelayAddress;
 using tocsin::RelayAddress;
+using tocsin::testing::ToBytes;
 
 namespace {
 
 std::string Text(std::string_view s) { return std::string(s); }
 
-std::vector<std::uint8_t> BytesOf(std::string_view s) { return {s.begin(), s.end()}; }
-
 }  // namespace
 
 TEST_CASE("base32 matches RFC 4648's test vectors in lower case", "[relay_address]") {
-  CHECK(Base32Encode(BytesOf("")) == "");
-  CHECK(Base32Encode(BytesOf("f")) == "my");
-  CHECK(Base32Encode(BytesOf("fo")) == "mzxq");
-  CHECK(Base32Encode(BytesOf("foo")) == "mzxw6");
-  CHECK(Base32Encode(BytesOf("foob")) == "mzxw6yq");
-  CHECK(Base32Encode(BytesOf("fooba")) == "mzxw6ytb");
-  CHECK(Base32Encode(BytesOf("foobar")) == "mzxw6ytboi");
-  CHECK(Base32Decode("MZXW6YTBOI").value() == BytesOf("foobar"));
-  CHECK(Base32Decode("mzxw6ytboi").value() == BytesOf("foobar"));
+  CHECK(Base32Encode(ToBytes("")) == "");
+  CHECK(Base32Encode(ToBytes("f")) == "my");
+  CHECK(Base32Encode(ToBytes("fo")) == "mzxq");
+  CHECK(Base32Encode(ToBytes("foo")) == "mzxw6");
+  CHECK(Base32Encode(ToBytes("foob")) == "mzxw6yq");
+  CHECK(Base32Encode(ToBytes("fooba")) == "mzxw6ytb");
+  CHECK(Base32Encode(ToBytes("foobar")) == "mzxw6ytboi");
+  CHECK(Base32Decode("MZXW6YTBOI").value() == ToBytes("foobar"));
+  CHECK(Base32Decode("mzxw6ytboi").value() == ToBytes("foobar"));
 }
 
 TEST_CASE("base32 refuses other characters, bad lengths and stray bits", "[relay_address]") {

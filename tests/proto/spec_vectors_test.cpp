@@ -17,12 +17,15 @@
 #include <string>
 #include <vector>
 
+#include "test_bytes.h"
 #include "tocsin/frame_codec.h"
 #include "tocsin/relay_address.h"
 
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
+using tocsin::testing::Bytes;
+using tocsin::testing::FromHex;
+using tocsin::testing::ToBytes;
 
 // One block of relay.txt. Keys ending in "_text" hold ASCII text, the others hex.
 struct Case {
@@ -44,17 +47,6 @@ struct Case {
     return std::string(bytes.begin(), bytes.end());
   }
 };
-
-Bytes FromHex(const std::string& hex) {
-  if (hex.size() % 2 != 0) throw std::invalid_argument("odd hex: " + hex);
-  Bytes out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
-
-Bytes ToBytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
 
 Bytes Concat(std::initializer_list<std::span<const std::uint8_t>> parts) {
   Bytes out;

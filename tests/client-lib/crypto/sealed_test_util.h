@@ -13,19 +13,9 @@
 
 #include "crypto/random.h"
 #include "crypto/x25519.h"
+#include "test_bytes.h"
 
 namespace tocsin::testing {
-
-using Bytes = std::vector<std::uint8_t>;
-
-inline Bytes FromHex(const std::string& hex) {
-  if (hex.size() % 2 != 0) throw std::invalid_argument("odd hex");
-  Bytes out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    out.push_back(static_cast<std::uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
 
 inline std::string ToHex(std::span<const std::uint8_t> bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -99,9 +89,6 @@ inline crypto::PublicKey ToKey(const Bytes& bytes) {
   std::copy_n(bytes.begin(), key.size(), key.begin());
   return key;
 }
-
-// The bytes of a text message.
-inline Bytes Text(const std::string& text) { return Bytes(text.begin(), text.end()); }
 
 // A public key of order 8 on Curve25519: X25519 with it gives all zeros.
 inline const crypto::PublicKey kLowOrder =

@@ -29,18 +29,18 @@ Result<OpenedEnvelope> OpenWith(const X25519KeyPair& key, const Bytes& sealed) {
 
 TEST_CASE("v1 opens to the sender's key and the exact content", "[sealed][v1]") {
   Parties p;
-  auto sealed = SealV1(p.alice, p.bob.public_key(), Text("on my way, 10 min"), p.rng);
+  auto sealed = SealV1(p.alice, p.bob.public_key(), ToBytes("on my way, 10 min"), p.rng);
   REQUIRE(sealed.ok());
   CHECK((*sealed)[0] == kSealedV1);
   auto opened = OpenWith(p.bob, *sealed);
   REQUIRE(opened.ok());
   CHECK(opened->sender == p.alice.public_key());
-  CHECK(opened->content == Text("on my way, 10 min"));
+  CHECK(opened->content == ToBytes("on my way, 10 min"));
 }
 
 TEST_CASE("v1: changing any byte makes the envelope unopenable", "[sealed][v1][tamper]") {
   Parties p;
-  const auto sealed = SealV1(p.alice, p.bob.public_key(), Text("raid at 5th"), p.rng).value();
+  const auto sealed = SealV1(p.alice, p.bob.public_key(), ToBytes("raid at 5th"), p.rng).value();
   for (std::size_t i = 0; i < sealed.size(); ++i) {
     Bytes tampered = sealed;
     tampered[i] ^= 0x01;
@@ -53,7 +53,7 @@ TEST_CASE("v1: changing any byte makes the envelope unopenable", "[sealed][v1][t
 
 TEST_CASE("v1: truncated or extended envelopes are rejected", "[sealed][v1]") {
   Parties p;
-  const auto sealed = SealV1(p.alice, p.bob.public_key(), Text("x"), p.rng).value();
+  const auto sealed = SealV1(p.alice, p.bob.public_key(), ToBytes("x"), p.rng).value();
   for (std::size_t length :
        {std::size_t{0}, std::size_t{1}, kV1HeaderSize, kV1HeaderSize + 16, sealed.size() - 1}) {
     Bytes cut(sealed.begin(), sealed.begin() + static_cast<std::ptrdiff_t>(length));
@@ -66,7 +66,7 @@ TEST_CASE("v1: truncated or extended envelopes are rejected", "[sealed][v1]") {
 
 TEST_CASE("v1: only the recipient can open it", "[sealed][v1]") {
   Parties p;
-  const auto sealed = SealV1(p.alice, p.bob.public_key(), Text("x"), p.rng).value();
+  const auto sealed = SealV1(p.alice, p.bob.public_key(), ToBytes("x"), p.rng).value();
   CHECK(OpenWith(p.mallory, sealed).status().code() == Code::kCryptoFailure);
   CHECK(OpenWith(p.alice, sealed).status().code() == Code::kCryptoFailure);
 }
@@ -78,14 +78,14 @@ TEST_CASE("v1: a sender claiming someone else's static key is rejected", "[seale
   p.rng.Fill(ephemeral);
   REQUIRE(X25519(p.mallory.private_key(), p.bob.public_key(), mallory_dh).ok());
   auto forged = sealed_internal::SealV1Raw(ephemeral, p.alice.public_key(), mallory_dh,
-                                           p.bob.public_key(), Text("false alarm, stand down"));
+                                           p.bob.public_key(), ToBytes("false alarm, stand down"));
   REQUIRE(forged.ok());
   CHECK(OpenWith(p.bob, *forged).status().code() == Code::kCryptoFailure);
   // The same construction with the honest static DH opens: the rejection is the DH.
   std::array<std::uint8_t, 32> honest_dh;
   REQUIRE(X25519(p.alice.private_key(), p.bob.public_key(), honest_dh).ok());
   auto honest = sealed_internal::SealV1Raw(ephemeral, p.alice.public_key(), honest_dh,
-                                           p.bob.public_key(), Text("x"));
+                                           p.bob.public_key(), ToBytes("x"));
   CHECK(OpenWith(p.bob, honest.value()).ok());
 }
 
@@ -93,19 +93,19 @@ TEST_CASE("v1: trial decryption finds an older envelope key", "[sealed][v1]") {
   Parties p;
   auto previous = X25519KeyPair::Generate(p.rng);
   auto current = X25519KeyPair::Generate(p.rng);
-  const auto sealed = SealV1(p.alice, previous.public_key(), Text("old"), p.rng).value();
+  const auto sealed = SealV1(p.alice, previous.public_key(), ToBytes("old"), p.rng).value();
   const X25519KeyPair* keys[] = {&current, &previous};
   auto opened = OpenV1(keys, sealed);
   REQUIRE(opened.ok());
-  CHECK(opened->content == Text("old"));
+  CHECK(opened->content == ToBytes("old"));
   const X25519KeyPair* only_current[] = {&current};
   CHECK_FALSE(OpenV1(only_current, sealed).ok());
 }
 
 TEST_CASE("v1: low-order keys are refused on both sides", "[sealed][v1]") {
   Parties p;
-  CHECK(SealV1(p.alice, kLowOrder, Text("x"), p.rng).status().code() == Code::kCryptoFailure);
-  auto sealed = SealV1(p.alice, p.bob.public_key(), Text("x"), p.rng).value();
+  CHECK(SealV1(p.alice, kLowOrder, ToBytes("x"), p.rng).status().code() == Code::kCryptoFailure);
+  auto sealed = SealV1(p.alice, p.bob.public_key(), ToBytes("x"), p.rng).value();
   std::copy(kLowOrder.begin(), kLowOrder.end(), sealed.begin() + 1);  // e.pub
   CHECK(OpenWith(p.bob, sealed).status().code() == Code::kCryptoFailure);
 }
@@ -127,8 +127,8 @@ TEST_CASE("v1: the static DH cache changes nothing but the cost", "[sealed][v1][
   StaticDhCache cache;
   const Bytes ephemeral(32, 9);
   ReplayRng rng_a(ephemeral), rng_b(ephemeral);
-  auto cached = SealV1(p.alice, p.bob.public_key(), Text("x"), rng_a, &cache);
-  auto plain = SealV1(p.alice, p.bob.public_key(), Text("x"), rng_b);
+  auto cached = SealV1(p.alice, p.bob.public_key(), ToBytes("x"), rng_a, &cache);
+  auto plain = SealV1(p.alice, p.bob.public_key(), ToBytes("x"), rng_b);
   CHECK(cached.value() == plain.value());
   CHECK(cache.size() == 1);
   const X25519KeyPair* keys[] = {&p.bob};

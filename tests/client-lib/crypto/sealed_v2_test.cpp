@@ -41,7 +41,8 @@ std::array<std::uint8_t, 32> Dh(const X25519KeyPair& ours, const PublicKey& thei
 
 TEST_CASE("v2: every recipient opens the one body with its own view", "[sealed][v2]") {
   Group g(5);
-  auto sealed = SealV2(g.sender, g.publics, Text("ICE at 5th and Main, observers needed"), g.rng);
+  auto sealed =
+      SealV2(g.sender, g.publics, ToBytes("ICE at 5th and Main, observers needed"), g.rng);
   REQUIRE(sealed.ok());
   CHECK(sealed->rejected.empty());
   REQUIRE(sealed->views.size() == 5);
@@ -49,13 +50,13 @@ TEST_CASE("v2: every recipient opens the one body with its own view", "[sealed][
     auto opened = OpenWith(g.members[i], sealed->blob, sealed->views[i]);
     REQUIRE(opened.ok());
     CHECK(opened->sender == g.sender.public_key());
-    CHECK(opened->content == Text("ICE at 5th and Main, observers needed"));
+    CHECK(opened->content == ToBytes("ICE at 5th and Main, observers needed"));
   }
 }
 
 TEST_CASE("v2: a view for A cannot be opened by B", "[sealed][v2]") {
   Group g(2);
-  auto sealed = SealV2(g.sender, g.publics, Text("x"), g.rng).value();
+  auto sealed = SealV2(g.sender, g.publics, ToBytes("x"), g.rng).value();
   CHECK(OpenWith(g.members[1], sealed.blob, sealed.views[0]).status().code() ==
         Code::kCryptoFailure);
   CHECK(OpenWith(g.mallory, sealed.blob, sealed.views[0]).status().code() == Code::kCryptoFailure);
@@ -63,7 +64,7 @@ TEST_CASE("v2: a view for A cannot be opened by B", "[sealed][v2]") {
 
 TEST_CASE("v2: changing any byte of a view or of the body is rejected", "[sealed][v2][tamper]") {
   Group g(2);
-  const auto sealed = SealV2(g.sender, g.publics, Text("all clear"), g.rng).value();
+  const auto sealed = SealV2(g.sender, g.publics, ToBytes("all clear"), g.rng).value();
   for (std::size_t i = 0; i < kV2ViewSize; ++i) {
     V2View view = sealed.views[0];
     view[i] ^= 0x01;
@@ -80,7 +81,7 @@ TEST_CASE("v2: changing any byte of a view or of the body is rejected", "[sealed
 
 TEST_CASE("v2: truncated views and bodies are rejected", "[sealed][v2]") {
   Group g(1);
-  const auto sealed = SealV2(g.sender, g.publics, Text("x"), g.rng).value();
+  const auto sealed = SealV2(g.sender, g.publics, ToBytes("x"), g.rng).value();
   const X25519KeyPair* keys[] = {&g.members[0]};
   CHECK(OpenV2(keys, sealed.blob, std::span(sealed.views[0]).first(47)).status().code() ==
         Code::kCryptoFailure);
@@ -93,8 +94,8 @@ TEST_CASE("v2: truncated views and bodies are rejected", "[sealed][v2]") {
 
 TEST_CASE("v2: a tag spliced from another message is rejected", "[sealed][v2][tamper]") {
   Group g(1);
-  const auto first = SealV2(g.sender, g.publics, Text("alert"), g.rng).value();
-  const auto second = SealV2(g.sender, g.publics, Text("cancel"), g.rng).value();
+  const auto first = SealV2(g.sender, g.publics, ToBytes("alert"), g.rng).value();
+  const auto second = SealV2(g.sender, g.publics, ToBytes("cancel"), g.rng).value();
   V2View spliced = second.views[0];
   std::copy(first.views[0].begin() + 32, first.views[0].end(), spliced.begin() + 32);
   CHECK(OpenWith(g.members[0], second.blob, spliced).status().code() == Code::kCryptoFailure);
@@ -107,7 +108,7 @@ TEST_CASE("v2: a forged sender (wrong static key) is rejected", "[sealed][v2]") 
   Bytes m(32, 0x42);
   const auto secrets = sealed_internal::DeriveV2(std::span<const std::uint8_t, 32>(m.data(), 32));
   // Mallory writes the real sender's key into the body but can only tag with DH(M, B).
-  auto blob = sealed_internal::SealV2Body(secrets, g.sender.public_key(), Text("stand down"));
+  auto blob = sealed_internal::SealV2Body(secrets, g.sender.public_key(), ToBytes("stand down"));
   auto forged = sealed_internal::MakeV2View(secrets.e.span().first<32>(), secrets.e_public,
                                             secrets.m.span().first<32>(), g.sender.public_key(),
                                             Dh(g.mallory, bob), bob);
@@ -127,7 +128,7 @@ TEST_CASE("v2: a sender giving two recipients different M is caught by the E che
   Bytes m1(32, 1), m2(32, 2);
   const auto s1 = sealed_internal::DeriveV2(std::span<const std::uint8_t, 32>(m1.data(), 32));
   const auto s2 = sealed_internal::DeriveV2(std::span<const std::uint8_t, 32>(m2.data(), 32));
-  auto blob = sealed_internal::SealV2Body(s1, g.sender.public_key(), Text("go to 5th")).value();
+  auto blob = sealed_internal::SealV2Body(s1, g.sender.public_key(), ToBytes("go to 5th")).value();
   // Recipient 1 gets M2 under the blob's E, with a valid tag (the tag does not cover M).
   const auto& r1 = g.publics[1];
   auto view =
@@ -145,7 +146,7 @@ TEST_CASE("v2: a sender giving two recipients different M is caught by the E che
 TEST_CASE("v2: low-order recipients get no view and do not stop the others", "[sealed][v2]") {
   Group g(3);
   g.publics[1] = kLowOrder;
-  auto sealed = SealV2(g.sender, g.publics, Text("x"), g.rng).value();
+  auto sealed = SealV2(g.sender, g.publics, ToBytes("x"), g.rng).value();
   CHECK(sealed.rejected == std::vector<std::size_t>{1});
   CHECK(OpenWith(g.members[0], sealed.blob, sealed.views[0]).ok());
   CHECK(OpenWith(g.members[2], sealed.blob, sealed.views[2]).ok());
@@ -156,10 +157,10 @@ TEST_CASE("v2: several threads and a warm cache give the same views", "[sealed][
   StaticDhCache cache;
   const Bytes m(32, 5);
   ReplayRng one(m), two(m), three(m);
-  auto serial = SealV2(g.sender, g.publics, Text("x"), one).value();
-  auto parallel = SealV2(g.sender, g.publics, Text("x"), two, {.threads = 4, .cache = &cache});
+  auto serial = SealV2(g.sender, g.publics, ToBytes("x"), one).value();
+  auto parallel = SealV2(g.sender, g.publics, ToBytes("x"), two, {.threads = 4, .cache = &cache});
   CHECK(cache.size() == 37);
-  auto warm = SealV2(g.sender, g.publics, Text("x"), three, {.threads = 2, .cache = &cache});
+  auto warm = SealV2(g.sender, g.publics, ToBytes("x"), three, {.threads = 2, .cache = &cache});
   CHECK(parallel.value().views == serial.views);
   CHECK(warm.value().views == serial.views);
   CHECK(warm->blob == serial.blob);

@@ -19,15 +19,9 @@
 #include "crypto/signal_memory_store.h"
 #include "crypto/signal_session.h"
 #include "crypto/signal_store_context.h"
+#include "test_bytes.h"
 
 namespace tocsin::testing {
-
-using Bytes = std::vector<std::uint8_t>;
-
-inline Bytes ToBytes(std::string_view text) { return {text.begin(), text.end()}; }
-inline std::string ToText(std::span<const std::uint8_t> bytes) {
-  return {bytes.begin(), bytes.end()};
-}
 
 // `prefix` then the numbers, dot-separated: Numbered("turn ", {2, 1}) is "turn 2.1". Built
 // with append: g++ 12 warns falsely (-Wrestrict) on "literal" + std::string.
