@@ -32,7 +32,7 @@ tree::Signed NewerViewOfR1(TreeFixture& f) {
 }
 
 std::uint64_t HeldVersion(Device& device, const TreeId& tree) {
-  return Take(device.logic->Tree(tree)).version;
+  return TreeOf(device, tree).version;
 }
 
 TEST_CASE("An AllClear from an infiltrator changes nothing and is flagged to the dispatcher") {
@@ -47,7 +47,7 @@ TEST_CASE("An AllClear from an infiltrator changes nothing and is flagged to the
     f.net.Inject(f.r3.key(), f.r1.key(), all_clear);
   }
   f.net.Deliver();
-  CHECK(Take(f.r1.logic->GetAlert(id)).state == AlertState::kDispatched);
+  CHECK(AlertOf(f.r1, id).state == AlertState::kDispatched);
   REQUIRE(f.r1.Count(AlertEventKind::kSecurityFlag) == 1);
   CHECK(f.r1.Last(AlertEventKind::kSecurityFlag)->reason == "an unauthorised AllClear");
   REQUIRE(f.d.Count(AlertEventKind::kSecurityFlag) == 1);  // "someone tried"
@@ -56,7 +56,7 @@ TEST_CASE("An AllClear from an infiltrator changes nothing and is flagged to the
   // The real AllClear still works afterwards (sequence 2 < 99 was never taken).
   Check(f.d.logic->SendAllClear(id, {{"es", "fin", ""}, {"en", "over", ""}}));
   f.net.Deliver();
-  CHECK(Take(f.r1.logic->GetAlert(id)).state == AlertState::kAllClear);
+  CHECK(AlertOf(f.r1, id).state == AlertState::kAllClear);
 }
 
 TEST_CASE("Lifecycle messages of every type from unauthorised keys are dropped") {
@@ -75,8 +75,8 @@ TEST_CASE("Lifecycle messages of every type from unauthorised keys are dropped")
   }
   f.net.Deliver();
   CHECK(f.r1.Count(AlertEventKind::kSecurityFlag) == 4);
-  CHECK(Take(f.r1.logic->GetAlert(id)).state == AlertState::kDispatched);
-  CHECK_FALSE(Take(f.r1.logic->GetAlert(id)).stand_by);
+  CHECK(AlertOf(f.r1, id).state == AlertState::kDispatched);
+  CHECK_FALSE(AlertOf(f.r1, id).stand_by);
   CHECK(Take(f.r1.logic->Alerts("")).size() == 1);
 }
 
@@ -198,7 +198,7 @@ TEST_CASE("A revoked member is out of every view and its messages no longer arri
   CHECK(f.r1.Count(AlertEventKind::kRevoked) == 0);    // its view never mentioned R3
   CHECK(f.c2.port->forgotten.count(f.r3.key()) == 1);  // its tokens revoked
   CHECK(f.d.port->forgotten.count(f.r3.key()) == 1);
-  for (const auto& member : Take(f.c2.logic->Tree(f.tree)).members) {
+  for (const auto& member : TreeOf(f.c2, f.tree).members) {
     CHECK(member.key != f.r3.hex());
   }
   Check(f.r3.logic->Ack(id, {.kind = AckKind::kResponding}));
@@ -316,8 +316,8 @@ TEST_CASE("A replaced phone vouched by a signed view keeps receiving and its ack
             .code() == Code::kInvalidArgument);  // the old key stays revoked
   const AlertId id = f.Dispatch();
   REQUIRE(phone.Count(AlertEventKind::kAlert) == 1);
-  CHECK(f.r1.Count(AlertEventKind::kAlert) == 0);           // the old phone is out of the group
-  CHECK(Take(phone.logic->GetAlert(id)).asked_to_respond);  // its skills came with it
+  CHECK(f.r1.Count(AlertEventKind::kAlert) == 0);  // the old phone is out of the group
+  CHECK(AlertOf(phone, id).asked_to_respond);      // its skills came with it
   Check(phone.logic->Ack(id, {.kind = AckKind::kOnScene}));
   f.net.Deliver();
   CHECK(f.c1.Count(AlertEventKind::kAck) == 1);
@@ -342,7 +342,7 @@ TEST_CASE("A tree's threshold above one needs a co-signature before members take
   CHECK(member.logic->AcceptUpdate(one).code() == Code::kCryptoFailure);
   const std::string two = Take(admin2.logic->CoSignView(one));
   Check(member.logic->AcceptUpdate(two));
-  CHECK(Take(member.logic->Tree(tree)).threshold == 2);
+  CHECK(TreeOf(member, tree).threshold == 2);
   CHECK(member.logic->CoSignView(one).status().code() == Code::kUnauthorized);
 }
 
@@ -379,7 +379,7 @@ TEST_CASE("Whatever still arrives from a revoked key changes nothing and is flag
   CHECK(f.d.Last(AlertEventKind::kSecurityFlag)->reason == "a message from a revoked member");
   CHECK(f.d.Count(AlertEventKind::kAck) == 0);
   CHECK(f.d.Count(AlertEventKind::kVerifyResult) == 0);
-  CHECK(Take(f.d.logic->GetAlert(report)).state == AlertState::kVerifying);
+  CHECK(AlertOf(f.d, report).state == AlertState::kVerifying);
 }
 
 }  // namespace
