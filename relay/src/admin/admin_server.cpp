@@ -3,17 +3,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 
 #include <spdlog/spdlog.h>
 
 #include "admin/admin_protocol.h"
+#include "net/as_tuple.h"
 
 namespace tocsin::relay {
-namespace {
-constexpr auto kAdminAwait = asio::experimental::as_tuple(asio::use_awaitable);
-}  // namespace
 
 AdminServer::AdminServer(asio::io_context& io, MailboxStore& store, const Config& config)
     : io_(io), store_(store), config_(config), path_(config.AdminSocketPath()), acceptor_(io) {}
@@ -47,7 +44,7 @@ void AdminServer::Stop() {
 
 asio::awaitable<void> AdminServer::AcceptLoop() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor_.async_accept(kAdminAwait);
+    auto [ec, socket] = co_await acceptor_.async_accept(kAsTuple);
     if (!acceptor_.is_open()) co_return;
     if (!ec) co_await Serve(std::move(socket));  // one command at a time
   }
@@ -58,15 +55,15 @@ asio::awaitable<void> AdminServer::Serve(asio::local::stream_protocol::socket so
   try {
     std::string line;
     asio::steady_timer deadline(io_, std::chrono::seconds(10));
-    auto read = asio::async_read_until(socket, asio::dynamic_buffer(line, kMaxAdminLine), "\n",
-                                       kAdminAwait);
-    auto result = co_await (std::move(read) || deadline.async_wait(kAdminAwait));
+    auto read =
+        asio::async_read_until(socket, asio::dynamic_buffer(line, kMaxAdminLine), "\n", kAsTuple);
+    auto result = co_await (std::move(read) || deadline.async_wait(kAsTuple));
     if (result.index() != 0 || std::get<0>(std::get<0>(result))) co_return;
     line.resize(line.find('\n'));
     const std::string verb = line.substr(0, line.find(' '));
     spdlog::info("admin command: {}", verb);
     const std::string reply = EncodeAdminReply(RunAdminCommand(store_, config_, line));
-    co_await asio::async_write(socket, asio::buffer(reply), kAdminAwait);
+    co_await asio::async_write(socket, asio::buffer(reply), kAsTuple);
   } catch (const std::exception& e) {
     spdlog::warn("admin command failed: {}", e.what());
   }

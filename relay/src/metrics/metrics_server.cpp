@@ -1,14 +1,13 @@
 #include "metrics/metrics_server.h"
 
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 
 #include "config/config.h"
+#include "net/as_tuple.h"
 
 namespace tocsin::relay {
 namespace {
 
-constexpr auto kMetricsAwait = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kMaxRequestBytes = 8192;
 
 std::string HttpAnswer(std::string_view status, std::string_view type, const std::string& body) {
@@ -50,7 +49,7 @@ void MetricsServer::Stop() {
 
 asio::awaitable<void> MetricsServer::AcceptLoop() {
   for (;;) {
-    auto [ec, socket] = co_await acceptor_.async_accept(kMetricsAwait);
+    auto [ec, socket] = co_await acceptor_.async_accept(kAsTuple);
     if (!acceptor_.is_open()) co_return;
     if (!ec) asio::co_spawn(io_, Serve(std::move(socket)), asio::detached);
   }
@@ -62,15 +61,15 @@ asio::awaitable<void> MetricsServer::Serve(asio::ip::tcp::socket socket) {
     std::string request;
     asio::steady_timer deadline(io_, std::chrono::seconds(5));
     auto read = asio::async_read_until(socket, asio::dynamic_buffer(request, kMaxRequestBytes),
-                                       "\r\n\r\n", kMetricsAwait);
-    auto result = co_await (std::move(read) || deadline.async_wait(kMetricsAwait));
+                                       "\r\n\r\n", kAsTuple);
+    auto result = co_await (std::move(read) || deadline.async_wait(kAsTuple));
     if (result.index() != 0 || std::get<0>(std::get<0>(result))) co_return;
     const bool metrics =
         request.rfind("GET /metrics ", 0) == 0 || request.rfind("GET /metrics?", 0) == 0;
     const std::string answer =
         metrics ? HttpAnswer("200 OK", "text/plain; version=0.0.4", render_())
                 : HttpAnswer("404 Not Found", "text/plain", "only /metrics here\n");
-    co_await asio::async_write(socket, asio::buffer(answer), kMetricsAwait);
+    co_await asio::async_write(socket, asio::buffer(answer), kAsTuple);
     asio::error_code ec;
     socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   } catch (const std::exception&) {

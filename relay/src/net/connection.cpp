@@ -2,14 +2,13 @@
 
 #include <openssl/err.h>
 
-#include <asio/experimental/as_tuple.hpp>
-
 #include <spdlog/spdlog.h>
+
+#include "net/as_tuple.h"
 
 namespace tocsin::relay {
 namespace {
 
-constexpr auto kTupleAwaitable = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::chrono::seconds kCloseGrace{5};
 
 // OpenSSL's reason for the last failure on this thread ("unsupported protocol", ...).
@@ -84,12 +83,11 @@ asio::awaitable<bool> Connection::WaitFor(asio::socket_base::wait_type what) {
   if (what == asio::socket_base::wait_read) {
     if (bio_.pending() > 0) co_return state_ != State::kClosed;
     const std::span<std::uint8_t> room = bio_.room();
-    auto [ec, n] =
-        co_await socket_.async_receive(asio::buffer(room.data(), room.size()), kTupleAwaitable);
+    auto [ec, n] = co_await socket_.async_receive(asio::buffer(room.data(), room.size()), kAsTuple);
     if (!ec) bio_.Received(n);
     co_return !ec && state_ != State::kClosed;
   }
-  auto [ec] = co_await socket_.async_wait(what, kTupleAwaitable);
+  auto [ec] = co_await socket_.async_wait(what, kAsTuple);
   co_return !ec && state_ != State::kClosed;
 }
 
@@ -114,7 +112,7 @@ asio::awaitable<void> Connection::ReadLoop() {
   while (state_ == State::kOpen) {
     if (protocol_->inflight() >= max_inflight) {
       resume_.emplace(worker_.io, Clock::time_point::max());
-      co_await resume_->async_wait(kTupleAwaitable);
+      co_await resume_->async_wait(kAsTuple);
       resume_.reset();
       continue;
     }

@@ -2,10 +2,9 @@
 
 #include <sodium.h>
 
-#include <asio/experimental/as_tuple.hpp>
-
 #include <spdlog/spdlog.h>
 
+#include "net/as_tuple.h"
 #include "net/connection.h"
 
 namespace tocsin::relay {
@@ -89,12 +88,10 @@ asio::ip::tcp::endpoint Server::local_endpoint() const {
 }
 
 asio::awaitable<void> Server::AcceptLoop() {
-  namespace ex = asio::experimental;
   while (accepting_) {
     Worker& target = *workers_[next_worker_];
     next_worker_ = (next_worker_ + 1) % static_cast<std::uint32_t>(workers_.size());
-    auto [ec, socket] =
-        co_await acceptor_->async_accept(target.io, ex::as_tuple(asio::use_awaitable));
+    auto [ec, socket] = co_await acceptor_->async_accept(target.io, kAsTuple);
     if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
     if (ec) {
       // Out of descriptors and the like: say so, and wait a little rather than spin.
@@ -103,7 +100,7 @@ asio::awaitable<void> Server::AcceptLoop() {
                      ec.message());
       }
       asio::steady_timer pause(workers_[0]->io, std::chrono::milliseconds(50));
-      co_await pause.async_wait(ex::as_tuple(asio::use_awaitable));
+      co_await pause.async_wait(kAsTuple);
       continue;
     }
     RelayMetrics::Add(metrics_.connections_accepted);
