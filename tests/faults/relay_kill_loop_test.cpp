@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "fault_test_util.h"
+#include "under_sanitizer.h"
 
 namespace tocsin::testing {
 namespace {
@@ -17,11 +18,7 @@ namespace {
 constexpr int kSenders = 3;
 // Under a sanitizer a restart of the relay takes seconds (50 kills took 3.5 minutes of
 // the ASan build's tests); the Release build of `make test` runs all 50.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr int kRelayKills = 15;
-#else
-constexpr int kRelayKills = 50;
-#endif
+constexpr int kRelayKills = kUnderSanitizer ? 15 : 50;
 
 // One sender device: sends numbered texts to its contact until told to stop, a few
 // milliseconds apart, and remembers every text its client accepted into the outbox.
