@@ -292,6 +292,16 @@ CommandResult RelayProcess::RunCommand(const std::vector<std::string>& args) con
   return RunBinary(all);
 }
 
+bool RelayProcess::WaitForStat(const std::string& line, std::chrono::milliseconds timeout) const {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    const CommandResult stats = RunCommand({"stats"});
+    if (stats.exit_code == 0 && stats.output.find(line + "\n") != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 CommandResult RelayProcess::RunBinary(const std::vector<std::string>& args,
                                       std::chrono::milliseconds timeout) {
   CommandResult result;

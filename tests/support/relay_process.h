@@ -89,6 +89,9 @@ class RelayProcess {
 
   // Runs `tocsin-relay <args...> --config <relay.toml>` and waits for it.
   CommandResult RunCommand(const std::vector<std::string>& args) const;
+  // Polls `stats` until one of its lines reads `line` (e.g. "queued envelopes: 0").
+  bool WaitForStat(const std::string& line,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
   // Runs `tocsin-relay <args...>` as given.
   static CommandResult RunBinary(const std::vector<std::string>& args,
                                  std::chrono::milliseconds timeout = std::chrono::seconds(120));

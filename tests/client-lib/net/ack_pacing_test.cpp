@@ -41,7 +41,7 @@ void QueueBacklog(PoolHarness& h, const TestMailbox& m, int count) {
 TestMailbox DeliveredBacklog(PoolHarness& h, const RelayProcess& relay, int count) {
   TestMailbox m = NewMailbox(h, relay, /*subscribe=*/false);
   QueueBacklog(h, m, count);
-  REQUIRE(WaitForStat(relay, "queued envelopes: " + std::to_string(count)));
+  REQUIRE(relay.WaitForStat("queued envelopes: " + std::to_string(count)));
   REQUIRE(h.AddMailbox(m.relay, m.id, m.key).ok());
   REQUIRE(h.WaitFor([&] { return h.deliveries.size() == static_cast<std::size_t>(count); }));
   return m;
@@ -94,7 +94,7 @@ TEST_CASE("a backlog acked one delivery at a time drains under a low request lim
   AckingApp app(h);
   TestMailbox m = NewMailbox(h, *relay, /*subscribe=*/false);
   QueueBacklog(h, m, kBacklog);
-  REQUIRE(WaitForStat(*relay, "queued envelopes: " + std::to_string(kBacklog)));
+  REQUIRE(relay->WaitForStat("queued envelopes: " + std::to_string(kBacklog)));
   // ... then the relay comes back allowing 10 requests a second per connection: far
   // fewer than the deliveries its owner will ack one by one.
   REQUIRE(relay->Terminate() == 0);
@@ -113,7 +113,7 @@ TEST_CASE("a backlog acked one delivery at a time drains under a low request lim
       h.WaitFor([&] { return DistinctEnvelopes(h) == kBacklog; }, std::chrono::seconds(30));
   CHECK(DistinctEnvelopes(h) == kBacklog);
   REQUIRE(all_delivered);
-  CHECK(WaitForStat(*relay, "queued envelopes: 0", std::chrono::seconds(30)));
+  CHECK(relay->WaitForStat("queued envelopes: 0", std::chrono::seconds(30)));
   INFO("drained in " << std::chrono::duration_cast<milliseconds>(Clock::now() - start).count()
                      << " ms");
   CHECK(Clock::now() - start < std::chrono::seconds(30));
@@ -141,8 +141,8 @@ TEST_CASE("acks made one by one go out at most once per ack interval", "[net][ow
     std::this_thread::sleep_for(milliseconds(20));
   }
   const auto acked = Clock::now() - first_ack;
-  CHECK(WaitForStat(*relay, "queued envelopes: 9"));
-  CHECK(WaitForStat(*relay, "queued envelopes: 0"));
+  CHECK(relay->WaitForStat("queued envelopes: 9"));
+  CHECK(relay->WaitForStat("queued envelopes: 0"));
   CHECK(MetricValue(Metrics(*relay), "tocsin_relay_requests_total{type=\"ack\",code=\"OK\"}") == 2);
   CHECK(Clock::now() - first_ack >= options.ack_interval);
   INFO("acks made over " << std::chrono::duration_cast<milliseconds>(acked).count() << " ms");
@@ -157,13 +157,13 @@ TEST_CASE("acks still waiting for their flush are sent when the pool closes", "[
   const TestMailbox m = DeliveredBacklog(h, *relay, 3);
   const std::vector<std::uint64_t> seqs = h.Seqs(m.id);
   h.pool().Ack(m.relay, m.id, seqs[0]);  // goes out at once
-  REQUIRE(WaitForStat(*relay, "queued envelopes: 2"));
+  REQUIRE(relay->WaitForStat("queued envelopes: 2"));
   h.pool().Ack(m.relay, m.id, seqs[1]);  // these two wait for the interval's end
   h.pool().Ack(m.relay, m.id, seqs[2]);
   // The io thread stops, then the pool closes (as a client closes): the two are sent.
   h.WhilePaused([] {});
   h.Destroy();
-  CHECK(WaitForStat(*relay, "queued envelopes: 0"));
+  CHECK(relay->WaitForStat("queued envelopes: 0"));
 }
 
 }  // namespace

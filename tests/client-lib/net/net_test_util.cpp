@@ -279,14 +279,4 @@ bool FreezeRelay(const RelayProcess& relay, milliseconds timeout) {
   return true;
 }
 
-bool WaitForStat(const RelayProcess& relay, const std::string& line, milliseconds timeout) {
-  const auto until = Clock::now() + timeout;
-  while (Clock::now() < until) {
-    tocsin::testing::CommandResult stats = relay.RunCommand({"stats"});
-    if (stats.exit_code == 0 && stats.output.find(line + "\n") != std::string::npos) return true;
-    std::this_thread::sleep_for(milliseconds(50));
-  }
-  return false;
-}
-
 }  // namespace tocsin::net::testing

@@ -127,7 +127,6 @@ bool WaitForMetric(const RelayProcess& relay, const std::string& name, std::int6
 bool FreezeRelay(const RelayProcess& relay, milliseconds timeout = kWait);
 
 // Polls `stats` until it prints `line` (e.g. "queued envelopes: 0").
-bool WaitForStat(const RelayProcess& relay, const std::string& line, milliseconds timeout = kWait);
 
 }  // namespace tocsin::net::testing
 

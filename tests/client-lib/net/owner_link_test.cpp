@@ -48,12 +48,12 @@ TEST_CASE("an owner link creates a mailbox with an invite and receives what send
   CHECK(got[0].expires_at_ms > 0);
   CHECK(got[0].blob == nullptr);
 
-  REQUIRE(WaitForStat(*relay, "queued envelopes: 2"));
+  REQUIRE(relay->WaitForStat("queued envelopes: 2"));
   // Acks made together go out as one Ack request.
   h.WhilePaused([&] {
     for (const IncomingDelivery& d : got) h.pool().Ack(m.relay, m.id, d.seq);
   });
-  CHECK(WaitForStat(*relay, "queued envelopes: 0"));
+  CHECK(relay->WaitForStat("queued envelopes: 0"));
   CHECK(WaitForMetric(*relay, "tocsin_relay_requests_total{type=\"ack\",code=\"OK\"}", 1));
 }
 
@@ -130,7 +130,7 @@ TEST_CASE("after a kill -9 and a restart the link comes back and unacked entries
   REQUIRE(h.WaitFor([&] { return h.deliveries.size() == 3; }));
   const std::vector<std::uint64_t> first = h.Seqs(m.id);
   h.pool().Ack(m.relay, m.id, first[0]);
-  REQUIRE(WaitForStat(*relay, "queued envelopes: 2"));
+  REQUIRE(relay->WaitForStat("queued envelopes: 2"));
   const std::size_t auths_before = h.Locked([&] { return h.authenticated.size(); });
 
   relay->Kill9();
@@ -152,7 +152,7 @@ TEST_CASE("after a kill -9 and a restart the link comes back and unacked entries
   REQUIRE(h.Send(m.relay, m.id, m.token, "after the restart").ok());
   REQUIRE(h.WaitFor([&] { return h.deliveries.size() == 6; }));
   for (std::uint64_t seq : h.Seqs(m.id)) h.pool().Ack(m.relay, m.id, seq);
-  CHECK(WaitForStat(*relay, "queued envelopes: 0"));
+  CHECK(relay->WaitForStat("queued envelopes: 0"));
 }
 
 TEST_CASE("a mailbox added while the relay is down is subscribed once it is up", "[net][owner]") {

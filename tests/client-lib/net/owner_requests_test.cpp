@@ -84,7 +84,7 @@ TEST_CASE("removing the last mailbox closes the owner connection and drops its d
   h.pool().RemoveMailbox(m.relay, m.id);
   REQUIRE(WaitForMetric(*relay, "tocsin_relay_connections{kind=\"owner\"}", 0));
   REQUIRE(h.Send(m.relay, m.id, m.token, "kept for later").ok());
-  CHECK(WaitForStat(*relay, "queued envelopes: 1"));
+  CHECK(relay->WaitForStat("queued envelopes: 1"));
   // Added again, it gets what was queued meanwhile.
   REQUIRE(h.AddMailbox(m.relay, m.id, m.key).ok());
   REQUIRE(h.WaitFor([&] { return h.deliveries.size() == 1; }));
