@@ -44,15 +44,16 @@ asan: deps
 
 # ThreadSanitizer over the relay: its store (writer, sweeper and readers on their own
 # threads) and the real relay binary (network workers, fan-out, store) under the server
-# tests. A race report stops the relay (halt_on_error) and fails the test.
-TSAN_TESTS := tocsin_relay_store_tests tocsin_relay_server_tests tocsin_relay_durability_tests \
+# tests. A race report stops the relay (halt_on_error) and fails the test; the canary
+# (tests/tsan/) passes only when its deliberate race is reported.
+TSAN_TESTS := tocsin_tsan_canary tocsin_relay_store_tests tocsin_relay_server_tests tocsin_relay_durability_tests \
   tocsin_relay_limits_tests tocsin_relay_transport_tests tocsin_relay_protocol_tests
 tsan: deps
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTOCSIN_TSAN=ON $(UNITY) \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DTOCSIN_WERROR=ON \
 	  -DTOCSIN_BUILD_BENCHMARKS=OFF $(CMAKE_FLAGS)
 	cmake --build build-tsan -j $(JOBS) --target tocsin-relay $(TSAN_TESTS)
-	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan/tsan.supp" \
 	  ctest --output-on-failure -j $(JOBS) -R '^($(shell echo $(TSAN_TESTS) | tr ' ' '|')):'
 
 # libFuzzer (clang) over every target of tests/fuzz, FUZZ_SECONDS each, two at a time;
