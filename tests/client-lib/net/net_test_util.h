@@ -126,8 +126,6 @@ bool WaitForMetric(const RelayProcess& relay, const std::string& name, std::int6
 // runs on until the call returns. Answers nothing from then on, until killed.
 bool FreezeRelay(const RelayProcess& relay, milliseconds timeout = kWait);
 
-// Polls `stats` until it prints `line` (e.g. "queued envelopes: 0").
-
 }  // namespace tocsin::net::testing
 
 #endif  // TOCSIN_TESTS_CLIENT_LIB_NET_NET_TEST_UTIL_H_
