@@ -1,4 +1,4 @@
-// Byte helpers the tests share: text to bytes and back, hex to bytes.
+// Byte helpers the tests share: text to bytes and back, hex to bytes and back.
 #ifndef TOCSIN_TESTS_COMMON_TEST_BYTES_H_
 #define TOCSIN_TESTS_COMMON_TEST_BYTES_H_
 
@@ -26,6 +26,21 @@ inline Bytes FromHex(const std::string& hex) {
     out.push_back(static_cast<std::uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
   }
   return out;
+}
+
+// Lower-case hex of bytes, or of the bytes of a string (protobuf's bytes fields).
+inline std::string ToHex(std::span<const std::uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (std::uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 15]);
+  }
+  return out;
+}
+
+inline std::string ToHex(std::string_view bytes) {
+  return ToHex(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
 }
 
 }  // namespace tocsin::testing

@@ -17,16 +17,6 @@
 
 namespace tocsin::testing {
 
-inline std::string ToHex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (std::uint8_t b : bytes) {
-    out.push_back(kDigits[b >> 4]);
-    out.push_back(kDigits[b & 15]);
-  }
-  return out;
-}
-
 // Hands out exactly the bytes it was given, then fails the test by throwing.
 class ReplayRng final : public crypto::Rng {
  public:

@@ -8,9 +8,12 @@
 #include "net/mailbox_auth.h"
 #include "net/relay_errors.h"
 #include "relay_vectors.h"
+#include "test_bytes.h"
 
 namespace tocsin::net::testing {
 namespace {
+
+using tocsin::testing::ToHex;
 
 AuthKeyPair KeyFromSeed(const std::string& seed) {
   AuthKeyPair key;
@@ -20,30 +23,20 @@ AuthKeyPair KeyFromSeed(const std::string& seed) {
   return key;
 }
 
-std::string Hex(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
-  return out;
-}
-
 TEST_CASE("Authenticate signs SPEC.md's bytes as in the auth vectors", "[net][auth]") {
   const std::vector<VectorCase> cases = RelayVectors("auth");
   REQUIRE_FALSE(cases.empty());
   for (const VectorCase& v : cases) {
     const AuthKeyPair key = KeyFromSeed(Unhex(v.at("seed")));
-    CHECK(Hex({reinterpret_cast<const char*>(key.public_key.data()), 32}) == v.at("public_key"));
+    CHECK(ToHex(key.public_key) == v.at("public_key"));
     MailboxId mailbox{};
     const std::string id = Unhex(v.at("mailbox_id"));
     std::memcpy(mailbox.data(), id.data(), mailbox.size());
     const std::string nonce = Unhex(v.at("server_nonce"));
-    CHECK(Hex(AuthSignedBytes(nonce, mailbox)) == v.at("signed"));
+    CHECK(ToHex(AuthSignedBytes(nonce, mailbox)) == v.at("signed"));
     const wire::Request request = MakeAuthenticate(mailbox, key, nonce);
     CHECK(request.authenticate().mailbox_id() == id);
-    CHECK(Hex(request.authenticate().signature()) == v.at("signature"));
+    CHECK(ToHex(request.authenticate().signature()) == v.at("signature"));
   }
 }
 
@@ -53,10 +46,10 @@ TEST_CASE("CreateMailbox signs SPEC.md's bytes as in the create_mailbox vectors"
   for (const VectorCase& v : cases) {
     const AuthKeyPair key = KeyFromSeed(Unhex(v.at("seed")));
     const std::string nonce = Unhex(v.at("server_nonce"));
-    CHECK(Hex(CreateMailboxSignedBytes(nonce, key.public_key)) == v.at("signed"));
+    CHECK(ToHex(CreateMailboxSignedBytes(nonce, key.public_key)) == v.at("signed"));
     const wire::Request request = MakeCreateMailbox(std::string(16, 'i'), key, nonce);
-    CHECK(Hex(request.create_mailbox().auth_public_key()) == v.at("public_key"));
-    CHECK(Hex(request.create_mailbox().signature()) == v.at("signature"));
+    CHECK(ToHex(request.create_mailbox().auth_public_key()) == v.at("public_key"));
+    CHECK(ToHex(request.create_mailbox().signature()) == v.at("signature"));
     CHECK(request.create_mailbox().invite() == std::string(16, 'i'));
   }
 }

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "test_bytes.h"
+
 namespace tocsin::net::testing {
 
 using VectorCase = std::map<std::string, std::string>;
@@ -31,12 +33,9 @@ inline std::vector<VectorCase> RelayVectors(const std::string& section) {
   return cases;
 }
 
+// A hex value as the bytes of a string (protobuf's bytes fields).
 inline std::string Unhex(const std::string& hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoul(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
+  return tocsin::testing::ToText(tocsin::testing::FromHex(hex));
 }
 
 }  // namespace tocsin::net::testing
