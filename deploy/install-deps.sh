@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config clang-format
   libsignal-protocol-c-dev libsodium-dev librocksdb-dev libasio-dev libssl-dev
   libprotobuf-dev protobuf-compiler catch2 libcli11-dev libtomlplusplus-dev
-  libspdlog-dev libfmt-dev libqrencode-dev
+  libspdlog-dev libfmt-dev libqrencode-dev libjemalloc-dev
   # tests/deploy: the unit is checked with systemd-analyze, the scripts with shellcheck
   systemd shellcheck
 )

@@ -57,4 +57,7 @@ target_link_libraries(tocsin_relay_server
 
 add_executable(tocsin-relay ${TOCSIN_RELAY_SRC}/main.cpp)
 target_link_libraries(tocsin-relay PRIVATE tocsin_relay_server tocsin_warnings)
+if(TOCSIN_RELAY_JEMALLOC)
+  target_link_libraries(tocsin-relay PRIVATE PkgConfig::JEMALLOC)
+endif()
 target_compile_definitions(tocsin-relay PRIVATE TOCSIN_RELAY_VERSION="${PROJECT_VERSION}")

@@ -53,6 +53,10 @@ for lib in librocksdb7.8 libprotobuf32 libsodium23 libssl3 libspdlog1.10 libfmt9
   libtomlplusplus3 libqrencode4 libsignal-protocol-c2.3.2 libc6; do
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
+# jemalloc, when the relay links it (TOCSIN_JEMALLOC, on by default).
+if readelf -d "$build_dir/relay/tocsin-relay" | grep -q 'Shared library: \[libjemalloc'; then
+  grep -q libjemalloc2 <<<"$depends" || fail "Depends lacks libjemalloc2: $depends"
+fi
 for script in postinst prerm postrm conffiles; do
   grep -Eq "[0-9]+ lines +\*? +$script( |\$)" <<<"$info" || fail "no $script in the control archive"
 done
