@@ -11,6 +11,16 @@
 #include "admin/commands.h"
 #include "admin/serve.h"
 
+// jemalloc's options, read when it starts (the binary links it unless TOCSIN_JEMALLOC is
+// off, and never in sanitizer builds; without it this is an unused string). A
+// background thread gives freed pages back to the system over the ten seconds after a
+// burst (jemalloc's default decay) even when the relay goes quiet, instead of at its
+// next allocations. MALLOC_CONF in the environment adds to these.
+extern "C" {
+extern const char* malloc_conf;
+const char* malloc_conf = "background_thread:true";
+}
+
 namespace {
 
 using namespace tocsin::relay;

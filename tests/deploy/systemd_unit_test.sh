@@ -21,6 +21,12 @@ unit="$scratch/usr/lib/systemd/system/tocsin-relay.service"
 grep -q "^ExecStart=$scratch/usr/bin/tocsin-relay serve --config $scratch/usr/etc/tocsin/relay.toml$" \
   "$unit" || { cat "$unit"; echo "FAIL: ExecStart does not name the install"; exit 1; }
 
+# jemalloc must see /proc/sys/vm/overcommit_memory (the unit says why).
+if grep -q '^ProcSubset=pid' "$unit"; then
+  echo "FAIL: ProcSubset=pid hides /proc/sys/vm/overcommit_memory from jemalloc"
+  exit 1
+fi
+
 if ! out=$(systemd-analyze verify "$unit" 2>&1) || [ -n "$out" ]; then
   echo "$out"
   echo "FAIL: systemd-analyze verify"

@@ -115,9 +115,10 @@ TEST_CASE("a SEND Hello on a resumed TLS session is refused and closed",
 }
 
 // The budget (10,000 idle TLS connections in 256 MiB) rests on OpenSSL giving back its
-// record buffers between records (SSL_MODE_RELEASE_BUFFERS): ~16.5 KiB per connection
-// here with them, ~23 KiB when the read buffer stays (~31 KiB with the benchmark's
-// client). Sanitizer builds change what memory costs, so they only run the connections.
+// record buffers between records (SSL_MODE_RELEASE_BUFFERS): ~17.5 KiB per connection
+// here with them on jemalloc (the relay binary's allocator; ~16.5 on glibc's malloc),
+// ~23 KiB when the read buffer stays (~31 KiB with the benchmark's client). Sanitizer
+// builds change what memory costs, so they only run the connections.
 TEST_CASE("idle owner connections hold no TLS record buffers in the relay",
           "[relay][server][transport]") {
   auto relay = StartRelay();

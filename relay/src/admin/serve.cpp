@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include <csignal>
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -16,6 +17,10 @@
 #include "metrics/log_throttle.h"
 #include "metrics/metrics_server.h"
 #include "net/server.h"
+
+// jemalloc's control entry point: set when the binary runs on jemalloc, null otherwise.
+extern "C" int mallctl(const char*, void*, std::size_t*, void*, std::size_t)
+    __attribute__((weak));
 
 namespace tocsin::relay {
 namespace {
@@ -96,8 +101,14 @@ StoreOptions StoreOptionsFor(const Config& config, RelayMetrics& metrics, LogThr
 // ones. At 500 envelopes/s the relay's RSS grew ~60 MiB in 4 minutes while RocksDB's own
 // figures fell. A fixed threshold (which also stops glibc raising it) maps every block of
 // 256 KiB or more and unmaps it at free. Smaller allocations (TLS buffers, frames) are as
-// before.
+// before. Only for glibc's malloc: jemalloc (which the release binary links, with
+// main.cpp's options) purges what is freed by itself, and has no such threshold.
 void KeepLargeAllocationsMapped() {
+  if (mallctl != nullptr) {
+    spdlog::info("memory: jemalloc");
+    return;
+  }
+  spdlog::info("memory: glibc malloc");
   constexpr int kMmapThresholdBytes = 256 << 10;
   if (::mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes) != 1) {
     spdlog::warn("mallopt(M_MMAP_THRESHOLD) failed: memory freed by the store may stay resident");
