@@ -19,8 +19,7 @@
 #include "net/server.h"
 
 // jemalloc's control entry point: set when the binary runs on jemalloc, null otherwise.
-extern "C" int mallctl(const char*, void*, std::size_t*, void*, std::size_t)
-    __attribute__((weak));
+extern "C" int mallctl(const char*, void*, std::size_t*, void*, std::size_t) __attribute__((weak));
 
 namespace tocsin::relay {
 namespace {
