@@ -107,7 +107,7 @@ void KeepLargeAllocationsMapped() {
     spdlog::info("memory: jemalloc");
     return;
   }
-  spdlog::info("memory: glibc malloc");
+  spdlog::info("memory: the C library's malloc");
   constexpr int kMmapThresholdBytes = 256 << 10;
   if (::mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes) != 1) {
     spdlog::warn("mallopt(M_MMAP_THRESHOLD) failed: memory freed by the store may stay resident");
