@@ -93,6 +93,7 @@ StoreOptions StoreOptionsFor(const Config& config, RelayMetrics& metrics, LogThr
   return options;
 }
 
+// Says which allocator the relay runs on, and on glibc's keeps large blocks mapped.
 // RocksDB's memtables are arenas of large blocks, freed when a memtable has been flushed
 // (about every 64 MiB written). glibc maps a large block on its own, and gives it back at
 // free, only above its mmap threshold, which it raises to the size of every mapped block
@@ -102,7 +103,7 @@ StoreOptions StoreOptionsFor(const Config& config, RelayMetrics& metrics, LogThr
 // 256 KiB or more and unmaps it at free. Smaller allocations (TLS buffers, frames) are as
 // before. Only for glibc's malloc: jemalloc (which the release binary links, with
 // main.cpp's options) purges what is freed by itself, and has no such threshold.
-void KeepLargeAllocationsMapped() {
+void SetUpAllocator() {
   if (mallctl != nullptr) {
     spdlog::info("memory: jemalloc");
     return;
@@ -145,7 +146,7 @@ int RunServe(const Config& config) {
   // commit answered UNAVAILABLE, like a full disk, rather than a killed relay.
   std::signal(SIGXFSZ, SIG_IGN);
   SetUpLogging(config);
-  KeepLargeAllocationsMapped();
+  SetUpAllocator();
   RaiseOpenFileLimit(config);
   Result<Identity> identity = LoadIdentity(config.data_dir);
   if (!identity.ok()) return Fail("identity", identity.status());
