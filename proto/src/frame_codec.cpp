@@ -67,7 +67,8 @@ FrameDecoder::Step FrameDecoder::Decode(std::span<const std::uint8_t> input, wir
   // Fast path: nothing held and the whole frame is in `input`: parse it in place.
   if (partial_.empty() && input.size() >= kFrameHeaderBytes) {
     const std::uint32_t length = ReadBigEndian32(input.data());
-    if (length > max_frame_bytes_) return {Fail(Status::TooLarge("declared frame length")), 0};
+    if (length > max_frame_bytes_)
+      return {Fail(Status::TooLarge("declared frame length over the maximum")), 0};
     if (input.size() - kFrameHeaderBytes >= length) {
       const State state = ParseBody(input.data() + kFrameHeaderBytes, length, out);
       return {state, state == State::kFrame ? kFrameHeaderBytes + length : 0};
@@ -82,7 +83,7 @@ FrameDecoder::Step FrameDecoder::Decode(std::span<const std::uint8_t> input, wir
     if (partial_.size() < kFrameHeaderBytes) return {State::kNeedMore, used};
     body_length_ = ReadBigEndian32(reinterpret_cast<const std::uint8_t*>(partial_.data()));
     if (body_length_ > max_frame_bytes_) {
-      return {Fail(Status::TooLarge("declared frame length")), used};
+      return {Fail(Status::TooLarge("declared frame length over the maximum")), used};
     }
     partial_.reserve(kFrameHeaderBytes + body_length_);
   }

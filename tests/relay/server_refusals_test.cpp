@@ -275,6 +275,9 @@ TEST_CASE("Authenticate and CreateMailbox over max_mailboxes_per_connection / qu
   // CreateMailbox: the quota refuses before the invite is looked at, so no use is spent.
   const std::string once = relay->CreateInvite(1);
   CHECK(CodeOf(full->CreateMailbox(once, AuthKeyPair::Generate())) == Code::kQuotaExceeded);
+  // An invite of the wrong size is an invite check too: the quota comes first.
+  CHECK(CodeOf(full->CreateMailbox(once.substr(1), AuthKeyPair::Generate())) ==
+        Code::kQuotaExceeded);
   wire::Request forged;
   forged.mutable_create_mailbox()->set_invite(once);
   forged.mutable_create_mailbox()->set_auth_public_key(key1.public_key);

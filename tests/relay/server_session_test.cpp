@@ -269,7 +269,7 @@ TEST_CASE("session: a store that cannot write answers UNAVAILABLE with retry_aft
 TEST_CASE("session: a decode error answers id 0 and closes", "[relay][session]") {
   Harness h;
   const SessionId s = h.Open();
-  h.session(s).OnDecodeError(Status::TooLarge("declared frame length"));
+  h.session(s).OnDecodeError(Status::TooLarge("declared frame length over the maximum"));
   auto frames = h.Collect(s, 1);
   REQUIRE(frames.size() == 1);
   CHECK(frames[0].response().id() == 0);

@@ -64,13 +64,13 @@ void ProtocolSession::HandleCreateMailbox(const Request& request) {
   if (!VerifySignature(kCreateMailboxLabel, nonce_, *key, m.signature(), *key)) {
     return Fail(request.id(), type, Code::kUnauthorized, "bad signature");
   }
-  if (m.invite().size() != kInviteSize) {
-    return Fail(request.id(), type, Code::kUnauthorized, "missing or unknown invite");
-  }
   // The quota comes after the signature (proto/SPEC.md section 5, "Which error wins"),
-  // but before the store looks at the invite: a refused request spends no use of it.
+  // but before the invite: a refused request spends no use of it.
   if (authenticated_.size() + pending_mailboxes_ >= env_.config->max_mailboxes_per_connection) {
     return Fail(request.id(), type, Code::kQuotaExceeded, "too many mailboxes on this connection");
+  }
+  if (m.invite().size() != kInviteSize) {
+    return Fail(request.id(), type, Code::kUnauthorized, "missing or unknown invite");
   }
   ++pending_mailboxes_;
   const std::uint64_t id = request.id();
