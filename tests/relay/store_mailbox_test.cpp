@@ -205,6 +205,70 @@ TEST_CASE("rotation: the old token works during its grace, then is EXPIRED", "[s
   f.ExpectClean();
 }
 
+TEST_CASE("RotateToken counts valid tokens / expired ones kept are bounded", "[store][tokens]") {
+  StoreOptions options;
+  options.max_tokens_per_mailbox = 2;
+  StoreFixture f(StoreFixture::Backend::kRocks, options);
+  const MailboxId box = f.NewMailbox();
+  const Token kept = f.AddToken(box, TokenClass::kAlert);
+  Token current = f.AddToken(box, TokenClass::kContact);
+  auto rotate = [&](const Token& from, const Token& to, std::optional<std::uint32_t> grace) {
+    return Await<std::uint64_t>([&](auto done) {
+      f.store().RotateToken(box, HashToken(from),
+                            TokenEntry{TokenClass::kContact, HashToken(to), 0}, grace,
+                            std::move(done));
+    });
+  };
+  SECTION("a grace keeps the old token valid, so it counts") {
+    const Token next = RandomToken(f.rng);
+    CHECK(rotate(current, next, 60).status().code() == Code::kQuotaExceeded);
+    CHECK(rotate(current, next, std::nullopt).status().code() == Code::kQuotaExceeded);
+    CHECK(f.Send(box, current, "old still works").ok());
+    CHECK(f.Send(box, next, "never added").status().code() == Code::kUnauthorized);
+    CHECK(rotate(current, current, 60).ok());  // rotating to itself adds nothing
+    CHECK(rotate(current, next, 0).ok());      // grace 0: one out, one in
+    CHECK(f.Send(box, current, "revoked").status().code() == Code::kExpired);
+    CHECK(f.Send(box, next, "new").ok());
+  }
+  SECTION("revocations in a loop keep at most max_tokens_per_mailbox expired records") {
+    std::vector<Token> revoked;
+    for (int i = 0; i < 20; ++i) {
+      const Token next = RandomToken(f.rng);
+      REQUIRE(rotate(current, next, 0).ok());
+      revoked.push_back(current);
+      current = next;
+      f.clock().Advance(1);  // distinct expiry times: the oldest is forgotten first
+    }
+    // Valid: `kept` and `current`; expired and still known: the last two revoked.
+    CHECK(f.Send(box, kept, "a").ok());
+    CHECK(f.Send(box, current, "b").ok());
+    CHECK(f.Send(box, revoked[19], "c").status().code() == Code::kExpired);
+    CHECK(f.Send(box, revoked[18], "d").status().code() == Code::kExpired);
+    for (int i = 0; i < 18; ++i) {
+      CHECK(f.Send(box, revoked[i], "e").status().code() == Code::kUnauthorized);
+    }
+    f.Reopen();  // the forgotten records are gone from the store too
+    CHECK(f.Send(box, revoked[0], "f").status().code() == Code::kUnauthorized);
+    CHECK(f.Send(box, revoked[19], "g").status().code() == Code::kExpired);
+  }
+  SECTION("short-lived tokens set in a loop are bounded the same way") {
+    const MailboxId other = f.NewMailbox();
+    const Token lasting = f.AddToken(other, TokenClass::kContact);
+    std::vector<Token> lapsed;
+    for (int i = 0; i < 10; ++i) {
+      lapsed.push_back(f.AddToken(other, TokenClass::kIntro, /*ttl_seconds=*/1));
+      f.clock().Advance(1000);
+    }
+    // Records: `lasting`, then three expired ones (two per valid token allowed).
+    CHECK(f.Send(other, lapsed[9], "a").status().code() == Code::kExpired);
+    CHECK(f.Send(other, lapsed[7], "b").status().code() == Code::kExpired);
+    CHECK(f.Send(other, lapsed[6], "c").status().code() == Code::kUnauthorized);
+    CHECK(f.Send(other, lapsed[0], "d").status().code() == Code::kUnauthorized);
+    CHECK(f.Send(other, lasting, "e").ok());
+  }
+  f.ExpectClean();
+}
+
 TEST_CASE("expired tokens and invites go after their keep time", "[store][tokens][sweep]") {
   StoreOptions options;
   options.expired_keep_ms = 5000;

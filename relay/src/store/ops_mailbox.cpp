@@ -163,6 +163,41 @@ TokenState* FindExact(MailboxMeta& meta, const TokenHash& hash) {
   return nullptr;
 }
 
+bool IsValid(const Impl& store, const TokenRecord& r) {
+  return r.expires_ms == 0 || store.now() < r.expires_ms;
+}
+
+// Whether putting `hash` makes one more valid token: it is new, or it brings an
+// expired one back.
+bool AddsValid(const Impl& store, MailboxMeta& meta, const TokenHash& hash) {
+  const TokenState* known = FindExact(meta, hash);
+  return known == nullptr || !IsValid(store, known->record);
+}
+
+// A mailbox holds at most max_tokens_per_mailbox valid tokens, and as many expired ones
+// kept to answer EXPIRED (proto/SPEC.md 7.3). Before `adding` new records, forgets the
+// expired tokens that expired first (never `keep`) until they fit: from then on those
+// answer UNAUTHORIZED, as after the sweeper. Without this, tokens revoked or rotated out
+// in a loop would pile up for their keep time, and every Send to the mailbox walks them.
+void MakeRoomForTokens(Impl& store, const MailboxId& id, MailboxMeta& meta, std::size_t adding,
+                       const TokenHash* keep = nullptr) {
+  const std::size_t cap = 2 * store.options().max_tokens_per_mailbox;
+  while (meta.tokens.size() + adding > cap) {
+    auto oldest = meta.tokens.end();
+    for (auto it = meta.tokens.begin(); it != meta.tokens.end(); ++it) {
+      if (IsValid(store, it->record) || (keep != nullptr && it->hash == *keep)) continue;
+      if (oldest == meta.tokens.end() || it->record.expires_ms < oldest->record.expires_ms) {
+        oldest = it;
+      }
+    }
+    if (oldest == meta.tokens.end()) return;  // all valid: the caller's count refused more
+    store.RemoveTokenIndex(id, *oldest);
+    store.batch().Delete(Cf::kMailbox, TokenKey(id, oldest->hash));
+    meta.tokens.erase(oldest);
+    store.Touch(id, meta);
+  }
+}
+
 // Adds or replaces one token (a known hash keeps its use counters).
 void PutToken(Impl& store, const MailboxId& id, MailboxMeta& meta, const TokenEntry& entry) {
   TokenState* token = FindExact(meta, entry.token_hash);
@@ -191,13 +226,16 @@ class SetTokensOp final : public CallbackOp<std::uint32_t> {
     MailboxMeta* meta = store.FindMailbox(id_);
     if (meta == nullptr) return Fail(Status::NotFound("no such mailbox"));
     std::uint32_t added = 0;
+    std::size_t records = 0;
     for (const TokenEntry& entry : tokens_) {
       if (!ValidClass(entry.token_class)) return Fail(Status::BadFrame("unknown token class"));
-      added += FindExact(*meta, entry.token_hash) == nullptr;
+      added += AddsValid(store, *meta, entry.token_hash);
+      records += FindExact(*meta, entry.token_hash) == nullptr;
     }
     if (CountValid(store, *meta) + added > store.options().max_tokens_per_mailbox) {
       return Fail(Status::QuotaExceeded("too many tokens"));
     }
+    MakeRoomForTokens(store, id_, *meta, records);
     for (const TokenEntry& entry : tokens_) PutToken(store, id_, *meta, entry);
     Succeed(CountValid(store, *meta));
   }
@@ -228,6 +266,18 @@ class RotateTokenOp final : public CallbackOp<std::uint64_t> {
     // Never 0, which would mean "never expires".
     std::uint64_t ends = std::max<std::uint64_t>(store.now() + grace_ms, 1);
     if (old->record.expires_ms != 0) ends = std::min(ends, old->record.expires_ms);
+    // Valid tokens after the rotation: the old one counts while in its grace.
+    const bool rotates_to_itself = new_token_.token_hash == old_hash_;
+    std::uint32_t valid_after = CountValid(store, *meta) - IsValid(store, old->record);
+    valid_after += store.now() < ends;
+    if (!rotates_to_itself) valid_after += AddsValid(store, *meta, new_token_.token_hash);
+    if (valid_after > store.options().max_tokens_per_mailbox) {
+      return Fail(Status::QuotaExceeded("too many tokens"));
+    }
+    if (!rotates_to_itself && FindExact(*meta, new_token_.token_hash) == nullptr) {
+      MakeRoomForTokens(store, id_, *meta, 1, &old_hash_);
+      old = FindExact(*meta, old_hash_);  // the vector may have changed
+    }
     const TokenHash old_hash = old->hash;  // PutToken may move the vector
     store.RemoveTokenIndex(id_, *old);
     old->record.expires_ms = ends;
