@@ -147,6 +147,33 @@ TEST_CASE("connection kinds are enforced", "[relay][server][errors]") {
   CHECK(owner.client->Ping().ok());
 }
 
+TEST_CASE("an Ack with more seqs than max_window is TOO_LARGE and deletes nothing",
+          "[relay][server][errors]") {
+  auto relay = StartRelay({{"limits.max_window", "4"}, {"limits.default_window", "4"}});
+  Owner owner = NewOwner(*relay);
+  auto sender = Connect(*relay, wire::SEND);
+  for (int i = 0; i < 5; ++i) REQUIRE(sender->Send(owner.mailbox, owner.token, "m").ok());
+  REQUIRE(owner.client->Subscribe(owner.mailbox, 4).ok());
+  std::vector<std::uint64_t> seqs;
+  for (int i = 0; i < 4; ++i) {
+    auto d = owner.client->NextDelivery();
+    REQUIRE(d.ok());
+    seqs.push_back(d->seq());
+  }
+  std::vector<std::uint64_t> five = seqs;
+  five.push_back(seqs.back() + 1);
+  CHECK(CodeOf(owner.client->Ack(owner.mailbox, five)) == Code::kTooLarge);
+  // The size limit comes before ownership (proto/SPEC.md 5, "Which error wins").
+  auto intruder = Connect(*relay, wire::OWNER);
+  CHECK(CodeOf(intruder->Ack(owner.mailbox, five)) == Code::kTooLarge);
+  auto queued = [&] { return relay->RunCommand({"stats"}).output; };
+  CHECK(queued().find("queued envelopes: 5\n") != std::string::npos);
+  auto acked = owner.client->Ack(owner.mailbox, seqs);
+  REQUIRE(acked.ok());
+  CHECK(*acked == 4);
+  CHECK(queued().find("queued envelopes: 1\n") != std::string::npos);
+}
+
 TEST_CASE("someone else's mailbox cannot be read / acked or managed", "[relay][server][errors]") {
   auto relay = StartRelay();
   Owner victim = NewOwner(*relay);

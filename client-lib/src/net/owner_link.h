@@ -88,6 +88,7 @@ class OwnerLink : public std::enable_shared_from_this<OwnerLink> {
   void ArmAckFlush(RelayConnection::Clock::time_point due);
   void FlushAcks();
   void SendAcks(const MailboxId& id, Mailbox& mailbox);
+  void SendAck(const MailboxId& id, std::vector<std::uint64_t> seqs);
   void OnAckRefused(const RelayConnection* conn, const MailboxId& id,
                     std::vector<std::uint64_t> seqs, const Status& status,
                     std::uint32_t retry_after_ms);

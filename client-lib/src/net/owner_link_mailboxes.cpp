@@ -180,10 +180,24 @@ void OwnerLink::FlushAcks() {
 
 void OwnerLink::SendAcks(const MailboxId& id, Mailbox& mailbox) {
   if (mailbox.acks.empty()) return;
+  // An Ack carries at most the relay's max_window seqs (proto/SPEC.md 5.5); more (acks
+  // kept across a reconnect) go in several.
+  const std::uint32_t announced = conn_->hello().limits().max_window();
+  const std::size_t per_ack = announced != 0 ? announced : 1024;
+  std::vector<std::uint64_t> all = std::exchange(mailbox.acks, {});
+  for (std::size_t from = 0; from < all.size(); from += per_ack) {
+    const auto first = all.begin() + static_cast<std::ptrdiff_t>(from);
+    const auto last =
+        all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), from + per_ack));
+    SendAck(id, std::vector<std::uint64_t>(first, last));
+  }
+}
+
+void OwnerLink::SendAck(const MailboxId& id, std::vector<std::uint64_t> seqs) {
   wire::Request request;
   wire::Ack* ack = request.mutable_ack();
   ack->set_mailbox_id(std::string(AsBytes(id)));
-  for (std::uint64_t seq : mailbox.acks) ack->add_seqs(seq);
+  for (std::uint64_t seq : seqs) ack->add_seqs(seq);
   ack->set_quiet(true);
   // Quiet (proto/SPEC.md 5.5): the relay answers only a failure. The seqs are kept with
   // the request's id until such an answer could no longer come (RelayConnection forgets
@@ -196,7 +210,7 @@ void OwnerLink::SendAcks(const MailboxId& id, Mailbox& mailbox) {
   // store that cannot write (a full disk) does not stop deliveries.
   const RelayConnection* raw = conn_.get();
   conn_->SendQuiet(std::move(request),
-                   [weak = weak_from_this(), raw, id, seqs = std::exchange(mailbox.acks, {})](
+                   [weak = weak_from_this(), raw, id, seqs = std::move(seqs)](
                        const Status& status, std::uint32_t retry_after_ms) mutable {
                      auto self = weak.lock();
                      if (self) self->OnAckRefused(raw, id, std::move(seqs), status, retry_after_ms);

@@ -135,8 +135,13 @@ void ProtocolSession::HandleSubscribe(const Request& request) {
 
 void ProtocolSession::HandleAck(const Request& request) {
   const std::size_t type = RequestType(Request::kAck);
-  auto mailbox = OwnedMailbox(request, type, request.ack().mailbox_id());
+  auto mailbox = ParseMailboxId(request, type, request.ack().mailbox_id());
   if (!mailbox) return;
+  // No more than a window's worth: each seq may cost the store writer a read.
+  if (static_cast<std::uint64_t>(request.ack().seqs_size()) > env_.config->max_window) {
+    return Fail(request.id(), type, Code::kTooLarge, "more seqs than max_window");
+  }
+  if (!CheckOwned(request, type, *mailbox)) return;
   std::vector<std::uint64_t> seqs(request.ack().seqs().begin(), request.ack().seqs().end());
   std::sort(seqs.begin(), seqs.end());
   seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
