@@ -20,6 +20,39 @@ std::vector<wire::Delivery> Receive(TestClient& client, int n) {
   return got;
 }
 
+TEST_CASE("a backlog of large envelopes reaches a reader that keeps up within the byte bound",
+          "[relay][server][delivery]") {
+  // Unacked deliveries are bounded by half of max_outbound_bytes (128 KiB here) as well
+  // as by the window: 20 envelopes of 60,000 bytes under a window of 1,024 would be
+  // 1.2 MB in the outbound buffer at once, over its bound, and the reader cut off.
+  auto relay = StartRelay({{"limits.max_outbound_bytes", "262144"}});
+  Owner owner = NewOwner(*relay);
+  auto sender = Connect(*relay, wire::SEND);
+  const std::string big(60000, 'b');
+  for (int i = 0; i < 20; ++i) REQUIRE(sender->Send(owner.mailbox, owner.token, big).ok());
+  auto subscribed = owner.client->Subscribe(owner.mailbox, 1024);
+  REQUIRE(subscribed.ok());
+  CHECK(subscribed->window() == 1024);
+  // Two fit the bound before any ack; the third waits for one.
+  auto first = Receive(*owner.client, 2);
+  CHECK_FALSE(owner.client->NextDelivery(std::chrono::milliseconds(300)).ok());
+  std::uint64_t last = first.back().seq();
+  REQUIRE(owner.client->Ack(owner.mailbox, {first[0].seq()}).ok());
+  int got = 2;
+  while (got < 20) {
+    auto d = owner.client->NextDelivery();
+    REQUIRE(d.ok());
+    CHECK(d->seq() > last);
+    CHECK(d->envelope() == big);
+    last = d->seq();
+    ++got;
+    REQUIRE(owner.client->Ack(owner.mailbox, {d->seq()}).ok());
+  }
+  REQUIRE(owner.client->Ack(owner.mailbox, {first[1].seq()}).ok());
+  CHECK(owner.client->Ping().ok());  // still connected
+  CHECK(relay->WaitForStat("queued envelopes: 0"));
+}
+
 TEST_CASE("a live subscriber gets envelopes in order as they are stored",
           "[relay][server][delivery]") {
   auto relay = StartRelay();

@@ -124,7 +124,8 @@ void ProtocolSession::HandleHello(const Request& request) {
   kind_ = hello.kind();
   env_.random(nonce_);
   if (kind_ == wire::OWNER) {
-    subscriptions_.emplace(id_, *env_.store, *env_.fanout);
+    // Half the outbound bound: deliveries alone never close a reader that keeps up.
+    subscriptions_.emplace(id_, *env_.store, *env_.fanout, env_.config->max_outbound_bytes / 2);
     output_.IssueSessionTicket();
   }
   const Config& c = *env_.config;
