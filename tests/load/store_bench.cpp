@@ -117,7 +117,8 @@ double FanOutMs(MailboxStore& store, const std::vector<Recipient>& recipients, s
   for (std::size_t from = 0; from < n; from += kFrame) {
     std::vector<ViewRequest> views;
     for (std::size_t i = from; i < std::min(n, from + kFrame); ++i) {
-      views.push_back(ViewRequest{recipients[i].id, recipients[i].token, std::string(48, 'v')});
+      views.push_back(
+          ViewRequest{recipients[i].id, recipients[i].token, std::string(48, 'v'), std::nullopt});
     }
     store.AppendViews(handle, std::move(views), [&latch](Result<std::vector<Code>> codes) {
       Require(codes.ok(), "views");

@@ -47,6 +47,19 @@ TEST_CASE("a token that used its burst waits, and another token of the mailbox d
   CHECK(limiter.Check(flooding, kStart + 1000) == 0);
 }
 
+TEST_CASE("Admit counts what it lets through and refuses past the burst without counting",
+          "[relay][rate]") {
+  DeliveryRateLimiter limiter(Rates(1, 3, 1000, 1000));
+  DeliveryGate& gate = limiter;
+  const auto key = limiter.KeyFor(Mailbox(1), TokenOf(1));
+  for (int i = 0; i < 3; ++i) CHECK(gate.Admit(key, kStart) == 0);
+  CHECK(gate.Admit(key, kStart) == 1000);
+  CHECK(limiter.Check(key, kStart) == 1000);
+  // A refusal took nothing: one second later exactly one more goes through.
+  CHECK(gate.Admit(key, kStart + 1000) == 0);
+  CHECK(gate.Admit(key, kStart + 1000) > 0);
+}
+
 TEST_CASE("the mailbox's total bucket limits many tokens together", "[relay][rate]") {
   DeliveryRateLimiter limiter(Rates(1000, 1000, 2, 4));
   for (std::uint8_t t = 1; t <= 4; ++t) {

@@ -2,9 +2,12 @@
 // proto/SPEC.md section 11): each (mailbox, delivery token) pair has its own bucket, so
 // one token flooding a mailbox does not hold up its other senders, and the mailbox has a
 // total over all its tokens. Small values keep each test short.
+#include <functional>
+#include <map>
 #include <thread>
 
 #include "server_test_util.h"
+#include "tocsin/frame_codec.h"
 
 namespace tocsin::testing {
 namespace {
@@ -99,6 +102,64 @@ TEST_CASE("the mailbox's total limits many tokens together, and refused sends us
   CHECK(views->results(1).code() == wire::OK);
   CHECK(Queued(*relay, owner) == 4);
   CHECK(Queued(*relay, other) == 1);
+}
+
+TEST_CASE("requests in flight together cannot overtake the rate: pipelined sends and fetches",
+          "[relay][server][rates]") {
+  // Every frame is in the relay before the first is stored: a check made by the network
+  // thread alone would let them all through. The store's writer admits each.
+  auto relay = StartRelay({{"rate_limits.token_envelopes_per_second", "1"},
+                           {"rate_limits.token_burst", "3"},
+                           {"rate_limits.mailbox_total_envelopes_per_second", "1"},
+                           {"rate_limits.mailbox_total_burst", "5"}});
+  Owner owner = NewOwner(*relay);
+  auto sender = Connect(*relay, wire::SEND);
+  auto pipeline = [&](const std::function<void(wire::Request*)>& body, std::uint64_t first_id) {
+    std::string frames;
+    for (std::uint64_t i = 0; i < 20; ++i) {
+      wire::Frame frame;
+      frame.mutable_request()->set_id(first_id + i);
+      body(frame.mutable_request());
+      REQUIRE(AppendFrame(frame, &frames).ok());
+    }
+    REQUIRE(sender->WriteRaw(frames).ok());
+    std::map<wire::ErrorCode, int> codes;
+    for (std::uint64_t i = 0; i < 20; ++i) {
+      auto answer = sender->WaitResponse(first_id + i);
+      REQUIRE(answer.ok());
+      const wire::ErrorCode code = answer->has_error() ? answer->error().code() : wire::OK;
+      ++codes[code];
+      if (code == wire::RATE_LIMITED) CHECK(answer->error().retry_after_ms() > 0);
+    }
+    return codes;
+  };
+  auto sends = pipeline(
+      [&](wire::Request* r) {
+        r->mutable_send()->set_mailbox_id(owner.mailbox);
+        r->mutable_send()->set_token(owner.token);
+        r->mutable_send()->set_envelope("m");
+      },
+      1000);
+  CHECK(sends[wire::OK] == 3);  // the token's burst, and no more
+  CHECK(sends[wire::RATE_LIMITED] == 17);
+  CHECK(Queued(*relay, owner) == 3);
+  // Pre-key fetches count as envelopes: a second token has its own burst (3), and the
+  // mailbox's total (5) has 2 left.
+  wire::PutPrekeys put;
+  put.set_mailbox_id(owner.mailbox);
+  put.mutable_signed_prekey()->set_public_key(PrekeyPublic('k'));
+  put.mutable_signed_prekey()->set_signature(std::string(64, 's'));
+  REQUIRE(owner.client->PutPrekeys(put).ok());
+  const std::string second = RandomToken();
+  REQUIRE(owner.client->SetToken(owner.mailbox, wire::CONTACT, second).ok());
+  auto fetches = pipeline(
+      [&](wire::Request* r) {
+        r->mutable_get_prekey_bundle()->set_mailbox_id(owner.mailbox);
+        r->mutable_get_prekey_bundle()->set_token(second);
+      },
+      2000);
+  CHECK(fetches[wire::OK] == 2);
+  CHECK(fetches[wire::RATE_LIMITED] == 18);
 }
 
 }  // namespace

@@ -46,7 +46,8 @@ class Harness : public SessionDirectory {
     env_.config = &config_;
     env_.store = store_.get();
     env_.fanout = &fanout_;
-    env_.delivery_limiter = &limiter_;
+    env_.delivery_limiter = limiter_.get();
+    store_->SetDeliveryGate(limiter_);
     env_.directory = this;
     env_.now_ms = [this] { return now_.load(); };
     env_.random = [this](std::span<std::uint8_t> out) {
@@ -145,7 +146,8 @@ class Harness : public SessionDirectory {
   Config config_;
   std::unique_ptr<MailboxStore> store_;
   Fanout fanout_{*this};
-  DeliveryRateLimiter limiter_{DeliveryRatesOf(config_)};
+  std::shared_ptr<DeliveryRateLimiter> limiter_ =
+      std::make_shared<DeliveryRateLimiter>(DeliveryRatesOf(config_));
   ProtocolEnv env_;
   std::map<SessionId, Entry> sessions_;
   std::mutex mu_;

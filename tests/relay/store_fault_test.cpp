@@ -21,7 +21,8 @@ struct TwoBoxes {
     }
   }
   std::vector<ViewRequest> Views() {
-    return {ViewRequest{boxes[0], tokens[0], View(1)}, ViewRequest{boxes[1], tokens[1], View(2)}};
+    return {ViewRequest{boxes[0], tokens[0], View(1), std::nullopt},
+            ViewRequest{boxes[1], tokens[1], View(2), std::nullopt}};
   }
   StoreFixture f;
   std::vector<MailboxId> boxes;

@@ -203,8 +203,9 @@ class ModelTest {
     const std::size_t n = 1 + Pick(4);
     for (std::size_t i = 0; i < n; ++i) {
       const auto [id, token] = PickTarget();
-      views.push_back(ViewRequest{
-          id, token, Pick(10) == 0 ? "bad" : View(static_cast<std::uint8_t>(Pick(200)))});
+      views.push_back(
+          ViewRequest{id, token, Pick(10) == 0 ? "bad" : View(static_cast<std::uint8_t>(Pick(200))),
+                      std::nullopt});
     }
     return views;
   }

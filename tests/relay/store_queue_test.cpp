@@ -151,7 +151,8 @@ struct ViewsFixture {
   std::vector<ViewRequest> Views(std::size_t from, std::size_t to) {
     std::vector<ViewRequest> views;
     for (std::size_t i = from; i < to; ++i) {
-      views.push_back(ViewRequest{boxes[i], tokens[i], View(static_cast<std::uint8_t>(i))});
+      views.push_back(
+          ViewRequest{boxes[i], tokens[i], View(static_cast<std::uint8_t>(i)), std::nullopt});
     }
     return views;
   }
@@ -213,7 +214,7 @@ TEST_CASE("SendViews answers per view and refuses bad handles and sizes", "[stor
     CHECK(*codes ==
           std::vector<Code>{Code::kOk, Code::kBadFrame, Code::kUnauthorized, Code::kBadFrame});
     MailboxId unknown{};
-    codes = v.f.SendViews(*handle, {ViewRequest{unknown, v.tokens[0], View(1)}});
+    codes = v.f.SendViews(*handle, {ViewRequest{unknown, v.tokens[0], View(1), std::nullopt}});
     CHECK(*codes == std::vector<Code>{Code::kNotFound});
   }
   SECTION("class quota per view") {

@@ -31,12 +31,13 @@ Server::Server(const Config& config, SslCtxPtr tls, MailboxStore& store, RelayMe
       tls_(std::move(tls)),
       store_(store),
       metrics_(metrics),
-      delivery_limiter_(DeliveryRatesOf(config)),
+      delivery_limiter_(std::make_shared<DeliveryRateLimiter>(DeliveryRatesOf(config))),
       fanout_(*this) {
   env_.config = &config_;
   env_.store = &store_;
   env_.fanout = &fanout_;
-  env_.delivery_limiter = &delivery_limiter_;
+  env_.delivery_limiter = delivery_limiter_.get();
+  store_.SetDeliveryGate(delivery_limiter_);
   env_.directory = this;
   env_.metrics = &metrics_;
   env_.now_ms = SystemNowMs;
@@ -50,6 +51,7 @@ Server::Server(const Config& config, SslCtxPtr tls, MailboxStore& store, RelayMe
 
 Server::~Server() {
   Shutdown(std::chrono::milliseconds(0));
+  store_.SetDeliveryGate(nullptr);
   // Destroying the io_contexts destroys queued handlers and with them the last
   // references to sessions, which unregister from the fan-out (still alive here).
   acceptor_.reset();

@@ -112,7 +112,8 @@ class Server final : public SessionDirectory {
   SslCtxPtr tls_;
   MailboxStore& store_;
   RelayMetrics& metrics_;
-  DeliveryRateLimiter delivery_limiter_;
+  // Shared with the store's writer, which admits envelopes through it (DeliveryGate).
+  std::shared_ptr<DeliveryRateLimiter> delivery_limiter_;
   Fanout fanout_;
   ProtocolEnv env_;
   // Declared after fanout_: destroyed first, so sessions unregister from a live fan-out.

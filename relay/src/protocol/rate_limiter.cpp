@@ -90,6 +90,17 @@ DeliveryRateKey DeliveryRateLimiter::KeyFor(const MailboxId& mailbox, const Toke
 
 std::uint32_t DeliveryRateLimiter::Check(const DeliveryRateKey& key, std::uint64_t now_ms) {
   std::lock_guard lock(mu_);
+  return CheckLocked(key, now_ms);
+}
+
+std::uint32_t DeliveryRateLimiter::Admit(const DeliveryRateKey& key, std::uint64_t now_ms) {
+  std::lock_guard lock(mu_);
+  const std::uint32_t wait = CheckLocked(key, now_ms);
+  if (wait == 0) ChargeLocked(key, 1, now_ms);
+  return wait;
+}
+
+std::uint32_t DeliveryRateLimiter::CheckLocked(const DeliveryRateKey& key, std::uint64_t now_ms) {
   std::uint32_t wait = 0;
   if (auto it = token_buckets_.find(key.token_digest); it != token_buckets_.end()) {
     wait = it->second.WaitFor(1, now_ms);
@@ -102,6 +113,10 @@ std::uint32_t DeliveryRateLimiter::Check(const DeliveryRateKey& key, std::uint64
 
 void DeliveryRateLimiter::Charge(const DeliveryRateKey& key, double n, std::uint64_t now_ms) {
   std::lock_guard lock(mu_);
+  ChargeLocked(key, n, now_ms);
+}
+
+void DeliveryRateLimiter::ChargeLocked(const DeliveryRateKey& key, double n, std::uint64_t now_ms) {
   token_buckets_.try_emplace(key.token_digest, rates_.token_per_second, rates_.token_burst, now_ms)
       .first->second.Charge(n, now_ms);
   mailbox_buckets_.try_emplace(key.mailbox, rates_.mailbox_per_second, rates_.mailbox_burst, now_ms)

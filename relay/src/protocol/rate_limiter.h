@@ -45,24 +45,17 @@ struct DeliveryRates {
 // The rates of [rate_limits] in `config`.
 DeliveryRates DeliveryRatesOf(const Config& config);
 
-// Names the buckets of one (mailbox, delivery token) pair. `token_digest` is SipHash
-// (128-bit output) of mailbox and token under the limiter's own random key: the limiter
-// never holds a token (tokens are secrets), a digest means nothing outside this process,
-// and nobody can steer digests into one hash-table slot. SipHash rather than BLAKE2b
-// because a SendViews frame needs up to 2,000 of them.
-struct DeliveryRateKey {
-  MailboxId mailbox{};
-  std::array<std::uint8_t, 16> token_digest{};
-};
-
 // Envelope rates into mailboxes. Each (mailbox, token) pair has its own bucket, so one
 // sender flooding a mailbox over its token does not slow the other senders to it; each
 // mailbox also has a bucket for all its tokens together, so many tokens cannot flood it
 // either. Senders that share a token (a contact card's INTRO token, the roster's ALERT
-// token) share its bucket. Only envelopes that were stored are charged, so a sender
-// without a valid token cannot use up a mailbox's budget. A full bucket is dropped (it
-// is the same as none), so memory follows the recently busy pairs. Thread-safe.
-class DeliveryRateLimiter {
+// token) share its bucket. A network thread checks a request before it goes to the
+// store (Check: a refusal costs the store nothing); the store's writer admits and
+// counts each envelope that passed the token check (Admit, the DeliveryGate), so a
+// sender without a valid token cannot use up a mailbox's budget and requests in flight
+// together cannot overtake the count. A full bucket is dropped (it is the same as
+// none), so memory follows the recently busy pairs. Thread-safe.
+class DeliveryRateLimiter final : public DeliveryGate {
  public:
   explicit DeliveryRateLimiter(const DeliveryRates& rates);
   DeliveryRateLimiter(const DeliveryRateLimiter&) = delete;
@@ -73,6 +66,8 @@ class DeliveryRateLimiter {
   // 0 when the pair may deliver one envelope now, otherwise ms to wait: the longer of
   // the token's and the mailbox's waits. Takes nothing.
   std::uint32_t Check(const DeliveryRateKey& key, std::uint64_t now_ms);
+  // Check, and when it passes, Charge one, under one lock.
+  std::uint32_t Admit(const DeliveryRateKey& key, std::uint64_t now_ms) override;
   // Counts `n` stored envelopes against the pair's token bucket and its mailbox's.
   void Charge(const DeliveryRateKey& key, double n, std::uint64_t now_ms);
   // Buckets held (token buckets + mailbox buckets), for tests of the pruning.
@@ -82,6 +77,8 @@ class DeliveryRateLimiter {
   struct DigestHash {
     std::size_t operator()(const std::array<std::uint8_t, 16>& d) const;
   };
+  std::uint32_t CheckLocked(const DeliveryRateKey& key, std::uint64_t now_ms);
+  void ChargeLocked(const DeliveryRateKey& key, double n, std::uint64_t now_ms);
   void PruneLocked(std::uint64_t now_ms);
 
   const DeliveryRates rates_;

@@ -44,12 +44,12 @@ void ProtocolSession::HandleSend(const Request& request) {
   env_.store->Append(
       *mailbox, *token, m.envelope(), *ttl,
       Later<std::uint64_t>([id, type, rate_key](ProtocolSession& s, Result<std::uint64_t> r) {
-        if (!r.ok()) return s.FailFromStore(id, type, r.status());
-        s.env_.delivery_limiter->Charge(rate_key, 1, s.env_.now_ms());
+        if (!r.ok()) return s.FailFromStore(id, type, r.status(), &rate_key);
         wire::Response response;
         response.mutable_stored();
         s.Respond(id, type, response);
-      }));
+      }),
+      rate_key);
 }
 
 void ProtocolSession::HandlePutBlob(const Request& request) {
@@ -85,8 +85,6 @@ void ProtocolSession::HandleSendViews(const Request& request) {
   std::vector<int> sent(codes.size(), -1);
   std::vector<ViewRequest> views;
   views.reserve(codes.size());
-  std::vector<DeliveryRateKey> rate_keys;  // rate_keys[k] is views[k]'s
-  rate_keys.reserve(codes.size());
   const std::uint64_t now = env_.now_ms();
   for (int i = 0; i < m.views_size(); ++i) {
     const wire::View& v = m.views(i);
@@ -101,34 +99,30 @@ void ProtocolSession::HandleSendViews(const Request& request) {
       codes[static_cast<std::size_t>(i)] = Code::kRateLimited;
     } else {
       sent[static_cast<std::size_t>(i)] = static_cast<int>(views.size());
-      views.push_back(ViewRequest{*mailbox, *token, v.view()});
-      rate_keys.push_back(rate_key);
+      views.push_back(ViewRequest{*mailbox, *token, v.view(), rate_key});
     }
   }
   const std::uint64_t id = request.id();
   env_.store->AppendViews(
       *handle, std::move(views),
-      Later<std::vector<Code>>(
-          [id, type, codes = std::move(codes), sent = std::move(sent),
-           rate_keys = std::move(rate_keys)](ProtocolSession& s, Result<std::vector<Code>> r) {
-            if (!r.ok()) return s.FailFromStore(id, type, r.status());
-            wire::Response response;
-            wire::ViewsResult* result = response.mutable_views_result();
-            std::uint32_t stored = 0;
-            const std::uint64_t now_ms = s.env_.now_ms();
-            for (std::size_t i = 0; i < codes.size(); ++i) {
-              Code code = codes[i];
-              if (sent[i] >= 0) {
-                const auto k = static_cast<std::size_t>(sent[i]);
-                code = k < r->size() ? (*r)[k] : Code::kInternal;
-                if (code == Code::kOk) s.env_.delivery_limiter->Charge(rate_keys[k], 1, now_ms);
-              }
-              if (code == Code::kOk) ++stored;
-              result->add_results()->set_code(ToWireCode(code));
-            }
-            result->set_stored(stored);
-            s.Respond(id, type, response);
-          }));
+      Later<std::vector<Code>>([id, type, codes = std::move(codes), sent = std::move(sent)](
+                                   ProtocolSession& s, Result<std::vector<Code>> r) {
+        if (!r.ok()) return s.FailFromStore(id, type, r.status());
+        wire::Response response;
+        wire::ViewsResult* result = response.mutable_views_result();
+        std::uint32_t stored = 0;
+        for (std::size_t i = 0; i < codes.size(); ++i) {
+          Code code = codes[i];
+          if (sent[i] >= 0) {
+            const auto k = static_cast<std::size_t>(sent[i]);
+            code = k < r->size() ? (*r)[k] : Code::kInternal;
+          }
+          if (code == Code::kOk) ++stored;
+          result->add_results()->set_code(ToWireCode(code));
+        }
+        result->set_stored(stored);
+        s.Respond(id, type, response);
+      }));
 }
 
 void ProtocolSession::HandleGetPrekeyBundle(const Request& request) {
@@ -145,8 +139,7 @@ void ProtocolSession::HandleGetPrekeyBundle(const Request& request) {
   env_.store->TakePrekeyBundle(
       *mailbox, *token,
       Later<PrekeyBundle>([id, type, rate_key](ProtocolSession& s, Result<PrekeyBundle> r) {
-        if (!r.ok()) return s.FailFromStore(id, type, r.status());
-        s.env_.delivery_limiter->Charge(rate_key, 1, s.env_.now_ms());
+        if (!r.ok()) return s.FailFromStore(id, type, r.status(), &rate_key);
         wire::Response response;
         wire::PrekeyBundle* b = response.mutable_prekey_bundle();
         b->set_registration_id(r->registration_id);
@@ -159,7 +152,8 @@ void ProtocolSession::HandleGetPrekeyBundle(const Request& request) {
           b->mutable_one_time_prekey()->set_public_key(r->one_time->public_key);
         }
         s.Respond(id, type, response);
-      }));
+      }),
+      rate_key);
 }
 
 }  // namespace tocsin::relay

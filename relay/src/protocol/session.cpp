@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "protocol/session_internal.h"
 #include "protocol/wire_encoding.h"
 #include "tocsin/frame_codec.h"
@@ -188,8 +190,13 @@ void ProtocolSession::Fail(std::uint64_t id, std::size_t type, Code code, std::s
   Respond(id, type, response);
 }
 
-void ProtocolSession::FailFromStore(std::uint64_t id, std::size_t type, const Status& status) {
+void ProtocolSession::FailFromStore(std::uint64_t id, std::size_t type, const Status& status,
+                                    const DeliveryRateKey* rate) {
   const Code code = status.code();
+  if (code == Code::kRateLimited && rate != nullptr) {
+    const std::uint32_t wait = env_.delivery_limiter->Check(*rate, env_.now_ms());
+    return Fail(id, type, code, status.message(), std::max<std::uint32_t>(wait, 1));
+  }
   if (IsWireCode(code) && code != Code::kUnavailable && code != Code::kInternal) {
     return Fail(id, type, code, status.message());  // a refusal of the request itself
   }

@@ -89,7 +89,10 @@ class ProtocolSession {
   // Answers a failed store call. Domain refusals (NOT_FOUND, QUOTA_EXCEEDED, ...) keep
   // their message; a failed commit or read gets a fixed message, never the database's
   // own text (it names server files): that goes to the debug log.
-  void FailFromStore(std::uint64_t id, std::size_t type, const Status& status);
+  // A refusal or failure from the store. A RATE_LIMITED one (the store's delivery gate)
+  // tells when to retry from `rate`'s buckets.
+  void FailFromStore(std::uint64_t id, std::size_t type, const Status& status,
+                     const DeliveryRateKey* rate = nullptr);
   void Deliver(const std::vector<QueuedEntry>& entries);
   // Runs `finish(session, result)` on this session's thread when the store answers.
   template <typename T, typename Finish>

@@ -82,9 +82,10 @@ void MailboxStore::RotateToken(const MailboxId& mailbox, const TokenHash& old_ha
 }
 
 void MailboxStore::Append(const MailboxId& mailbox, const Token& token, std::string envelope,
-                          std::uint32_t ttl_seconds, Callback<std::uint64_t> done) {
-  impl_->Submit(
-      MakeAppendOp(mailbox, HashToken(token), std::move(envelope), ttl_seconds, std::move(done)));
+                          std::uint32_t ttl_seconds, Callback<std::uint64_t> done,
+                          std::optional<DeliveryRateKey> rate) {
+  impl_->Submit(MakeAppendOp(mailbox, HashToken(token), std::move(envelope), ttl_seconds, rate,
+                             std::move(done)));
 }
 
 void MailboxStore::PutBlob(std::string blob, std::uint32_t ttl_seconds, Callback<BlobHandle> done) {
@@ -115,8 +116,13 @@ void MailboxStore::PutPrekeys(const MailboxId& mailbox, PrekeyUpload upload,
 }
 
 void MailboxStore::TakePrekeyBundle(const MailboxId& mailbox, const Token& token,
-                                    Callback<PrekeyBundle> done) {
-  impl_->Submit(MakeTakePrekeyOp(mailbox, HashToken(token), std::move(done)));
+                                    Callback<PrekeyBundle> done,
+                                    std::optional<DeliveryRateKey> rate) {
+  impl_->Submit(MakeTakePrekeyOp(mailbox, HashToken(token), rate, std::move(done)));
+}
+
+void MailboxStore::SetDeliveryGate(std::shared_ptr<DeliveryGate> gate) {
+  impl_->SetDeliveryGate(std::move(gate));
 }
 
 void MailboxStore::SweepExpired(Callback<std::uint64_t> done) {

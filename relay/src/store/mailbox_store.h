@@ -153,10 +153,36 @@ struct PrekeyBundle {
   std::optional<OneTimePrekey> one_time;  // deleted durably before this is returned
 };
 
+// Names the rate buckets of one (mailbox, delivery token) pair (proto/SPEC.md section
+// 11). `token_digest` is SipHash (128-bit output) of mailbox and token under the rate
+// limiter's own random key (protocol/rate_limiter.h): it holds no secret, means nothing
+// outside the process, and nobody can steer digests into one hash-table slot. SipHash
+// rather than BLAKE2b because a SendViews frame needs up to 2,000 of them.
+struct DeliveryRateKey {
+  MailboxId mailbox{};
+  std::array<std::uint8_t, 16> token_digest{};
+};
+
+// Envelope rates into mailboxes, enforced where nothing can overtake them. The store's
+// writer asks the gate about each envelope, view and pre-key fetch that passed every
+// other check, right before it is written; one refused is refused RATE_LIMITED, and
+// nothing of it is written. What the gate admits it counts at once, so requests that
+// were all in flight together cannot all pass a check made before any was counted, and
+// a sender that closes its connection before the answer is counted all the same. Only
+// what passed the token check is counted: a sender without a valid token cannot use up
+// a mailbox's rate. Called on the writer thread only.
+class DeliveryGate {
+ public:
+  virtual ~DeliveryGate() = default;
+  // 0: admitted and counted against `key`'s rates. Otherwise the ms until it would be.
+  virtual std::uint32_t Admit(const DeliveryRateKey& key, std::uint64_t now_ms) = 0;
+};
+
 struct ViewRequest {
   MailboxId mailbox{};
   Token token{};
-  std::string view;  // 48 bytes
+  std::string view;                     // 48 bytes
+  std::optional<DeliveryRateKey> rate;  // asked of the delivery gate, when set
 };
 
 struct StoreStats {
@@ -255,9 +281,11 @@ class MailboxStore {
   // kExpired token past its life, kQuotaExceeded over its class quota)
 
   // Queues one envelope; returns its seq once durable. `ttl_seconds` is already
-  // checked against the relay's cap by the caller.
+  // checked against the relay's cap by the caller. With `rate`, the delivery gate is
+  // asked last (kRateLimited).
   void Append(const MailboxId& mailbox, const Token& token, std::string envelope,
-              std::uint32_t ttl_seconds, Callback<std::uint64_t> done);
+              std::uint32_t ttl_seconds, Callback<std::uint64_t> done,
+              std::optional<DeliveryRateKey> rate = std::nullopt);
 
   // Stores a multi-recipient body once; its views expire with it.
   void PutBlob(std::string blob, std::uint32_t ttl_seconds, Callback<BlobHandle> done);
@@ -289,8 +317,13 @@ class MailboxStore {
 
   // Token-checked (counts against the class's max_prekey_fetches). Deletes the lowest-id
   // one-time pre-key durably, then returns it with the signed pre-key. kNotFound when no
-  // signed pre-key was ever uploaded.
-  void TakePrekeyBundle(const MailboxId& mailbox, const Token& token, Callback<PrekeyBundle> done);
+  // signed pre-key was ever uploaded. With `rate`, the delivery gate is asked last.
+  void TakePrekeyBundle(const MailboxId& mailbox, const Token& token, Callback<PrekeyBundle> done,
+                        std::optional<DeliveryRateKey> rate = std::nullopt);
+
+  // The gate that sending requests with a rate key are admitted by (nullptr: none, every
+  // one passes). Any thread; a batch being written keeps the gate it started with.
+  void SetDeliveryGate(std::shared_ptr<DeliveryGate> gate);
 
   // ---- operations
 

@@ -58,8 +58,9 @@ class PutPrekeysOp final : public CallbackOp<std::uint32_t> {
 
 class TakePrekeyOp final : public CallbackOp<PrekeyBundle> {
  public:
-  TakePrekeyOp(const MailboxId& mailbox, const TokenHash& token, Callback<PrekeyBundle> done)
-      : CallbackOp(std::move(done)), id_(mailbox), token_(token) {}
+  TakePrekeyOp(const MailboxId& mailbox, const TokenHash& token,
+               std::optional<DeliveryRateKey> rate, Callback<PrekeyBundle> done)
+      : CallbackOp(std::move(done)), id_(mailbox), token_(token), rate_(rate) {}
 
   void Apply(Impl& store) override {
     MailboxMeta* meta = store.FindMailbox(id_);
@@ -71,10 +72,13 @@ class TakePrekeyOp final : public CallbackOp<PrekeyBundle> {
     if (!state->signed_prekey) return Fail(Status::NotFound("no signed pre-key"));
     TokenRecord& record = (*token)->record;
     const std::uint32_t max_fetches = store.Quota(record.token_class).max_prekey_fetches;
+    if (max_fetches != 0 && record.prekey_fetches >= max_fetches) {
+      return Fail(Status::QuotaExceeded("token has no pre-key fetches left"));
+    }
+    if (rate_ && store.Admit(*rate_) != 0) {
+      return Fail(Status::RateLimited("mailbox or token is receiving too fast"));
+    }
     if (max_fetches != 0) {
-      if (record.prekey_fetches >= max_fetches) {
-        return Fail(Status::QuotaExceeded("token has no pre-key fetches left"));
-      }
       ++record.prekey_fetches;
       store.SaveToken(id_, **token);
     }
@@ -100,6 +104,7 @@ class TakePrekeyOp final : public CallbackOp<PrekeyBundle> {
 
   MailboxId id_;
   TokenHash token_;
+  std::optional<DeliveryRateKey> rate_;
 };
 
 }  // namespace
@@ -110,8 +115,9 @@ std::unique_ptr<WriteOp> MakePutPrekeysOp(const MailboxId& mailbox, PrekeyUpload
 }
 
 std::unique_ptr<WriteOp> MakeTakePrekeyOp(const MailboxId& mailbox, const TokenHash& token,
+                                          std::optional<DeliveryRateKey> rate,
                                           Callback<PrekeyBundle> done) {
-  return std::make_unique<TakePrekeyOp>(mailbox, token, std::move(done));
+  return std::make_unique<TakePrekeyOp>(mailbox, token, rate, std::move(done));
 }
 
 }  // namespace tocsin::relay

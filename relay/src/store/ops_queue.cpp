@@ -18,10 +18,11 @@ std::uint64_t ExpiresAt(const Impl& store, std::uint32_t ttl_seconds) {
   return store.now() + std::uint64_t{ttl} * 1000;
 }
 
-// Checks the token and the quotas of its class for one more entry of `bytes`, then
-// counts the send. Returns the token's class.
+// Checks the token and the quotas of its class for one more entry of `bytes`, then the
+// delivery gate (with `rate`), then counts the send. Returns the token's class.
 Result<TokenClass> SpendSend(Impl& store, const MailboxId& id, MailboxMeta& meta,
-                             const TokenHash& hash, std::uint64_t bytes) {
+                             const TokenHash& hash, std::uint64_t bytes,
+                             const std::optional<DeliveryRateKey>& rate) {
   Result<TokenState*> found = store.FindToken(meta, hash);
   if (!found.ok()) return found.status();
   TokenState& token = **found;
@@ -31,6 +32,9 @@ Result<TokenClass> SpendSend(Impl& store, const MailboxId& id, MailboxMeta& meta
     return Status::QuotaExceeded("token has no sends left");
   }
   TOCSIN_RETURN_IF_ERROR(store.CheckQueueQuota(meta, c, bytes));
+  if (rate && store.Admit(*rate) != 0) {
+    return Status::RateLimited("mailbox or token is receiving too fast");
+  }
   if (quota.max_sends != 0) {  // only limited tokens need their count stored
     ++token.record.sends;
     store.SaveToken(id, token);
@@ -42,17 +46,19 @@ Result<TokenClass> SpendSend(Impl& store, const MailboxId& id, MailboxMeta& meta
 class AppendOp final : public CallbackOp<std::uint64_t> {
  public:
   AppendOp(const MailboxId& mailbox, const TokenHash& token, std::string envelope,
-           std::uint32_t ttl_seconds, Callback<std::uint64_t> done)
+           std::uint32_t ttl_seconds, std::optional<DeliveryRateKey> rate,
+           Callback<std::uint64_t> done)
       : CallbackOp(std::move(done)),
         id_(mailbox),
         token_(token),
         envelope_(std::move(envelope)),
-        ttl_seconds_(ttl_seconds) {}
+        ttl_seconds_(ttl_seconds),
+        rate_(rate) {}
 
   void Apply(Impl& store) override {
     MailboxMeta* meta = store.FindMailbox(id_);
     if (meta == nullptr) return Fail(Status::NotFound("no such mailbox"));
-    const Result<TokenClass> c = SpendSend(store, id_, *meta, token_, envelope_.size());
+    const Result<TokenClass> c = SpendSend(store, id_, *meta, token_, envelope_.size(), rate_);
     if (!c.ok()) return Fail(c.status());
     EntryHeader header;
     header.kind = EntryKind::kEnvelope;
@@ -75,6 +81,7 @@ class AppendOp final : public CallbackOp<std::uint64_t> {
   TokenHash token_;
   std::string envelope_;
   std::uint32_t ttl_seconds_;
+  std::optional<DeliveryRateKey> rate_;
 };
 
 class PutBlobOp final : public CallbackOp<BlobHandle> {
@@ -169,7 +176,8 @@ class AppendViewsOp final : public CallbackOp<std::vector<Code>> {
     if (meta == nullptr) return Code::kNotFound;
     if (blob_->viewers.contains(view.mailbox)) return Code::kOk;  // a retry
     const std::uint32_t charged = static_cast<std::uint32_t>(kViewSize) + blob_->size;
-    const Result<TokenClass> c = SpendSend(store, view.mailbox, *meta, hashes_[i], charged);
+    const Result<TokenClass> c =
+        SpendSend(store, view.mailbox, *meta, hashes_[i], charged, view.rate);
     if (!c.ok()) return c.status().code();
     EntryHeader header;
     header.kind = EntryKind::kView;
@@ -227,8 +235,9 @@ class AckOp final : public CallbackOp<std::uint32_t> {
 
 std::unique_ptr<WriteOp> MakeAppendOp(const MailboxId& mailbox, const TokenHash& token,
                                       std::string envelope, std::uint32_t ttl_seconds,
+                                      std::optional<DeliveryRateKey> rate,
                                       Callback<std::uint64_t> done) {
-  return std::make_unique<AppendOp>(mailbox, token, std::move(envelope), ttl_seconds,
+  return std::make_unique<AppendOp>(mailbox, token, std::move(envelope), ttl_seconds, rate,
                                     std::move(done));
 }
 

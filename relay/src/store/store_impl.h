@@ -151,6 +151,7 @@ std::unique_ptr<WriteOp> MakeRotateTokenOp(const MailboxId& mailbox, const Token
                                            Callback<std::uint64_t> done);
 std::unique_ptr<WriteOp> MakeAppendOp(const MailboxId& mailbox, const TokenHash& token,
                                       std::string envelope, std::uint32_t ttl_seconds,
+                                      std::optional<DeliveryRateKey> rate,
                                       Callback<std::uint64_t> done);
 std::unique_ptr<WriteOp> MakePutBlobOp(std::string blob, std::uint32_t ttl_seconds,
                                        Callback<BlobHandle> done);
@@ -162,6 +163,7 @@ std::unique_ptr<WriteOp> MakeAckOp(const MailboxId& mailbox, std::vector<std::ui
 std::unique_ptr<WriteOp> MakePutPrekeysOp(const MailboxId& mailbox, PrekeyUpload upload,
                                           Callback<std::uint32_t> done);
 std::unique_ptr<WriteOp> MakeTakePrekeyOp(const MailboxId& mailbox, const TokenHash& token,
+                                          std::optional<DeliveryRateKey> rate,
                                           Callback<PrekeyBundle> done);
 // Sweeps up to `limit` expiry index entries due now; answers {entries removed, more due}.
 std::unique_ptr<WriteOp> MakeSweepOp(std::size_t limit,
@@ -190,6 +192,7 @@ class StoreEngine {
   Result<CheckReport> Check() const;
   Status Checkpoint(const std::string& dir) const;
   StoreCounters counters() const;
+  void SetDeliveryGate(std::shared_ptr<DeliveryGate> gate);
 
   const StoreOptions& options() const { return options_; }
   std::uint64_t Now() const { return options_.now_ms(); }
@@ -217,6 +220,9 @@ class StoreEngine {
   void SaveToken(const MailboxId& id, const TokenState& token);
   void RemoveTokenIndex(const MailboxId& id, const TokenState& token);
   std::uint64_t TokenIndexTime(const TokenRecord& r) const;
+  // The delivery gate's answer for one more envelope of `rate` (0: admitted and counted;
+  // always 0 without a gate).
+  std::uint32_t Admit(const DeliveryRateKey& rate);
   // kQuotaExceeded when one more entry of `bytes` would pass the class's queue quota.
   Status CheckQueueQuota(const MailboxMeta& meta, TokenClass c, std::uint64_t bytes) const;
   // Stages a queue entry with seq meta.state.next_seq++ and returns the seq.
@@ -308,6 +314,9 @@ class StoreEngine {
  private:
   // ---- writer thread only
   std::uint64_t now_ms_ = 0;
+  mutable std::mutex gate_mutex_;
+  std::shared_ptr<DeliveryGate> gate_;        // GUARDED_BY(gate_mutex_)
+  std::shared_ptr<DeliveryGate> batch_gate_;  // writer thread: gate_ when the batch began
   std::uint64_t batch_number_ = 0;
   std::uint64_t op_stamp_ = 0;
   WriteBatch batch_;

@@ -97,6 +97,10 @@ void StoreEngine::WriterLoop() {
 void StoreEngine::RunBatch(std::vector<std::unique_ptr<WriteOp>>& ops) {
   ++batch_number_;
   now_ms_ = Now();
+  {
+    std::lock_guard lock(gate_mutex_);
+    batch_gate_ = gate_;
+  }
   if (Status ready = ReadyToWrite(); !ready.ok()) {
     for (auto& op : ops) op->Finish(ready);
     return;
@@ -240,6 +244,15 @@ void StoreEngine::SweeperLoop() {
     done_lock.unlock();
     lock.lock();
   }
+}
+
+void StoreEngine::SetDeliveryGate(std::shared_ptr<DeliveryGate> gate) {
+  std::lock_guard lock(gate_mutex_);
+  gate_ = std::move(gate);
+}
+
+std::uint32_t StoreEngine::Admit(const DeliveryRateKey& rate) {
+  return batch_gate_ ? batch_gate_->Admit(rate, now_ms_) : 0;
 }
 
 }  // namespace tocsin::relay
