@@ -52,12 +52,10 @@ class SubscriptionSet {
 
   bool IsSubscribed(const MailboxId& mailbox) const;
   std::size_t InFlight(const MailboxId& mailbox) const;
-  std::uint64_t unacked_bytes() const { return unacked_bytes_; }
-
-  // What an entry counts against the byte bound: its content and its frame's fields.
-  static std::uint64_t Weight(const QueuedEntry& entry);
 
  private:
+  // What an entry counts against the byte bound: its content and its frame's fields.
+  static std::uint64_t Weight(const QueuedEntry& entry);
   struct InFlightEntry {
     std::uint64_t seq = 0;
     std::uint64_t bytes = 0;
