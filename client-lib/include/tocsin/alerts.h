@@ -24,6 +24,8 @@
 // its type, a view that is unsigned, badly signed, of another tree or older than the one
 // held, and anything from a revoked key are dropped, recorded as a security flag
 // (kSecurityFlag event) and reported to the tree's dispatchers. They change nothing.
+// Trees are kept apart: a message naming an alert with another tree than the alert's is
+// dropped the same way.
 //
 // Time: every timer (ack timeout, verifier timeout, coalescing, expiry, retention) reads
 // the injected Clock (AlertOptions::clock, else the client's clock). With
@@ -511,8 +513,8 @@ class AlertService {
   // Dispatcher: sends the Alert to the zones' groups. `alert` empty: a new alert id;
   // else the report's id (the report becomes the alert). Returns the alert id. The alert
   // is marked verified only as AlertSpec::dispatcher_confirms says.
-  // kInvalidArgument without "es" and "en" texts or zones; kUnauthorized unless our view
-  // lets us send Alert.
+  // kInvalidArgument without "es" and "en" texts or zones, or for another tree's alert;
+  // kUnauthorized unless our view lets us send Alert.
   Result<AlertId> SendAlert(const TreeId& tree, const AlertSpec& spec, const AlertId& alert = "");
 
   // Dispatcher: Update / AllClear / Cancel of an alert we know (sequence + 1), to the

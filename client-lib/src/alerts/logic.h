@@ -152,8 +152,12 @@ class AlertLogic {
 
   // ---- alerts
   tree::AlertRecord* FindAlert(const std::string& alert_id);
+  // The alert `ref` names, when `ref` also names its tree (nullptr otherwise).
+  tree::AlertRecord* FindAlert(const app::AlertRef& ref);
   Result<tree::AlertRecord*> KnownAlert(const AlertId& alert);
-  tree::AlertRecord& NewAlert(const std::string& alert_id, const std::string& tree_id);
+  // The alert `alert_id` of `tree_id`, made when new; nullptr when the id is another
+  // tree's alert (an alert belongs to one tree).
+  tree::AlertRecord* NewAlert(const std::string& alert_id, const std::string& tree_id);
   app::AlertRef NextRef(tree::AlertRecord& record);
   Status Save(tree::AlertRecord& record);
   Status SendToDispatchers(const tree::TreeRecord& record, const app::Payload& payload);

@@ -119,9 +119,17 @@ Status AlertLogic::OnPayload(const std::string& sender, const std::string& group
   app::Payload payload = received;
   ToOurClock(payload, clock_correction_ms);
   (void)group_id;  // the group path already checked the sender is one of its senders
+  const auto [tree_id, ref] = TreeOf(payload);
+  // An alert belongs to one tree, and a message is checked against the view of the tree
+  // it names: one naming an alert we hold with another tree's id is dropped, and flagged
+  // in the alert's own tree.
+  if (const tree::AlertRecord* alert = ref != nullptr ? FindAlert(ref->alert_id()) : nullptr;
+      alert != nullptr && alert->tree_id() != tree_id) {
+    Flag(alert->tree_id(), sender, "a message naming another tree for its alert", ref);
+    return Status::Ok();
+  }
   // A revoked key's tokens stop at the relays, so little of what it sends arrives; what
   // still does changes nothing and is flagged.
-  const auto [tree_id, ref] = TreeOf(payload);
   if (const tree::TreeRecord* record = FindTree(tree_id);
       record != nullptr && IsRevoked(*record, sender)) {
     Flag(tree_id, sender, "a message from a revoked member", ref);
@@ -211,7 +219,7 @@ Status AlertLogic::OnReport(const std::string& sender, const app::Report& report
   if (report.ref().alert_id().size() != 16 || FindAlert(report.ref().alert_id()) != nullptr) {
     return Status::Ok();
   }
-  auto& alert = NewAlert(report.ref().alert_id(), record->tree_id());
+  tree::AlertRecord& alert = *NewAlert(report.ref().alert_id(), record->tree_id());  // not held
   alert.set_reporter(sender);
   *alert.mutable_report() = report;
   alert.set_state(static_cast<std::uint32_t>(AlertState::kReported));
@@ -229,7 +237,9 @@ Status AlertLogic::OnVerifyRequest(const std::string& sender, const app::VerifyR
     Flag(record->tree_id(), sender, "an unauthorised VerifyRequest", &request.ref());
     return Status::Ok();
   }
-  auto& alert = NewAlert(request.ref().alert_id(), record->tree_id());
+  tree::AlertRecord* found = NewAlert(request.ref().alert_id(), record->tree_id());
+  if (found == nullptr) return Status::Ok();  // another tree's alert (flagged in OnPayload)
+  tree::AlertRecord& alert = *found;
   (void)Sequenced(alert, request.ref());
   *alert.mutable_report() = request.report();
   alert.set_originator(sender);
@@ -245,7 +255,7 @@ Status AlertLogic::OnVerifyRequest(const std::string& sender, const app::VerifyR
 }
 
 Status AlertLogic::OnVerifyResult(const std::string& sender, const app::VerifyResult& result) {
-  tree::AlertRecord* alert = FindAlert(result.ref().alert_id());
+  tree::AlertRecord* alert = FindAlert(result.ref());
   tree::TreeRecord* record = FindTree(result.ref().tree_id());
   if (record == nullptr) return Status::Ok();
   if (alert == nullptr || !Contains(alert->verifiers_asked(), sender)) {
@@ -301,7 +311,9 @@ Status AlertLogic::OnLifecycle(const std::string& sender, const app::Payload& pa
          lifecycle.ref);
     return Status::Ok();
   }
-  auto& alert = NewAlert(lifecycle.ref->alert_id(), record->tree_id());
+  tree::AlertRecord* found = NewAlert(lifecycle.ref->alert_id(), record->tree_id());
+  if (found == nullptr) return Status::Ok();  // another tree's alert (flagged in OnPayload)
+  tree::AlertRecord& alert = *found;
   const bool newer = Sequenced(alert, *lifecycle.ref);
   const bool resolved = IsResolved(static_cast<AlertState>(alert.state()));
   AlertEventKind kind = AlertEventKind::kAlert;
@@ -355,7 +367,7 @@ void AlertLogic::TakeAck(tree::AlertRecord& alert, const std::string& member, co
 
 Status AlertLogic::OnAck(const std::string& sender, const app::Ack& ack) {
   tree::TreeRecord* record = FindTree(ack.ref().tree_id());
-  tree::AlertRecord* alert = FindAlert(ack.ref().alert_id());
+  tree::AlertRecord* alert = FindAlert(ack.ref());
   if (record == nullptr) return Status::Ok();
   const tree::MemberEntry* entry = Known(*record, sender);
   const bool mine = alert != nullptr && alert->originator() == port_.IdentityKey();
@@ -364,7 +376,7 @@ Status AlertLogic::OnAck(const std::string& sender, const app::Ack& ack) {
   if (alert != nullptr && entry != nullptr)
     held = Contains(alert->held_branches(), entry->parent());
   if (alert == nullptr && child && ack.ref().alert_id().size() == 16) {
-    alert = &NewAlert(ack.ref().alert_id(), record->tree_id());  // the ack came before the alert
+    alert = NewAlert(ack.ref().alert_id(), record->tree_id());  // the ack came before the alert
   }
   if (alert == nullptr || entry == nullptr || !(mine || child || held)) {
     Flag(record->tree_id(), sender, "an ack from a member we do not lead", &ack.ref());
@@ -389,7 +401,7 @@ Status AlertLogic::OnAck(const std::string& sender, const app::Ack& ack) {
 
 Status AlertLogic::OnBranchStatus(const std::string& sender, const app::BranchStatus& status) {
   tree::TreeRecord* record = FindTree(status.ref().tree_id());
-  tree::AlertRecord* alert = FindAlert(status.ref().alert_id());
+  tree::AlertRecord* alert = FindAlert(status.ref());
   if (record == nullptr) return Status::Ok();
   const tree::MemberEntry* coordinator = Known(*record, status.coordinator_key());
   const bool from_coordinator = sender == status.coordinator_key() && coordinator != nullptr &&
@@ -421,7 +433,9 @@ Status AlertLogic::OnHandover(const std::string& sender, const app::Handover& ha
     Flag(record->tree_id(), sender, "an unauthorised Handover", &handover.ref());
     return Status::Ok();
   }
-  auto& alert = NewAlert(handover.ref().alert_id(), record->tree_id());
+  tree::AlertRecord* found = NewAlert(handover.ref().alert_id(), record->tree_id());
+  if (found == nullptr) return Status::Ok();  // another tree's alert (flagged in OnPayload)
+  tree::AlertRecord& alert = *found;
   if (!alert.has_alert() && handover.has_alert()) {
     *alert.mutable_alert() = handover.alert();
     *alert.mutable_texts() = handover.alert().texts();

@@ -29,6 +29,11 @@ tree::AlertRecord* AlertLogic::FindAlert(const std::string& alert_id) {
   return it == alerts_.end() ? nullptr : &it->second;
 }
 
+tree::AlertRecord* AlertLogic::FindAlert(const app::AlertRef& ref) {
+  tree::AlertRecord* record = FindAlert(ref.alert_id());
+  return record != nullptr && record->tree_id() == ref.tree_id() ? record : nullptr;
+}
+
 Result<tree::AlertRecord*> AlertLogic::KnownAlert(const AlertId& alert) {
   auto id = Unhex(alert, 16, "alert id");
   if (!id.ok()) return id.status();
@@ -37,14 +42,14 @@ Result<tree::AlertRecord*> AlertLogic::KnownAlert(const AlertId& alert) {
   return record;
 }
 
-tree::AlertRecord& AlertLogic::NewAlert(const std::string& alert_id, const std::string& tree_id) {
+tree::AlertRecord* AlertLogic::NewAlert(const std::string& alert_id, const std::string& tree_id) {
   auto& record = alerts_[alert_id];
   if (record.alert_id().empty()) {
     record.set_alert_id(alert_id);
     record.set_tree_id(tree_id);
     record.set_created_ms(port_.NowMs());
   }
-  return record;
+  return record.tree_id() == tree_id ? &record : nullptr;
 }
 
 app::AlertRef AlertLogic::NextRef(tree::AlertRecord& record) {
@@ -119,7 +124,9 @@ Result<AlertId> AlertLogic::Report(const TreeId& tree, const ReportSpec& spec) {
   if (!id.ok()) return id.status();
   const auto* record = FindTree(*id);
   if (record == nullptr) return Status(Code::kNotFound, "no such tree");
-  auto& alert = NewAlert(port_.RandomBytes(16), *id);
+  tree::AlertRecord* made = NewAlert(port_.RandomBytes(16), *id);
+  if (made == nullptr) return Status(Code::kInternal, "a new alert id that is already taken");
+  tree::AlertRecord& alert = *made;
   alert.set_reporter(port_.IdentityKey());
   alert.set_state(static_cast<std::uint32_t>(AlertState::kReported));
   auto* report = alert.mutable_report();
@@ -235,7 +242,9 @@ Result<AlertId> AlertLogic::SendAlert(const TreeId& tree, const AlertSpec& spec,
     if (!given.ok()) return given.status();
     raw_id = *given;
   }
-  tree::AlertRecord& alert = NewAlert(raw_id, *id);
+  tree::AlertRecord* made = NewAlert(raw_id, *id);
+  if (made == nullptr) return Status(Code::kInvalidArgument, "the alert is another tree's");
+  tree::AlertRecord& alert = *made;
   const std::uint64_t now = port_.NowMs();
   const std::uint64_t expiry_s = spec.expires_in.count() > 0
                                      ? static_cast<std::uint64_t>(spec.expires_in.count())

@@ -6,25 +6,6 @@
 namespace tocsin::testing {
 namespace {
 
-app::Payload ParseUpdate(const std::string& bytes) {
-  app::Payload payload;
-  REQUIRE(payload.ParseFromString(bytes));
-  REQUIRE(payload.has_tree_update());
-  return payload;
-}
-
-tree::Signed SignedOf(const app::Payload& payload) {
-  tree::Signed signed_view;
-  REQUIRE(signed_view.ParseFromString(payload.tree_update().signed_view()));
-  return signed_view;
-}
-
-app::Payload WithSigned(const tree::Signed& signed_view) {
-  app::Payload payload;
-  payload.mutable_tree_update()->set_signed_view(signed_view.SerializeAsString());
-  return payload;
-}
-
 // A newer view of R1 than the one it holds (the roster changed since).
 tree::Signed NewerViewOfR1(TreeFixture& f) {
   Check(f.d.logic->SetPolicy(f.tree, Policy(30s)));

@@ -34,6 +34,24 @@ inline void Check(const Status& status) {
   REQUIRE(status.ok());
 }
 
+// A tree update as exported (ExportView), its signed view, and a signed view to send.
+inline app::Payload ParseUpdate(const std::string& bytes) {
+  app::Payload payload;
+  REQUIRE(payload.ParseFromString(bytes));
+  REQUIRE(payload.has_tree_update());
+  return payload;
+}
+inline tree::Signed SignedOf(const app::Payload& payload) {
+  tree::Signed signed_view;
+  REQUIRE(signed_view.ParseFromString(payload.tree_update().signed_view()));
+  return signed_view;
+}
+inline app::Payload WithSigned(const tree::Signed& signed_view) {
+  app::Payload payload;
+  payload.mutable_tree_update()->set_signed_view(signed_view.SerializeAsString());
+  return payload;
+}
+
 // A TreeSpec by statements (a designated initializer of it trips GCC 12's
 // maybe-uninitialized on the policy's map).
 inline TreeSpec Spec(const std::string& name, std::vector<std::string> other_admins = {},
