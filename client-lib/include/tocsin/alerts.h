@@ -25,7 +25,7 @@
 // held, and anything from a revoked key are dropped, recorded as a security flag
 // (kSecurityFlag event) and reported to the tree's dispatchers. They change nothing.
 // Trees are kept apart: a message naming an alert with another tree than the alert's is
-// dropped the same way.
+// dropped the same way, and a view naming a group that is not its tree's is refused.
 //
 // Time: every timer (ack timeout, verifier timeout, coalescing, expiry, retention) reads
 // the injected Clock (AlertOptions::clock, else the client's clock). With
@@ -487,7 +487,9 @@ class AlertService {
   // Takes a TreeUpdate (signed view or revocation) given by hand. Views normally arrive
   // as messages and are taken automatically (kViewAccepted events). kCryptoFailure
   // (unsigned, badly signed), kInvalidArgument (not a tree update, not for us), kExpired
-  // (older than the view held); each refusal is also a kSecurityFlag event.
+  // (older than the view held), kUnauthorized (it names a group that is not its tree's:
+  // another tree's, or one the device holds outside the tree); each refusal is also a
+  // kSecurityFlag event.
   Status AcceptUpdate(const std::string& signed_update);
 
   Result<std::vector<TreeInfo>> Trees() const;

@@ -187,6 +187,14 @@ Status ClientPort::JoinGroup(const std::string& group_id, const std::string& nam
   return client_.JoinGroup(core::ToHex(group_id), name, *ids);
 }
 
+Result<bool> ClientPort::HasGroup(const std::string& group_id) {
+  auto groups = client_.Groups();
+  if (!groups.ok()) return groups.status();
+  const std::string hex = core::ToHex(group_id);
+  return std::any_of(groups->begin(), groups->end(),
+                     [&hex](const GroupInfo& group) { return group.id == hex; });
+}
+
 Status ClientPort::SaveTree(const tree::TreeRecord& record) {
   return client_.core().context().store->Put(store::Column::kTrees,
                                              AsBytes(TreeRowName(record.tree_id())),

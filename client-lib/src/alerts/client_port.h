@@ -39,6 +39,7 @@ class ClientPort final : public AlertPort {
                          const std::vector<std::string>& members) override;
   Status JoinGroup(const std::string& group_id, const std::string& name,
                    const std::vector<std::string>& senders) override;
+  Result<bool> HasGroup(const std::string& group_id) override;
   Status SaveTree(const tree::TreeRecord& record) override;
   Status SaveAlert(tree::AlertRecord& record) override;
   Status DeleteAlert(const tree::AlertRecord& record) override;

@@ -145,6 +145,9 @@ class AlertLogic {
   Status OnMemberCard(const std::string& sender, const app::MemberCard& card);
   Status TakeView(const tree::Signed& signed_view, const std::string& sender, bool by_hand);
   Status TakeRevocation(const tree::Signed& signed_revocation, const std::string& sender);
+  // Whether every group `view` names is its tree's: one its views named here before, or
+  // one that no other tree has here and the device does not hold for anything else.
+  Result<bool> OwnGroups(const tree::View& view);
   Status ApplyView(const tree::Signed& signed_view, tree::View view);
   void IntroduceViewMembers(const tree::View& view);
   const tree::MemberEntry* Known(const tree::TreeRecord& record, const std::string& key) const;

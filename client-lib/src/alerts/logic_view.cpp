@@ -22,6 +22,17 @@ void Unauthorise(google::protobuf::RepeatedPtrField<std::string>* keys, const st
   keys->erase(std::remove(keys->begin(), keys->end(), key), keys->end());
 }
 
+// Whether `record`'s tree has the group here: its admin made it, or its views named it
+// (the held view's groups count for records kept before group_ids).
+bool HasTreeGroup(const tree::TreeRecord& record, const std::string& group_id) {
+  auto named = [&group_id](const auto& groups) {
+    return std::any_of(groups.begin(), groups.end(),
+                       [&group_id](const tree::ZoneGroup& g) { return g.group_id() == group_id; });
+  };
+  return Contains(record.group_ids(), group_id) || named(record.groups()) ||
+         named(record.view().groups());
+}
+
 }  // namespace
 
 bool AlertLogic::IsRevoked(const tree::TreeRecord& record, const std::string& key) const {
@@ -200,7 +211,28 @@ Status AlertLogic::TakeView(const tree::Signed& signed_view, const std::string& 
     return refuse(Status(Code::kUnauthorized, "a new tree's view from a non-admin"),
                   "refused view: a new tree's view from a non-admin");
   }
+  auto own_groups = OwnGroups(view);
+  if (!own_groups.ok()) return own_groups.status();
+  if (!*own_groups) {
+    return refuse(Status(Code::kUnauthorized, "a view naming a group that is not its tree's"),
+                  "refused view: names a group that is not its tree's");
+  }
   return ApplyView(signed_view, std::move(view));
+}
+
+Result<bool> AlertLogic::OwnGroups(const tree::View& view) {
+  const tree::TreeRecord* held = FindTree(view.tree_id());
+  for (const auto& group : view.groups()) {
+    if (held != nullptr && HasTreeGroup(*held, group.group_id())) continue;
+    for (const auto& [id, other] : trees_) {
+      if (id != view.tree_id() && HasTreeGroup(other, group.group_id())) return false;
+    }
+    // In no tree here: new to the device, unless the application made or joined it.
+    auto on_device = port_.HasGroup(group.group_id());
+    if (!on_device.ok()) return on_device.status();
+    if (*on_device) return false;
+  }
+  return true;
 }
 
 void AlertLogic::IntroduceViewMembers(const tree::View& view) {
@@ -236,6 +268,8 @@ Status AlertLogic::ApplyView(const tree::Signed& signed_view, tree::View view) {
   IntroduceViewMembers(record.view());
   for (const auto& key : newly_revoked) (void)port_.Forget(key);
   for (const auto& group : record.view().groups()) {
+    // The group is the tree's from now on (OwnGroups), even when a later view leaves it out.
+    if (!Contains(record.group_ids(), group.group_id())) record.add_group_ids(group.group_id());
     std::vector<std::string> senders(group.senders().begin(), group.senders().end());
     TOCSIN_RETURN_IF_ERROR(
         port_.JoinGroup(group.group_id(), record.view().tree_name() + "/" + group.zone(), senders));

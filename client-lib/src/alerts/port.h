@@ -55,6 +55,8 @@ class AlertPort {
   // Member: accept `senders`' messages for the group.
   virtual Status JoinGroup(const std::string& group_id, const std::string& name,
                            const std::vector<std::string>& senders) = 0;
+  // Whether the device holds the group (made or joined, and not left), for a tree or not.
+  virtual Result<bool> HasGroup(const std::string& group_id) = 0;
 
   // Device-local records (sealed in the store).
   virtual Status SaveTree(const tree::TreeRecord& record) = 0;

@@ -1,5 +1,7 @@
 #include "fake_net.h"
 
+#include <algorithm>
+
 #include "core/hex.h"
 #include "crypto/signal_xeddsa.h"
 
@@ -63,6 +65,7 @@ Result<std::string> FakePort::KeyOfCard(std::string_view card) {
 
 Status FakePort::Forget(const std::string& key) {
   forgotten.insert(key);
+  for (auto& [group, senders] : joined) senders.erase(key);  // out of groups, as the client
   return Status::Ok();
 }
 
@@ -83,6 +86,7 @@ Result<std::string> FakePort::CreateGroup(const std::string&,
                                           const std::vector<std::string>& members) {
   const std::string id = RandomBytes(16);
   net_.groups_[id] = members;
+  made.insert(id);
   return id;
 }
 
@@ -94,8 +98,22 @@ Status FakePort::SetGroupMembers(const std::string& group_id,
 
 Status FakePort::JoinGroup(const std::string& group_id, const std::string&,
                            const std::vector<std::string>& senders) {
-  joined[group_id] = {senders.begin(), senders.end()};
+  joined[group_id].insert(senders.begin(), senders.end());  // added to, as the client does
   return Status::Ok();
+}
+
+Result<bool> FakePort::HasGroup(const std::string& group_id) {
+  return made.count(group_id) != 0 || joined.count(group_id) != 0;
+}
+
+void FakePort::TakeRemoval(const std::string& sender, const app::GroupRemoval& removal) {
+  auto accepted = joined.find(removal.group_id());
+  if (accepted == joined.end() || accepted->second.count(sender) == 0) return;
+  if (made.count(removal.group_id()) == 0) return;
+  auto& members = net_.groups_[removal.group_id()];
+  for (const auto& key : removal.identity_keys()) {
+    members.erase(std::remove(members.begin(), members.end(), key), members.end());
+  }
 }
 
 Status FakePort::SaveTree(const tree::TreeRecord& record) {
@@ -184,6 +202,11 @@ std::size_t FakeNet::Deliver() {
     app::Payload payload;
     REQUIRE(payload.ParseFromString(message.payload));
     if (payload.has_member_card()) ++it->second->port->member_cards_from[message.from];
+    if (payload.has_group_removal()) {  // the client's groups take it, not the alert logic
+      it->second->port->TakeRemoval(message.from, payload.group_removal());
+      ++delivered;
+      continue;
+    }
     // As the client does with the offsets its relay links measured (SPEC.md 14.10): the
     // relays keep the network's time, each device's offset is minus its skew.
     auto from = by_key_.find(message.from);

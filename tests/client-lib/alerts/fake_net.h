@@ -51,11 +51,15 @@ class FakePort final : public alerts::AlertPort {
                          const std::vector<std::string>& members) override;
   Status JoinGroup(const std::string& group_id, const std::string& name,
                    const std::vector<std::string>& senders) override;
+  Result<bool> HasGroup(const std::string& group_id) override;
   Status SaveTree(const tree::TreeRecord& record) override;
   Status SaveAlert(tree::AlertRecord& record) override;
   Status DeleteAlert(const tree::AlertRecord& record) override;
   Result<std::vector<tree::TreeRecord>> LoadTrees() override;
   Result<std::vector<tree::AlertRecord>> LoadAlerts() override;
+  // A GroupRemoval from `sender`, as the client takes it (SPEC.md 14.5): from an accepted
+  // sender of a group we send to, its members with those keys leave our audience.
+  void TakeRemoval(const std::string& sender, const app::GroupRemoval& removal);
 
   std::int64_t clock_skew_ms = 0;                       // this device's clock minus the network's
   int rotations = 0;                                    // alert tokens replaced
@@ -63,6 +67,7 @@ class FakePort final : public alerts::AlertPort {
   std::map<std::string, int> member_cards_from;         // MemberCard payloads received
   std::set<std::string> forgotten;                      // keys whose tokens we revoked
   std::map<std::string, std::set<std::string>> joined;  // group -> accepted senders
+  std::set<std::string> made;                           // groups we send to
   std::map<std::string, tree::TreeRecord> trees;
   std::map<std::string, tree::AlertRecord> alerts;
 

@@ -1,6 +1,7 @@
 // One device in two trees: a member of the fixture's tree makes a tree of its own, with
-// members of the first in it, and uses it to reach the first tree's alerts.
+// members of the first in it, and uses it to reach the first tree's alerts and groups.
 // Nothing a tree says may act on another tree's. In-memory network.
+#include "alerts/signed.h"
 #include "tree_fixture.h"
 
 namespace tocsin::testing {
@@ -24,6 +25,34 @@ TreeId TreeOfR3(TreeFixture& f, const std::vector<Device*>& members) {
 }
 
 std::string Raw(const TreeId& tree) { return *alerts::Unhex(tree, 32, "tree id"); }
+
+// The dispatcher's member group for the fixture's zone.
+std::string ZoneGroup(TreeFixture& f) {
+  for (const auto& group : f.d.port->trees.at(Raw(f.tree)).groups()) {
+    if (group.zone() == "bh" && !group.subscribers()) return group.group_id();
+  }
+  FAIL("no zone group");
+  return "";
+}
+
+// R3's view of its own tree for `member`, naming `group_id` as a zone group of that tree
+// with R3 as its sender, signed by R3 (that tree's admin).
+app::Payload ViewNamingGroup(TreeFixture& f, const TreeId& other, Device& member,
+                             const std::string& group_id) {
+  tree::Signed view = SignedOf(ParseUpdate(Take(f.r3.logic->ExportView(other, member.hex()))));
+  tree::View body;
+  REQUIRE(body.ParseFromString(view.body()));
+  body.set_version(body.version() + 1);  // newer than the view the member holds
+  auto* group = body.add_groups();
+  group->set_zone("bh");
+  group->set_group_id(group_id);
+  group->add_senders(f.r3.key());
+  view.set_body(body.SerializeAsString());
+  view.clear_signatures();
+  Check(alerts::AddSignature(view, alerts::kViewLabel, 0,
+                             [&](std::string_view m) { return f.r3.port->Sign(m); }));
+  return WithSigned(view);
+}
 
 TEST_CASE("A message naming another tree for an alert changes nothing and is flagged") {
   TreeFixture f;
@@ -102,6 +131,75 @@ TEST_CASE("The dispatcher's own alert cannot be reached through another tree") {
   CHECK(f.d.Last(AlertEventKind::kSecurityFlag)->reason ==
         "a message naming another tree for its alert");
   CHECK(Take(f.d.logic->SecurityFlags(f.tree)).size() == 1);
+}
+
+TEST_CASE(
+    "Another tree's view naming the dispatcher's zone group is refused, the zone still hears") {
+  TreeFixture f;
+  const std::string zone_group = ZoneGroup(f);
+  const TreeId other = Take(f.r3.logic->CreateTree(Spec("other")));
+  Take(f.r3.logic->AddMember(other, {.card = f.d.card(), .name = "D", .parent = f.r3.hex()}));
+  f.net.Inject(f.r3.key(), f.d.key(), ViewNamingGroup(f, other, f.d, zone_group));
+  f.net.Deliver();
+  // R3 tells the dispatcher, pairwise, that the zone's members left the group.
+  app::Payload removal;
+  removal.mutable_group_removal()->set_group_id(zone_group);
+  for (Device* member : {&f.c1, &f.r1, &f.r2, &f.b1}) {
+    removal.mutable_group_removal()->add_identity_keys(member->key());
+  }
+  f.net.Inject(f.r3.key(), f.d.key(), removal);
+  f.net.Deliver();
+  f.Dispatch();
+  for (Device* member : {&f.c1, &f.r1, &f.r2, &f.b1}) {
+    INFO(member->name);
+    CHECK(member->Count(AlertEventKind::kAlert) == 1);
+  }
+  CHECK(f.d.port->joined[zone_group].count(f.r3.key()) == 0);
+  CHECK(f.d.logic->Tree(other).status().code() == Code::kNotFound);
+  REQUIRE(f.d.Count(AlertEventKind::kSecurityFlag) == 1);
+  CHECK(f.d.Last(AlertEventKind::kSecurityFlag)->reason ==
+        "refused view: names a group that is not its tree's");
+}
+
+TEST_CASE("A view naming a group the device holds outside its tree is refused") {
+  TreeFixture f;
+  const TreeId other = TreeOfR3(f, {&f.r1});
+  SECTION("a group of the application") {
+    const std::string chat(16, 'c');
+    Check(f.r1.port->JoinGroup(chat, "chat", {f.c1.key()}));
+    f.net.Inject(f.r3.key(), f.r1.key(), ViewNamingGroup(f, other, f.r1, chat));
+    f.net.Deliver();
+    CHECK(f.r1.port->joined[chat] == std::set<std::string>{f.c1.key()});
+  }
+  SECTION("the zone group of its other tree") {
+    const std::string zone_group = ZoneGroup(f);
+    REQUIRE(f.r1.port->joined[zone_group] == std::set<std::string>{f.d.key()});
+    f.net.Inject(f.r3.key(), f.r1.key(), ViewNamingGroup(f, other, f.r1, zone_group));
+    f.net.Deliver();
+    CHECK(f.r1.port->joined[zone_group] == std::set<std::string>{f.d.key()});
+  }
+  REQUIRE(f.r1.Count(AlertEventKind::kSecurityFlag) == 1);
+  CHECK(f.r1.Last(AlertEventKind::kSecurityFlag)->reason ==
+        "refused view: names a group that is not its tree's");
+}
+
+TEST_CASE("A zone group a later view names again is still its own tree's") {
+  TreeFixture f;
+  const auto move_r1 = [&f](const std::string& zone) {
+    Take(f.d.logic->AddMember(f.tree, {.card = f.r1.card(),
+                                       .name = "R1",
+                                       .parent = f.c1.hex(),
+                                       .zones = {zone},
+                                       .skills = {"legal_observer"}}));
+    Take(f.d.logic->PushViews(f.tree, false));
+    f.net.Deliver();
+  };
+  move_r1("north");  // a view without the "bh" group
+  move_r1("bh");     // and one naming it again
+  CHECK(f.r1.Count(AlertEventKind::kSecurityFlag) == 0);
+  CHECK(TreeOf(f.r1, f.tree).version == TreeOf(f.d, f.tree).version);
+  f.Dispatch();
+  CHECK(f.r1.Count(AlertEventKind::kAlert) == 1);
 }
 
 }  // namespace
