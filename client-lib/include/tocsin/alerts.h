@@ -25,7 +25,8 @@
 // held, and anything from a revoked key are dropped, recorded as a security flag
 // (kSecurityFlag event) and reported to the tree's dispatchers. They change nothing.
 // Trees are kept apart: a message naming an alert with another tree than the alert's is
-// dropped the same way, and a view naming a group that is not its tree's is refused.
+// dropped the same way, a view naming a group that is not its tree's is refused, and a
+// key revoked in one tree stays a contact while another tree held here lists it.
 //
 // Time: every timer (ack timeout, verifier timeout, coalescing, expiry, retention) reads
 // the injected Clock (AlertOptions::clock, else the client's clock). With
@@ -426,9 +427,10 @@ class AlertService {
   // whose view mentions the key and to every member whose card the removed key's view
   // held, and views pushed. Receivers drop the key from every authorisation, remove it
   // from their groups (new sender keys) and forget its contact (its delivery tokens are
-  // revoked on their relays at once). Every member whose card the removed key held (the
-  // admins included) replaces its ALERT token (grace 0: the removed device's copy is
-  // refused by the relays) and sends the new card to its neighbours and the admins.
+  // revoked on their relays at once), unless another tree they hold lists it. Every
+  // member whose card the removed key held (the admins included) replaces its ALERT token
+  // (grace 0: the removed device's copy is refused by the relays) and sends the new card
+  // to its neighbours and the admins.
   // kNotFound for a key not in the roster; kInvalidArgument for our own key.
   Status RemoveMember(const TreeId& tree, const MemberKey& member);
 

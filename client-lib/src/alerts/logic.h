@@ -152,6 +152,9 @@ class AlertLogic {
   void IntroduceViewMembers(const tree::View& view);
   const tree::MemberEntry* Known(const tree::TreeRecord& record, const std::string& key) const;
   bool IsRevoked(const tree::TreeRecord& record, const std::string& key) const;
+  // Forgets a key revoked in `record`'s tree (its tokens revoked, out of our groups),
+  // unless another tree held here still lists it.
+  Status ForgetRevoked(const tree::TreeRecord& record, const std::string& key);
 
   // ---- alerts
   tree::AlertRecord* FindAlert(const std::string& alert_id);

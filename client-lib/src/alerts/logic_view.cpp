@@ -39,6 +39,16 @@ bool AlertLogic::IsRevoked(const tree::TreeRecord& record, const std::string& ke
   return Contains(record.revoked(), key);
 }
 
+Status AlertLogic::ForgetRevoked(const tree::TreeRecord& record, const std::string& key) {
+  if (key == port_.IdentityKey()) return Status::Ok();
+  // A tree's revocation speaks for that tree: a key that another tree held here still
+  // lists stays a contact, until that tree's admins revoke it too.
+  for (const auto& [id, other] : trees_) {
+    if (id != record.tree_id() && Known(other, key) != nullptr) return Status::Ok();
+  }
+  return port_.Forget(key);
+}
+
 const tree::MemberEntry* AlertLogic::Known(const tree::TreeRecord& record,
                                            const std::string& key) const {
   if (IsRevoked(record, key)) return nullptr;
@@ -266,7 +276,7 @@ Status AlertLogic::ApplyView(const tree::Signed& signed_view, tree::View view) {
   *record.mutable_view() = std::move(view);
   *record.mutable_revoked() = record.view().revoked();
   IntroduceViewMembers(record.view());
-  for (const auto& key : newly_revoked) (void)port_.Forget(key);
+  for (const auto& key : newly_revoked) (void)ForgetRevoked(record, key);
   for (const auto& group : record.view().groups()) {
     // The group is the tree's from now on (OwnGroups), even when a later view leaves it out.
     if (!Contains(record.group_ids(), group.group_id())) record.add_group_ids(group.group_id());
@@ -319,7 +329,7 @@ Status AlertLogic::TakeRevocation(const tree::Signed& signed_revocation,
   for (auto& group : *record->mutable_view()->mutable_groups()) {
     Unauthorise(group.mutable_senders(), key);
   }
-  if (key != port_.IdentityKey()) TOCSIN_RETURN_IF_ERROR(port_.Forget(key));
+  TOCSIN_RETURN_IF_ERROR(ForgetRevoked(*record, key));
   // Whether the revoked device held our ALERT token is the admins' word, carried in our
   // next view (rotate_for): RotateIfDue acts on it whichever of the two arrives first.
   TOCSIN_RETURN_IF_ERROR(port_.SaveTree(*record));

@@ -1,6 +1,6 @@
 // One device in two trees: a member of the fixture's tree makes a tree of its own, with
-// members of the first in it, and uses it to reach the first tree's alerts and groups.
-// Nothing a tree says may act on another tree's. In-memory network.
+// members of the first in it, and uses it to reach the first tree's alerts, groups and
+// members. Nothing a tree says may act on another tree's. In-memory network.
 #include "alerts/signed.h"
 #include "tree_fixture.h"
 
@@ -200,6 +200,22 @@ TEST_CASE("A zone group a later view names again is still its own tree's") {
   CHECK(TreeOf(f.r1, f.tree).version == TreeOf(f.d, f.tree).version);
   f.Dispatch();
   CHECK(f.r1.Count(AlertEventKind::kAlert) == 1);
+}
+
+TEST_CASE("A revocation in another tree does not make a device forget its own tree's dispatcher") {
+  TreeFixture f;
+  // R1 under the dispatcher in R3's tree: R1's view of it names the dispatcher.
+  const TreeId other = TreeOfR3(f, {&f.d, &f.r1});
+  Check(f.r3.logic->RemoveMember(other, f.d.hex()));
+  f.net.Deliver();
+  CHECK(f.r1.Count(AlertEventKind::kRevoked) == 1);  // out of R3's tree: that tree's word
+  CHECK(f.r1.port->forgotten.count(f.d.key()) == 0);
+  CHECK(f.r1.port->joined[ZoneGroup(f)].count(f.d.key()) == 1);
+  const AlertId id = f.Dispatch();
+  CHECK(f.r1.Count(AlertEventKind::kAlert) == 1);
+  Check(f.r1.logic->Ack(id, {.kind = AckKind::kResponding}));
+  f.net.Deliver();
+  CHECK(f.d.Count(AlertEventKind::kAck) == 1);
 }
 
 }  // namespace
