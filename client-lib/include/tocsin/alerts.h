@@ -427,10 +427,11 @@ class AlertService {
   // whose view mentions the key and to every member whose card the removed key's view
   // held, and views pushed. Receivers drop the key from every authorisation, remove it
   // from their groups (new sender keys) and forget its contact (its delivery tokens are
-  // revoked on their relays at once), unless another tree they hold lists it. Every
-  // member whose card the removed key held (the admins included) replaces its ALERT token
-  // (grace 0: the removed device's copy is refused by the relays) and sends the new card
-  // to its neighbours and the admins.
+  // revoked on their relays at once), unless another tree they hold lists it. A view
+  // older than the revocation does not bring the key back. Every member whose card the
+  // removed key held (the admins included) replaces its ALERT token (grace 0: the removed
+  // device's copy is refused by the relays) and sends the new card to its neighbours and
+  // the admins.
   // kNotFound for a key not in the roster; kInvalidArgument for our own key.
   Status RemoveMember(const TreeId& tree, const MemberKey& member);
 

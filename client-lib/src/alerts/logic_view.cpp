@@ -22,6 +22,16 @@ void Unauthorise(google::protobuf::RepeatedPtrField<std::string>* keys, const st
   keys->erase(std::remove(keys->begin(), keys->end(), key), keys->end());
 }
 
+// Takes a revoked key out of every authorisation and group sender list of `view`.
+void Withdraw(tree::View& view, const std::string& key) {
+  auto* auth = view.mutable_authorised();
+  for (auto* list : {auth->mutable_alert(), auth->mutable_update(), auth->mutable_all_clear(),
+                     auth->mutable_cancel(), auth->mutable_verify_request()}) {
+    Unauthorise(list, key);
+  }
+  for (auto& group : *view.mutable_groups()) Unauthorise(group.mutable_senders(), key);
+}
+
 // Whether `record`'s tree has the group here: its admin made it, or its views named it
 // (the held view's groups count for records kept before group_ids).
 bool HasTreeGroup(const tree::TreeRecord& record, const std::string& group_id) {
@@ -257,13 +267,26 @@ void AlertLogic::IntroduceViewMembers(const tree::View& view) {
     for (const auto& entry : branch.children()) entries.push_back(&entry);
   }
   for (const auto* entry : entries) {
-    if (entry->identity_key() == port_.IdentityKey() || entry->card().empty()) continue;
+    const std::string& key = entry->identity_key();
+    if (key == port_.IdentityKey() || entry->card().empty() || Contains(view.revoked(), key)) {
+      continue;
+    }
     (void)port_.Introduce(*entry);  // a stale card: the member stays unreachable, not fatal
   }
 }
 
 Status AlertLogic::ApplyView(const tree::Signed& signed_view, tree::View view) {
   tree::TreeRecord& record = trees_[view.tree_id()];
+  // A revocation of a later version than the view stays in force: a relay that withholds
+  // the newer view cannot bring the key back with an older one.
+  for (const auto& key : record.revoked()) {
+    auto taken = record.revoked_at().find(Hex(key));
+    if (taken != record.revoked_at().end() && taken->second > view.version() &&
+        !Contains(view.revoked(), key)) {
+      view.add_revoked(key);
+    }
+  }
+  for (const auto& key : view.revoked()) Withdraw(view, key);
   std::vector<std::string> newly_revoked;
   for (const auto& key : view.revoked()) {
     if (!Contains(record.revoked(), key)) newly_revoked.push_back(key);
@@ -321,14 +344,8 @@ Status AlertLogic::TakeRevocation(const tree::Signed& signed_revocation,
   const std::string& key = revocation.identity_key();
   if (IsRevoked(*record, key)) return Status::Ok();
   record->add_revoked(key);
-  auto* auth = record->mutable_view()->mutable_authorised();
-  for (auto* list : {auth->mutable_alert(), auth->mutable_update(), auth->mutable_all_clear(),
-                     auth->mutable_cancel(), auth->mutable_verify_request()}) {
-    Unauthorise(list, key);
-  }
-  for (auto& group : *record->mutable_view()->mutable_groups()) {
-    Unauthorise(group.mutable_senders(), key);
-  }
+  (*record->mutable_revoked_at())[Hex(key)] = revocation.version();
+  Withdraw(*record->mutable_view(), key);
   TOCSIN_RETURN_IF_ERROR(ForgetRevoked(*record, key));
   // Whether the revoked device held our ALERT token is the admins' word, carried in our
   // next view (rotate_for): RotateIfDue acts on it whichever of the two arrives first.

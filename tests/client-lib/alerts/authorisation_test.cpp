@@ -190,6 +190,91 @@ TEST_CASE("A revoked member is out of every view and its messages no longer arri
             .code() == Code::kInvalidArgument);
 }
 
+// The revocation among what `key` missed while it was off, as AcceptUpdate takes it.
+std::string LostRevocation(FakeNet& net, const std::string& key) {
+  for (const auto& payload : net.Lost(key)) {
+    if (payload.has_tree_update() && !payload.tree_update().signed_revocation().empty()) {
+      return payload.SerializeAsString();
+    }
+  }
+  FAIL("no revocation was sent");
+  return "";
+}
+
+TEST_CASE("A view older than a revocation taken does not bring the revoked member back") {
+  TreeFixture f;
+  const AlertId id = f.Dispatch();
+  // The admin changes the policy (C2's view would be version N), then removes R3
+  // (revocation and views N+1). A relay gives C2 the revocation, then view N, and
+  // withholds view N+1.
+  Check(f.d.logic->SetPolicy(f.tree, Policy(30s)));
+  const std::uint64_t n = TreeOf(f.d, f.tree).version;
+  const std::string older = Take(f.d.logic->ExportView(f.tree, f.c2.hex()));
+  f.net.SetOffline(f.c2.key(), true);
+  Check(f.d.logic->RemoveMember(f.tree, f.r3.hex()));
+  f.net.Deliver();
+  f.net.SetOffline(f.c2.key(), false);
+  f.c2.port->cards.clear();  // who is introduced from here on
+  Check(f.c2.logic->AcceptUpdate(LostRevocation(f.net, f.c2.key())));
+  Check(f.c2.logic->AcceptUpdate(older));
+  const TreeInfo held = TreeOf(f.c2, f.tree);
+  CHECK(held.version == n);  // the view was taken, the revocation kept
+  for (const auto& member : held.members) CHECK(member.key != f.r3.hex());
+  CHECK(f.c2.port->cards.count(f.r3.key()) == 0);  // not a contact again
+  CHECK(f.c2.port->forgotten.count(f.r3.key()) == 1);
+  // Straight to the logic, as if a relay still took R3's token.
+  app::Payload ack;
+  *ack.mutable_ack()->mutable_ref() =
+      f.d.port->alerts.at(*alerts::Unhex(id, 16, "id")).alert().ref();
+  ack.mutable_ack()->set_kind(app::Ack::ON_SCENE);
+  Check(f.c2.logic->OnPayload(f.r3.key(), "", ack, 0));
+  CHECK(f.c2.Count(AlertEventKind::kAck) == 0);
+  REQUIRE(f.c2.Count(AlertEventKind::kSecurityFlag) == 1);
+  CHECK(f.c2.Last(AlertEventKind::kSecurityFlag)->reason == "a message from a revoked member");
+}
+
+TEST_CASE("A view older than a dispatcher's revocation gives it no authorisation or group back") {
+  TreeFixture f;
+  Device& d2 = f.net.Add("D2");
+  Take(f.d.logic->AddMember(f.tree, {.card = d2.card(),
+                                     .name = "D2",
+                                     .role = MemberRole::kDispatcher,
+                                     .zones = {"bh"},
+                                     .languages = {"es", "en"}}));
+  Take(f.d.logic->PushViews(f.tree, false));
+  f.net.Deliver();
+  std::string zone_group;
+  for (const auto& group : f.d.port->trees.begin()->second.groups()) {
+    if (!group.subscribers()) zone_group = group.group_id();
+  }
+  REQUIRE(f.r1.port->joined[zone_group].count(d2.key()) == 1);
+  Check(f.d.logic->SetPolicy(f.tree, Policy(30s)));
+  const std::string older = Take(f.d.logic->ExportView(f.tree, f.r1.hex()));
+  f.net.SetOffline(f.r1.key(), true);
+  Check(f.d.logic->RemoveMember(f.tree, d2.hex()));
+  f.net.Deliver();
+  f.net.SetOffline(f.r1.key(), false);
+  f.r1.port->cards.clear();
+  Check(f.r1.logic->AcceptUpdate(LostRevocation(f.net, f.r1.key())));
+  Check(f.r1.logic->AcceptUpdate(older));
+  const TreeInfo held = TreeOf(f.r1, f.tree);
+  for (const auto& [type, keys] : held.authorised) {
+    INFO(ToString(type));
+    CHECK(std::find(keys.begin(), keys.end(), d2.hex()) == keys.end());
+    CHECK(std::find(keys.begin(), keys.end(), f.d.hex()) != keys.end());
+  }
+  CHECK(f.r1.port->joined[zone_group].count(d2.key()) == 0);
+  CHECK(f.r1.port->cards.count(d2.key()) == 0);
+  const AlertId id = f.Dispatch();
+  app::Payload all_clear;
+  *all_clear.mutable_all_clear()->mutable_ref() =
+      f.d.port->alerts.at(*alerts::Unhex(id, 16, "id")).alert().ref();
+  all_clear.mutable_all_clear()->mutable_ref()->set_sequence(99);
+  Check(f.r1.logic->OnPayload(d2.key(), zone_group, all_clear, 0));
+  CHECK(AlertOf(f.r1, id).state == AlertState::kDispatched);
+  CHECK(f.r1.Count(AlertEventKind::kSecurityFlag) == 1);
+}
+
 // How many times each device replaced its ALERT token.
 std::map<std::string, int> Rotations(TreeFixture& f) {
   std::map<std::string, int> out;

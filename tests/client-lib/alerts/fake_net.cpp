@@ -186,6 +186,15 @@ void FakeNet::SetOffline(const std::string& key, bool offline) {
   }
 }
 
+std::vector<app::Payload> FakeNet::Lost(const std::string& key) const {
+  std::vector<app::Payload> out;
+  for (const auto& message : lost_) {
+    if (message.to != key) continue;
+    REQUIRE(out.emplace_back().ParseFromString(message.payload));
+  }
+  return out;
+}
+
 void FakeNet::Inject(const std::string& from, const std::string& to, const app::Payload& payload) {
   queue_.push_back({from, to, "", payload.SerializeAsString()});
 }
@@ -196,6 +205,7 @@ std::size_t FakeNet::Deliver() {
     Message message = std::move(queue_.front());
     queue_.pop_front();
     auto it = by_key_.find(message.to);
+    if (offline_.count(message.to) != 0) lost_.push_back(message);
     if (it == by_key_.end() || offline_.count(message.to) != 0) continue;
     // A receiver that revoked the sender's tokens never gets its messages.
     if (it->second->port->forgotten.count(message.from) != 0) continue;

@@ -99,6 +99,8 @@ class FakeNet {
   std::size_t Deliver();
   // A device that is off: what is sent to it is lost.
   void SetOffline(const std::string& key, bool offline);
+  // What was lost for `key` while it was off, oldest first (as a relay could hold it back).
+  std::vector<app::Payload> Lost(const std::string& key) const;
   // Sends `payload` as `from` (for infiltrators and forgeries): queued like any message.
   void Inject(const std::string& from, const std::string& to, const app::Payload& payload);
 
@@ -114,6 +116,7 @@ class FakeNet {
   std::vector<std::unique_ptr<Device>> devices_;
   std::map<std::string, std::vector<std::string>> groups_;  // group -> member keys
   std::deque<Message> queue_;
+  std::vector<Message> lost_;
   std::set<std::string> offline_;
   std::uint8_t next_seed_ = 1;
 };
