@@ -13,8 +13,9 @@
 // relay of each recipient stores it or its TTL passes. Each message goes to every relay
 // of its recipient; the recipient keeps the first copy. The recipient's device confirms
 // each pairwise message it commits with an end-to-end encrypted receipt (sent by the
-// library, never shown); a message that no relay stored, or (pairwise) whose receipt
-// did not come, before its TTL passed is reported once as a kUndelivered event.
+// library, never shown); a message that no relay stored for a recipient (on any of its
+// relays), or (pairwise) whose receipt did not come, before its TTL passed is reported
+// once per recipient as a kUndelivered event.
 //
 // Events: what arrives is committed to the device's inbox before the relay is told it
 // was received, and stays there until the application calls Done(event id): a crash at

@@ -101,11 +101,14 @@ enum class EventKind {
   // contact (unverified); their first message follows as a kMessage event.
   kContactRequest,
   // A message of ours was not delivered before its TTL passed. `message_id` says which,
-  // `contact` to whom (empty for a group message). Either no relay stored it
-  // (`stored_on_relay` false), or, for a pairwise message, a relay stored it but the
-  // recipient's device never confirmed it: every device sends an end-to-end encrypted
-  // receipt for each message it commits, and none came (`stored_on_relay` true; the
-  // recipient was offline, or its device is gone).
+  // `contact` to whom (for a group message `group` is set, and every member that got
+  // no copy has an event of its own). Either no relay of the recipient stored a copy
+  // for it (`stored_on_relay` false): they were out of reach until the TTL passed, or
+  // refused it for good (a revoked token; the event then comes when the last of them
+  // refuses). Or, for a pairwise message, a relay stored it but the recipient's device never
+  // confirmed it: every device sends an end-to-end encrypted receipt for each message
+  // it commits, and none came (`stored_on_relay` true; the recipient was offline, or
+  // its device is gone).
   kUndelivered,
   // A message came from a contact's new, unverified identity key. It is held (not
   // shown) until the user compares the new safety number and calls MarkVerified.

@@ -139,10 +139,11 @@ Status ClientCore::Start() {
     updated.set_announce(false);
     return contacts_->Stage(batch, updated);
   };
-  hooks.on_undelivered = [this](Batch& batch, const client::OutboxRecord& row) -> Status {
+  hooks.on_undelivered = [this](Batch& batch, const client::OutboxRecord& row,
+                                const std::string& contact_id) -> Status {
     client::EventRecord event;
     event.set_kind(client::UNDELIVERED);
-    event.set_contact_id(row.contact_id());
+    event.set_contact_id(contact_id);
     event.set_group_id(row.group_id());
     event.set_message_id(row.message_id());
     // Reported now: the receipt it awaited is no longer of interest.

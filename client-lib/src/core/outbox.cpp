@@ -9,6 +9,55 @@
 
 namespace tocsin::core {
 
+namespace {
+
+bool IsFanout(const client::OutboxRecord& record) { return !record.blob().empty(); }
+
+// The ordered lane of a pairwise row (its relay and mailbox); fan-out rows have none.
+std::string LaneOf(const client::OutboxRecord& record) {
+  if (IsFanout(record)) return {};
+  return record.relay() + '\0' + record.mailbox_id();
+}
+
+// A fan-out row written before delivery was counted per member carries one `delivered`
+// for the whole message (some relay stored some view): it keeps that meaning, for
+// every view of the row.
+void UpgradeRecord(client::OutboxRecord* record) {
+  if (!IsFanout(*record) || !record->delivered()) return;
+  for (auto& view : *record->mutable_views()) view.set_delivered(true);
+  record->set_delivered(false);
+}
+
+// Adds the recipients the row still tries to reach to `out`.
+void AddRecipients(const client::OutboxRecord& record, std::set<std::string>* out) {
+  if (!IsFanout(record)) {
+    out->insert(record.contact_id());
+    return;
+  }
+  for (const auto& view : record.views()) out->insert(view.contact_id());
+}
+
+// True when the row has a destination of one of `contacts` not yet marked delivered.
+bool Unmarked(const client::OutboxRecord& record, const std::set<std::string>& contacts) {
+  if (!IsFanout(record)) return !record.delivered() && contacts.count(record.contact_id()) != 0;
+  return std::any_of(record.views().begin(), record.views().end(), [&](const auto& view) {
+    return !view.delivered() && contacts.count(view.contact_id()) != 0;
+  });
+}
+
+// Marks the row's destinations of `contacts` delivered: a copy for them is stored.
+void MarkDelivered(const std::set<std::string>& contacts, client::OutboxRecord* record) {
+  if (!IsFanout(*record)) {
+    if (contacts.count(record->contact_id()) != 0) record->set_delivered(true);
+    return;
+  }
+  for (auto& view : *record->mutable_views()) {
+    if (contacts.count(view.contact_id()) != 0) view.set_delivered(true);
+  }
+}
+
+}  // namespace
+
 bool IsRetryable(Code code) {
   switch (code) {
     case Code::kRateLimited:
@@ -46,6 +95,7 @@ Result<std::unique_ptr<Outbox>> Outbox::Load(store::DeviceStore& store, Env env,
     auto seq = store::ParseSequence(cursor->name());
     Entry entry;
     TOCSIN_RETURN_IF_ERROR(Parse(cursor->value(), &entry.record));
+    UpgradeRecord(&entry.record);
     if (seq) outbox->entries_[*seq] = std::move(entry);
   }
   TOCSIN_RETURN_IF_ERROR(cursor->status());
@@ -89,16 +139,6 @@ std::size_t Outbox::CountFor(const std::string& message_id) const {
       std::count_if(entries_.begin(), entries_.end(),
                     [&](const auto& e) { return e.second.record.message_id() == message_id; }));
 }
-
-namespace {
-
-// The ordered lane of a pairwise row (its relay and mailbox); fan-out rows have none.
-std::string LaneOf(const client::OutboxRecord& record) {
-  if (!record.blob().empty()) return {};
-  return record.relay() + '\0' + record.mailbox_id();
-}
-
-}  // namespace
 
 // Rows in commit order (the map's); a lane closes at its first row that must wait, so
 // no pairwise row overtakes an older one to the same mailbox.
@@ -166,7 +206,7 @@ void Outbox::Attempt(std::uint64_t seq, Entry& entry) {
   ++entry.attempts;
   ++in_flight_;
   const std::uint32_t ttl = TtlSeconds(entry.record, *relay);
-  if (entry.record.blob().empty()) {
+  if (!IsFanout(entry.record)) {
     AttemptPairwise(seq, entry.record, *relay, ttl);
   } else {
     AttemptFanout(seq, entry.record, *relay, ttl);
@@ -247,22 +287,24 @@ void Outbox::OnFanoutResult(std::uint64_t seq, Result<std::vector<Code>> codes) 
     Pump();
     return;
   }
-  client::OutboxRecord remaining = entry.record;
-  remaining.clear_views();
-  bool any_stored = false;
+  Outcome outcome;
+  outcome.rest = entry.record;
+  outcome.rest->clear_views();
   for (std::size_t i = 0; i < codes->size(); ++i) {
+    const client::OutboxView& view = entry.record.views(static_cast<int>(i));
     if ((*codes)[i] == Code::kOk) {
-      any_stored = true;
+      outcome.stored.insert(view.contact_id());
     } else if (IsRetryable((*codes)[i])) {
-      *remaining.add_views() = entry.record.views(static_cast<int>(i));
+      *outcome.rest->add_views() = view;
+    } else if (!view.delivered()) {
+      outcome.given_up.insert(view.contact_id());
     }
   }
-  if (remaining.views().empty()) {
-    Finish(seq, any_stored);
-  } else {
-    if (any_stored) remaining.set_delivered(true);
-    Rewrite(seq, std::move(remaining));
-    if (auto again = entries_.find(seq); again != entries_.end()) Backoff(seq, again->second);
+  const bool retry = !outcome.rest->views().empty();
+  if (!retry) outcome.rest.reset();
+  Settle(seq, std::move(outcome));
+  if (auto again = entries_.find(seq); retry && again != entries_.end()) {
+    Backoff(seq, again->second);
   }
   Pump();
 }
@@ -278,55 +320,67 @@ void Outbox::Backoff(std::uint64_t, Entry& entry) {
   entry.next_attempt = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay);
 }
 
-bool Outbox::MessageDelivered(const client::OutboxRecord& record, std::uint64_t except) const {
-  for (const auto& [seq, entry] : entries_) {
-    if (seq != except && entry.record.message_id() == record.message_id() &&
-        entry.record.delivered()) {
-      return true;
-    }
-  }
-  return false;
-}
-
-void Outbox::Rewrite(std::uint64_t seq, client::OutboxRecord record) {
-  Batch batch(store_);
-  Status status = PutRecord(batch.txn(), store::Column::kOutbox, store::SequenceName(seq), record);
-  if (status.ok()) status = batch.Commit();
-  if (status.ok()) entries_[seq].record = std::move(record);
-}
-
 void Outbox::Finish(std::uint64_t seq, bool stored) {
   auto it = entries_.find(seq);
   if (it == entries_.end()) return;
-  const client::OutboxRecord record = it->second.record;
-  if (stored) ReachCrashPoint(CrashPoint::kAfterStoredBeforeDelete);
-  Batch batch(store_);
-  Status status = batch.txn().Delete(store::Column::kOutbox, store::SequenceName(seq));
-  std::vector<std::uint64_t> siblings;
-  for (const auto& [other, entry] : entries_) {
-    if (other != seq && entry.record.message_id() == record.message_id()) siblings.push_back(other);
+  const client::OutboxRecord& record = it->second.record;
+  Outcome outcome;
+  if (stored) {
+    AddRecipients(record, &outcome.stored);
+  } else if (!IsFanout(record)) {
+    if (!record.delivered()) outcome.given_up.insert(record.contact_id());
+  } else {
+    for (const auto& view : record.views()) {
+      if (!view.delivered()) outcome.given_up.insert(view.contact_id());
+    }
   }
-  const bool delivered = stored || record.delivered() || MessageDelivered(record, seq);
-  for (std::uint64_t other : siblings) {
-    if (!status.ok() || !stored || entries_[other].record.delivered()) continue;
-    client::OutboxRecord updated = entries_[other].record;
-    updated.set_delivered(true);
+  Settle(seq, std::move(outcome));
+}
+
+void Outbox::Settle(std::uint64_t seq, Outcome outcome) {
+  auto it = entries_.find(seq);
+  if (it == entries_.end()) return;
+  const client::OutboxRecord& record = it->second.record;
+  if (!outcome.stored.empty()) ReachCrashPoint(CrashPoint::kAfterStoredBeforeDelete);
+  Batch batch(store_);
+  Status status = Status::Ok();
+  std::set<std::string> pending;  // recipients a destination of the message still tries
+  if (outcome.rest) {
+    MarkDelivered(outcome.stored, &*outcome.rest);
+    AddRecipients(*outcome.rest, &pending);
+    status =
+        PutRecord(batch.txn(), store::Column::kOutbox, store::SequenceName(seq), *outcome.rest);
+  } else {
+    status = batch.txn().Delete(store::Column::kOutbox, store::SequenceName(seq));
+  }
+  for (const auto& [other, entry] : entries_) {
+    if (other == seq || entry.record.message_id() != record.message_id()) continue;
+    AddRecipients(entry.record, &pending);
+    if (!status.ok() || !Unmarked(entry.record, outcome.stored)) continue;
+    client::OutboxRecord updated = entry.record;
+    MarkDelivered(outcome.stored, &updated);
     status = PutRecord(batch.txn(), store::Column::kOutbox, store::SequenceName(other), updated);
     batch.OnCommit([this, other, updated] { entries_[other].record = updated; });
   }
-  if (status.ok() && stored && record.announces() && hooks_.on_announced) {
+  if (status.ok() && !outcome.stored.empty() && record.announces() && hooks_.on_announced) {
     status = hooks_.on_announced(batch, record);
   }
-  if (status.ok() && siblings.empty() && !delivered && record.report_undelivered() &&
-      hooks_.on_undelivered) {
-    status = hooks_.on_undelivered(batch, record);
+  // Reported by the last destination of a recipient to go, if none stored a copy.
+  for (const std::string& contact : outcome.given_up) {
+    if (!status.ok() || !record.report_undelivered() || !hooks_.on_undelivered) break;
+    if (outcome.stored.count(contact) != 0 || pending.count(contact) != 0) continue;
+    status = hooks_.on_undelivered(batch, record, contact);
   }
   if (status.ok()) status = batch.Commit();
   if (!status.ok()) {
     Backoff(seq, it->second);  // the store failed: try the whole step again later
     return;
   }
-  entries_.erase(seq);
+  if (outcome.rest) {
+    it->second.record = std::move(*outcome.rest);
+  } else {
+    entries_.erase(it);
+  }
 }
 
 }  // namespace tocsin::core

@@ -5,13 +5,20 @@
 // the mailboxes on that relay), written in the same synced batch as the libsignal state
 // change that produced them. The outbox sends each row and retries it with exponential
 // backoff and full jitter, resending exactly the stored bytes, until:
-//  - the relay stores it (Stored, or every view answered): the row is deleted, and the
-//    other rows of the same message are marked delivered ("delivered to the network");
+//  - the relay stores it (Stored, or every view answered): the row is deleted;
 //  - the relay refuses it for good (UNAUTHORIZED, EXPIRED, NOT_FOUND, TOO_LARGE,
 //    BAD_FRAME: the token or mailbox no longer works): the row is dropped;
 //  - its expiry passes: the row is dropped.
-// When the last row of a message goes and none was ever stored, and the message asked
-// for it, the application gets a kUndelivered event (staged in the same batch).
+// A fan-out row whose views are answered one by one keeps only the views to retry.
+//
+// Delivery is counted per recipient: the contact of a pairwise message, or each member
+// of a group message, whose views may lie in several rows (one per relay of its
+// mailboxes). A recipient is delivered once a relay stored a copy for it (any of its
+// mailboxes); its destinations in the other rows are then marked delivered (the row of
+// a pairwise message, the views of a fan-out row), and are still retried. When the last
+// destination of a recipient goes and none was ever stored, and the message asked for
+// it, the application gets a kUndelivered event naming that recipient (staged in the
+// same batch): at the expiry, or at once when the relay refused it for good.
 //
 // Pairwise rows to one mailbox go out in the order they were committed: a row waits
 // while an older row to the same mailbox waits for its retry, and at most
@@ -31,6 +38,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "core/batch.h"
@@ -57,8 +67,10 @@ class Outbox {
     // Stages what a stored row with `announces` set means (our addresses reached the
     // contact's relay).
     std::function<Status(Batch&, const client::OutboxRecord&)> on_announced;
-    // Stages the kUndelivered event of a message that expired undelivered.
-    std::function<Status(Batch&, const client::OutboxRecord&)> on_undelivered;
+    // Stages the kUndelivered event of a message that `contact_id` (the row's contact,
+    // or a member of a group message) got no stored copy of.
+    std::function<Status(Batch&, const client::OutboxRecord&, const std::string& contact_id)>
+        on_undelivered;
     // The token to use now for (contact, relay, mailbox): a contact's tokens can change
     // while its message waits (the card's intro token replaced by a contact token, a
     // rotation). Empty: keep the stored one. The sealed bytes never change.
@@ -92,6 +104,12 @@ class Outbox {
     int attempts = 0;
     bool in_flight = false;
   };
+  // What one answer (or the expiry) of a row settled, by recipient contact id.
+  struct Outcome {
+    std::set<std::string> stored;              // a relay stored a copy for them
+    std::set<std::string> given_up;            // destinations dropped, none known delivered
+    std::optional<client::OutboxRecord> rest;  // the views still to retry; none: the row goes
+  };
   Outbox(store::DeviceStore& store, Env env, Transport& transport, asio::io_context& worker,
          OutboxOptions options, Hooks hooks);
 
@@ -105,11 +123,11 @@ class Outbox {
   void OnPairwiseResult(std::uint64_t seq, const Status& status);
   void OnFanoutResult(std::uint64_t seq, Result<std::vector<Code>> codes);
   void Backoff(std::uint64_t seq, Entry& entry);
-  // The row is done: stored (`stored`) or given up. Stages the delete, sibling updates
-  // and events, commits.
+  // The row is done: stored for all its recipients (`stored`) or given up.
   void Finish(std::uint64_t seq, bool stored);
-  void Rewrite(std::uint64_t seq, client::OutboxRecord record);
-  bool MessageDelivered(const client::OutboxRecord& record, std::uint64_t except) const;
+  // Stages the row's rewrite (or delete), the delivered marks of the message's other
+  // rows and the events of recipients left with no copy; commits.
+  void Settle(std::uint64_t seq, Outcome outcome);
   std::uint32_t TtlSeconds(const client::OutboxRecord& record, const RelayAddress& relay) const;
   net::Token TokenFor(const std::string& contact_id, const std::string& relay,
                       const std::string& mailbox_id, const std::string& stored) const;
