@@ -96,7 +96,7 @@ Status ClientCore::LoadModules() {
   auto mailboxes = OwnMailboxes::Load(*store_);
   if (!mailboxes.ok()) return mailboxes.status();
   mailboxes_ = std::move(mailboxes).value();
-  auto contacts = ContactBook::Load(*store_);
+  auto contacts = ContactBook::Load(*store_, &dh_cache_);
   if (!contacts.ok()) return contacts.status();
   contacts_ = std::move(contacts).value();
   auto groups = groups::GroupBook::Load(*store_);

@@ -1,12 +1,28 @@
 #include "core/contacts.h"
 
+#include <algorithm>
+
 #include "core/hex.h"
 #include "core/records.h"
 
 namespace tocsin::core {
+namespace {
 
-Result<std::unique_ptr<ContactBook>> ContactBook::Load(store::DeviceStore& store) {
+// The keys of a contact that static DH outputs may be cached for.
+std::vector<std::string> DhKeys(const client::ContactRecord& record) {
+  std::vector<std::string> keys{record.identity_key(), record.envelope_key().public_key(),
+                                record.offered_identity_key(),
+                                record.offered_envelope_key().public_key()};
+  std::erase_if(keys, [](const std::string& key) { return key.size() != crypto::kX25519Size; });
+  return keys;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ContactBook>> ContactBook::Load(store::DeviceStore& store,
+                                                       crypto::StaticDhCache* dh_cache) {
   std::unique_ptr<ContactBook> book(new ContactBook());
+  book->dh_cache_ = dh_cache;
   auto cursor = store.NewCursor(store::Column::kContacts);
   for (cursor->SeekToFirst(); cursor->Valid(); cursor->Next()) {
     client::ContactRecord record;
@@ -49,8 +65,21 @@ Status ContactBook::Stage(Batch& batch, const client::ContactRecord& record) {
 
 Status ContactBook::StageDelete(Batch& batch, const std::string& id) {
   TOCSIN_RETURN_IF_ERROR(batch.txn().Delete(store::Column::kContacts, Bytes(id)));
-  batch.OnCommit([this, id] { Remove(id); });
+  batch.OnCommit([this, id] {
+    if (const client::ContactRecord* old = Find(id)) ForgetReplacedKeys(*old, nullptr);
+    Remove(id);
+  });
   return Status::Ok();
+}
+
+void ContactBook::ForgetReplacedKeys(const client::ContactRecord& old,
+                                     const client::ContactRecord* now) {
+  if (dh_cache_ == nullptr) return;
+  const std::vector<std::string> kept = now != nullptr ? DhKeys(*now) : std::vector<std::string>{};
+  for (const std::string& key : DhKeys(old)) {
+    if (std::find(kept.begin(), kept.end(), key) != kept.end()) continue;
+    dh_cache_->Forget(Bytes(key).first<crypto::kX25519Size>());
+  }
 }
 
 void ContactBook::Remove(const std::string& id) {
@@ -64,6 +93,9 @@ void ContactBook::Remove(const std::string& id) {
 }
 
 void ContactBook::Apply(const client::ContactRecord& record) {
+  if (const client::ContactRecord* old = Find(record.contact_id())) {
+    ForgetReplacedKeys(*old, &record);
+  }
   Remove(record.contact_id());
   contacts_[record.contact_id()] = record;
   by_identity_[record.identity_key()] = record.contact_id();

@@ -6,6 +6,11 @@
 // the contact must be authenticated by; an offered different key (a replaced phone)
 // waits in `offered_identity_key` until the user verifies it.
 //
+// Static DH outputs cached for a contact's keys (its identity key, offered identity key
+// and envelope keys; SPEC.md 10, "Caching") are dropped when a committed change replaces
+// one of those keys (a newer envelope key, a verified new identity) or deletes the
+// contact.
+//
 // Thread-safety: the client's worker thread only.
 #ifndef TOCSIN_CORE_CONTACTS_H_
 #define TOCSIN_CORE_CONTACTS_H_
@@ -17,6 +22,7 @@
 #include <vector>
 
 #include "core/batch.h"
+#include "crypto/sealed_sender.h"
 #include "store/device_store.h"
 #include "tocsin/client.pb.h"
 #include "tocsin/status.h"
@@ -26,7 +32,10 @@ namespace tocsin::core {
 
 class ContactBook {
  public:
-  static Result<std::unique_ptr<ContactBook>> Load(store::DeviceStore& store);
+  // `dh_cache` (may be null) is the cache to drop replaced keys from; it must outlive
+  // the book.
+  static Result<std::unique_ptr<ContactBook>> Load(store::DeviceStore& store,
+                                                   crypto::StaticDhCache* dh_cache);
 
   // nullptr when unknown. Pointers stay valid until the next commit that changes them.
   const client::ContactRecord* Find(const std::string& id) const;
@@ -43,7 +52,11 @@ class ContactBook {
   ContactBook() = default;
   void Apply(const client::ContactRecord& record);
   void Remove(const std::string& id);
+  // Forgets the cached DH outputs of the keys of `old` that `now` (null: none) no longer
+  // holds.
+  void ForgetReplacedKeys(const client::ContactRecord& old, const client::ContactRecord* now);
 
+  crypto::StaticDhCache* dh_cache_ = nullptr;
   std::map<std::string, client::ContactRecord> contacts_;  // by contact id (16 bytes)
   std::map<std::string, std::string> by_identity_;         // identity key -> id
   std::map<std::string, std::string> by_offered_;          // offered identity key -> id

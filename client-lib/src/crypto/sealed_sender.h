@@ -61,6 +61,8 @@ class StaticDhCache {
              std::span<std::uint8_t, kX25519Size> out);
   // Wipes every entry whose own or peer public key is `key`.
   void Forget(PublicKeyView key);
+  // Whether an entry has `key` as its own or peer public key.
+  bool Contains(PublicKeyView key) const;
   std::size_t size() const;
 
  private:

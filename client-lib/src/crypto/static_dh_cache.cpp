@@ -55,6 +55,14 @@ void StaticDhCache::Forget(PublicKeyView key) {
   }
 }
 
+bool StaticDhCache::Contains(PublicKeyView key) const {
+  std::shared_lock lock(mutex_);
+  return std::any_of(index_.begin(), index_.end(), [key](const auto& entry) {
+    return std::equal(key.begin(), key.end(), entry.first.begin()) ||
+           std::equal(key.begin(), key.end(), entry.first.begin() + kX25519Size);
+  });
+}
+
 std::size_t StaticDhCache::size() const {
   std::shared_lock lock(mutex_);
   return index_.size();

@@ -1,5 +1,7 @@
 // Identities: safety numbers, a replaced phone refused until verified, passphrases.
 #include "client_test_util.h"
+#include "core/contacts.h"
+#include "core/hex.h"
 
 namespace tocsin::testing {
 namespace {
@@ -54,8 +56,19 @@ TEST_CASE("a contact's new identity is refused until it is verified", "[client][
       a_log.Find([](const Event& e) { return e.text && *e.text == "it is me, new phone"; }));
 
   // A compares the new safety number and verifies it: the held message comes through.
+  const std::string old_identity = *core::FromHex(Take(a->GetContact(pair.b_at_a)).identity_key);
+  const std::string old_envelope_key = OnWorker<std::string>(*a, [&] {
+    const auto* bob = a->core().context().contacts->Find(*core::FromHex(pair.b_at_a));
+    REQUIRE(bob != nullptr);
+    return bob->envelope_key().public_key();
+  });
+  REQUIRE(DhCacheHolds(*a, old_identity));
+  REQUIRE(DhCacheHolds(*a, old_envelope_key));
   CHECK(Take(a->SafetyNumber(pair.b_at_a)) == Take(b2->SafetyNumber(a_at_b2)));
   Check(a->MarkVerified(pair.b_at_a));
+  // The old identity's cached DH outputs (and its envelope key's) are gone.
+  CHECK_FALSE(DhCacheHolds(*a, old_identity));
+  CHECK_FALSE(DhCacheHolds(*a, old_envelope_key));
   REQUIRE(a_log.WaitFor([&](const Event& e) {
     return e.text && *e.text == "it is me, new phone" && e.contact == pair.b_at_a;
   }));

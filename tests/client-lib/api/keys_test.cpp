@@ -167,6 +167,57 @@ TEST_CASE("envelope keys and signed pre-keys rotate, open late messages, then le
   REQUIRE(reopened.WaitForText("on the new keys"));
 }
 
+// The envelope key `client` holds for its contact `id`.
+envelope::SignedEnvelopeKey ContactEnvelopeKey(Client& client, const ContactId& id) {
+  return OnWorker<envelope::SignedEnvelopeKey>(client, [&client, id] {
+    const auto* contact = client.core().context().contacts->Find(*core::FromHex(id));
+    REQUIRE(contact != nullptr);
+    return contact->envelope_key();
+  });
+}
+
+TEST_CASE("a contact's replaced envelope key and a removed contact leave the DH cache",
+          "[client][relay][keys]") {
+  auto relay = StartRelay();
+  TempFolder folder;
+  auto clock = std::make_shared<ManualClock>();
+  ClientOptions b_options = FastOptions();
+  b_options.clock = clock;
+  b_options.envelope_key_rotation = hours(8 * 24);
+  auto a =
+      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto b = Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, b_options));
+  EventLog a_log(*a);
+  EventLog b_log(*b);
+  const Pair pair = Introduce(*a, a_log, *b, b_log);
+  REQUIRE(WaitOutboxEmpty(*a));
+  REQUIRE(WaitOutboxEmpty(*b));
+  // A sealed to B's envelope key (DH(A, R)) and opened B's messages (DH(A's R, B)).
+  const envelope::SignedEnvelopeKey old_key = ContactEnvelopeKey(*a, pair.b_at_a);
+  const std::string b_identity = *core::FromHex(b->IdentityKey());
+  REQUIRE(DhCacheHolds(*a, old_key.public_key()));
+  REQUIRE(DhCacheHolds(*a, b_identity));
+  const std::size_t before = DhCacheSize(*a);
+
+  // B rotates its envelope key and announces it; A takes it and writes to it.
+  clock->Advance(hours(8 * 24) + 1s);
+  REQUIRE(
+      WaitUntil([&] { return ContactEnvelopeKey(*a, pair.b_at_a).key_id() != old_key.key_id(); }));
+  const envelope::SignedEnvelopeKey new_key = ContactEnvelopeKey(*a, pair.b_at_a);
+  CHECK(new_key.public_key() != old_key.public_key());
+  Take(a->SendText(pair.b_at_a, "to the new key"));
+  REQUIRE(b_log.WaitForText("to the new key"));
+  CHECK_FALSE(DhCacheHolds(*a, old_key.public_key()));
+  CHECK(DhCacheHolds(*a, new_key.public_key()));
+  CHECK(DhCacheSize(*a) == before);
+
+  // Removed, B leaves nothing in A's cache.
+  Check(a->RemoveContact(pair.b_at_a));
+  CHECK_FALSE(DhCacheHolds(*a, new_key.public_key()));
+  CHECK_FALSE(DhCacheHolds(*a, b_identity));
+  CHECK(DhCacheSize(*a) == before - 2);
+}
+
 // One bundle from `mailbox` with `token`, through the client's own relay links.
 Result<wire::PrekeyBundle> FetchBundle(Client& client, const RelayAddress& relay,
                                        const net::MailboxId& mailbox, const net::Token& token) {

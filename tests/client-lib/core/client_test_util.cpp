@@ -5,6 +5,7 @@
 #include <iterator>
 #include <thread>
 
+#include "core/hex.h"
 #include "core/inbox.h"
 #include "core/pool_transport.h"
 
@@ -177,6 +178,19 @@ std::string RelayMetrics(const RelayProcess& relay) {
 std::size_t AwaitingReceipts(Client& client) {
   return OnWorker<std::size_t>(
       client, [&client] { return client.core().context().inbox->Unconfirmed(UINT64_MAX).size(); });
+}
+
+std::size_t DhCacheSize(Client& client) {
+  return OnWorker<std::size_t>(client,
+                               [&client] { return client.core().context().dh_cache->size(); });
+}
+
+bool DhCacheHolds(Client& client, const std::string& key) {
+  REQUIRE(key.size() == crypto::kX25519Size);
+  return OnWorker<bool>(client, [&client, key] {
+    return client.core().context().dh_cache->Contains(
+        core::Bytes(key).first<crypto::kX25519Size>());
+  });
 }
 
 bool FolderContains(const std::filesystem::path& dir, const std::string& needle) {

@@ -215,6 +215,11 @@ std::string RelayMetrics(const RelayProcess& relay);
 // Messages of ours still waiting for the recipient's receipt.
 std::size_t AwaitingReceipts(Client& client);
 
+// The client's static DH cache: how many outputs it holds, and whether one of them is
+// of `key` (32 bytes, as its own or its peer's key).
+std::size_t DhCacheSize(Client& client);
+bool DhCacheHolds(Client& client, const std::string& key);
+
 // True when any file under `dir` contains `needle` (raw bytes).
 bool FolderContains(const std::filesystem::path& dir, const std::string& needle);
 

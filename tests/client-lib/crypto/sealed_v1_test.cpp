@@ -131,12 +131,16 @@ TEST_CASE("v1: the static DH cache changes nothing but the cost", "[sealed][v1][
   auto plain = SealV1(p.alice, p.bob.public_key(), ToBytes("x"), rng_b);
   CHECK(cached.value() == plain.value());
   CHECK(cache.size() == 1);
+  CHECK(cache.Contains(p.alice.public_key()));
+  CHECK(cache.Contains(p.bob.public_key()));
   const X25519KeyPair* keys[] = {&p.bob};
   StaticDhCache bob_cache;
   CHECK(OpenV1(keys, *cached, &bob_cache).ok());
   CHECK(bob_cache.size() == 1);
   cache.Forget(p.bob.public_key());
   CHECK(cache.size() == 0);
+  CHECK_FALSE(cache.Contains(p.alice.public_key()));
+  CHECK_FALSE(cache.Contains(p.bob.public_key()));
   std::array<std::uint8_t, 32> out;
   CHECK_FALSE(cache.Get(p.alice, kLowOrder, out).ok());
   CHECK(cache.size() == 0);
