@@ -138,7 +138,10 @@ struct Event {
 
 struct SendOptions {
   // How long relays keep the message, and how long the outbox retries it. Zero: the
-  // client's default (ClientOptions::default_ttl). Capped by each relay's TTL cap.
+  // client's default (ClientOptions::default_ttl). A longer TTL than
+  // ClientOptions::ttl_cap is shortened to it (not refused), so that the ids of seen
+  // messages, kept the TTL cap plus a day, outlive every copy; each relay's own cap
+  // applies too.
   std::chrono::seconds ttl{0};
 };
 
@@ -150,9 +153,10 @@ struct ClientOptions {
   // more relays are given, else 1.
   unsigned mailboxes = 0;
 
+  // The TTL of a send that gives none (at most ttl_cap, as every TTL).
   std::chrono::seconds default_ttl{72 * 3600};
-  // The relays' TTL cap: seen message ids, retired keys and pending messages are kept
-  // at least this long.
+  // The relays' TTL cap: no message is sent with a longer TTL, and seen message ids,
+  // retired keys and pending messages are kept at least this long.
   std::chrono::seconds ttl_cap{72 * 3600};
   std::chrono::seconds envelope_key_rotation{7 * 24 * 3600};
   std::chrono::seconds signed_prekey_rotation{7 * 24 * 3600};

@@ -121,7 +121,7 @@ Result<MessageId> Client::SendToGroup(const GroupId& group, std::string_view pay
   TOCSIN_RETURN_IF_ERROR(CheckGroupPayload(payload));
   auto sent = core_->Run<std::string>(
       [this, id = *id, payload = std::string(payload), ttl = core::ToMs(options.ttl)] {
-        return core_->groups().Send(id, payload, ttl);
+        return core_->groups().Send(id, payload, core_->context().SendTtlMs(ttl));
       });
   if (!sent.ok()) return sent.status();
   return core::ToHex(*sent);

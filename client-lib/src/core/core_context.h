@@ -6,6 +6,7 @@
 #ifndef TOCSIN_CORE_CORE_CONTEXT_H_
 #define TOCSIN_CORE_CORE_CONTEXT_H_
 
+#include <algorithm>
 #include <asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
@@ -68,6 +69,13 @@ struct CoreContext {
 
   // Retired keys and seen ids are kept this long (SPEC.md 10.4.1: TTL cap + 7 days).
   std::uint64_t RetentionMs() const { return ToMs(options.ttl_cap) + 7 * 24 * 3600 * 1000ull; }
+
+  // The TTL a message is sent with: `ttl_ms` (0: the default TTL), at most the TTL cap.
+  // Seen message ids are kept the TTL cap plus a day from the first copy, so they
+  // outlive every copy of a message sent with it.
+  std::uint64_t SendTtlMs(std::uint64_t ttl_ms) const {
+    return std::min(ttl_ms != 0 ? ttl_ms : ToMs(options.default_ttl), ToMs(options.ttl_cap));
+  }
 };
 
 }  // namespace tocsin::core

@@ -172,8 +172,7 @@ Result<std::string> PairwiseSender::Stage(Batch& batch, const client::ContactRec
   auto sealed = crypto::SealV1(context_.keys->identity(), recipient, store::View(plain),
                                *context_.env.rng, context_.dh_cache);
   if (!sealed.ok()) return sealed.status();
-  const std::uint64_t ttl_ms =
-      message.ttl_ms != 0 ? message.ttl_ms : ToMs(context_.options.default_ttl);
+  const std::uint64_t ttl_ms = context_.SendTtlMs(message.ttl_ms);
   std::vector<client::OutboxRecord> rows;
   for (const auto& target : contact.addresses()) {
     client::OutboxRecord row;

@@ -345,6 +345,41 @@ TEST_CASE("a message a relay stored but the recipient never confirmed is reporte
   CHECK_FALSE(a_log.Find([&](const Event& e) { return e.message_id == confirmed; }));
 }
 
+TEST_CASE("a TTL longer than the TTL cap is sent as the cap", "[client][relay][ttl]") {
+  auto relay = StartRelay();  // its own cap is 72 h
+  TempFolder folder;
+  HookedTransports hooks;
+  ClientOptions a_options = FastOptions();
+  a_options.ttl_cap = std::chrono::hours(1);  // the default TTL stays 72 h
+  hooks.Next("a");
+  auto a = Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, a_options));
+  hooks.Next("b");
+  auto b =
+      Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  EventLog a_log(*a);
+  EventLog b_log(*b);
+  const Pair pair = Introduce(*a, a_log, *b, b_log);
+  const GroupId group = Take(a->CreateGroup("responders", {pair.b_at_a}));
+  Check(b->JoinGroup(group, "responders", {pair.a_at_b}));
+
+  SendOptions ten_hours;
+  ten_hours.ttl = std::chrono::hours(10);
+  Take(a->SendText(pair.b_at_a, "ten hours asked", ten_hours));
+  Take(a->SendText(pair.b_at_a, "the default asked"));
+  Take(a->SendGroupText(group, "ten hours asked of the group", ten_hours));
+  REQUIRE(b_log.WaitForText("ten hours asked"));
+  REQUIRE(b_log.WaitForText("the default asked"));
+  REQUIRE(b_log.WaitForText("ten hours asked of the group"));
+  REQUIRE(WaitOutboxEmpty(*a));
+
+  // Every envelope and blob A handed a relay (the introduction's too) lives at most the
+  // cap, so the ids B keeps to drop copies (the cap plus a day) outlive them all.
+  const auto ttls = hooks["a"].ttls();
+  REQUIRE(ttls.size() >= 5);
+  for (std::uint32_t ttl : ttls) CHECK(ttl <= 3600);
+  CHECK(std::count_if(ttls.begin(), ttls.end(), [](std::uint32_t t) { return t > 3500; }) >= 3);
+}
+
 TEST_CASE("a burst over the relay's rate arrives whole, in order but for the window in flight",
           "[client][relay][order]") {
   // A slow mailbox: most of the burst is answered RATE_LIMITED and retried, and every

@@ -247,6 +247,11 @@ std::vector<HookedTransport::FanOut> HookedTransport::fan_outs() const {
   return fan_outs_;
 }
 
+std::vector<std::uint32_t> HookedTransport::ttls() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return ttls_;
+}
+
 void HookedTransport::SetDeliveryHandler(std::function<void(net::IncomingDelivery)> handler) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -339,6 +344,10 @@ void HookedTransport::PutPrekeys(const RelayAddress& relay, const net::MailboxId
 void HookedTransport::Send(const RelayAddress& relay, const net::MailboxId& mailbox,
                            const net::Token& token, std::string envelope, std::uint32_t ttl_seconds,
                            net::StatusCallback done) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ttls_.push_back(ttl_seconds);
+  }
   real_->Send(relay, mailbox, token, std::move(envelope), ttl_seconds, std::move(done));
 }
 void HookedTransport::SendToMany(const RelayAddress& relay, std::string blob,
@@ -347,6 +356,7 @@ void HookedTransport::SendToMany(const RelayAddress& relay, std::string blob,
   {
     std::lock_guard<std::mutex> lock(mutex_);
     fan_outs_.push_back(FanOut{relay, blob, views});
+    ttls_.push_back(ttl_seconds);
   }
   real_->SendToMany(relay, std::move(blob), ttl_seconds, std::move(views), std::move(done));
 }

@@ -142,6 +142,8 @@ class HookedTransport final : public core::Transport {
     std::vector<net::OutgoingView> views;
   };
   std::vector<FanOut> fan_outs() const;
+  // The ttl_seconds of every Send and SendToMany so far, in order.
+  std::vector<std::uint32_t> ttls() const;
   // Token registrations (SetTokens) on relays that `which` selects are kept unsent, as
   // on a slow link, until ReleaseSetTokens sends them on and stops holding.
   void HoldSetTokens(std::function<bool(const RelayAddress&)> which);
@@ -183,6 +185,7 @@ class HookedTransport final : public core::Transport {
   std::function<bool(const net::IncomingDelivery&)> hold_;  // GUARDED_BY(mutex_)
   std::vector<net::IncomingDelivery> held_;                 // GUARDED_BY(mutex_)
   std::vector<FanOut> fan_outs_;                            // GUARDED_BY(mutex_)
+  std::vector<std::uint32_t> ttls_;                         // GUARDED_BY(mutex_)
   struct HeldSetTokens {
     RelayAddress relay;
     net::MailboxId mailbox;
