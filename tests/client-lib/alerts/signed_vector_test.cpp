@@ -1,5 +1,6 @@
 // SPEC.md section 15's test vectors (proto/vectors/tree.txt): tree ids, the bytes a view's
-// and a revocation's admin signatures cover, and the signatures themselves.
+// and a revocation's admin signatures cover, and the signatures themselves; and the
+// admin-set change of proto/vectors/client.txt (made by tests/vectors/gen_client_vectors.py).
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "crypto/random.h"
 #include "crypto/signal_context.h"
 #include "crypto/signal_xeddsa.h"
+#include "vector_file.h"
 
 namespace tocsin::testing {
 namespace {
@@ -87,6 +89,124 @@ TEST_CASE("Tree signatures match the vectors, and any changed byte fails", "[vec
     CHECK_FALSE(alerts::VerifySigned(signed_object, other_label, Raw(block, "tree_id"),
                                      VerifierOf(*context))
                     .ok());
+  }
+}
+
+// Hands out exactly the bytes it was given (libsignal's 64 signing bytes), then throws.
+class ReplayRng final : public crypto::Rng {
+ public:
+  explicit ReplayRng(Bytes bytes) : bytes_(std::move(bytes)) {}
+  void Fill(std::span<std::uint8_t> out) override {
+    if (out.size() > bytes_.size() - used_) throw std::logic_error("ReplayRng exhausted");
+    std::copy_n(bytes_.begin() + static_cast<std::ptrdiff_t>(used_), out.size(), out.begin());
+    used_ += out.size();
+  }
+
+ private:
+  Bytes bytes_;
+  std::size_t used_ = 0;
+};
+
+// `admin`'s signature over `message` with libsignal's random bytes given.
+std::string SignWith(const Bytes& admin_private, const Bytes& random, const std::string& message) {
+  auto admin = crypto::X25519KeyPair::FromPrivate(admin_private);
+  REQUIRE(admin.ok());
+  ReplayRng rng(random);
+  auto context = crypto::SignalContext::Create(rng);
+  REQUIRE(context.ok());
+  auto signature = crypto::XeddsaSign(**context, *admin, core::Bytes(message));
+  REQUIRE(signature.ok());
+  return core::ToString(*signature);
+}
+
+tree::Signed WithSignatures(std::string body,
+                            std::vector<std::pair<std::uint32_t, std::string>> by) {
+  tree::Signed object;
+  object.set_body(std::move(body));
+  for (auto& [admin, signature] : by) {
+    auto* added = object.add_signatures();
+    added->set_admin(admin);
+    added->set_signature(signature);
+  }
+  return object;
+}
+
+TEST_CASE("An admin-set change signs as SPEC.md's vector and hands signing to the new set",
+          "[vectors]") {
+  const auto blocks = ReadVectorFile(TOCSIN_CLIENT_VECTORS, "admin_set");
+  REQUIRE(blocks.size() == 1);
+  const VectorBlock& v = blocks[0];
+  auto text = [&v](const std::string& key) { return ToText(v.Get(key)); };
+  for (int i = 0; i < 3; ++i) {
+    auto admin = crypto::X25519KeyPair::FromPrivate(v.Get("admin_private_" + std::to_string(i)));
+    REQUIRE(admin.ok());
+    CHECK(core::ToString(admin->public_key()) == text("admin_public_" + std::to_string(i)));
+  }
+  const std::string genesis = text("genesis");
+  const std::string tree_id = text("tree_id");
+  CHECK(alerts::TreeIdOf(genesis) == tree_id);
+  tree::AdminSet change;
+  REQUIRE(change.ParseFromString(text("body")));
+  CHECK(change.SerializeAsString() == text("body"));
+  CHECK(change.tree_id() == tree_id);
+  CHECK(change.version() == 1);
+  CHECK(change.threshold() == 1);
+  REQUIRE(change.admins_size() == 2);
+  CHECK(change.admins(0) == text("admin_public_1"));
+  CHECK(change.admins(1) == text("admin_public_2"));
+
+  // Byte for byte: what the signatures cover, and the signatures with the given random.
+  CHECK(alerts::SignedBytes(alerts::kAdminsLabel, text("body")) == text("signed"));
+  CHECK(alerts::SignedBytes(alerts::kRevocationLabel, text("revocation")) ==
+        text("revocation_signed"));
+  CHECK(SignWith(v.Get("admin_private_0"), v.Get("random_0"), text("signed")) ==
+        text("signature_0"));
+  CHECK(SignWith(v.Get("admin_private_1"), v.Get("random_1"), text("signed")) ==
+        text("signature_1"));
+  CHECK(SignWith(v.Get("admin_private_2"), v.Get("revocation_random"), text("revocation_signed")) ==
+        text("revocation_signature"));
+
+  // The revocation, signed by the new set's admin 1 alone, carries the change.
+  auto context = *crypto::SignalContext::Create();
+  const auto verify = VerifierOf(*context);
+  auto object = [&](const tree::Signed& link, std::uint32_t index) {
+    tree::Signed revocation =
+        WithSignatures(text("revocation"), {{index, text("revocation_signature")}});
+    revocation.set_genesis(genesis);
+    *revocation.add_admin_sets() = link;
+    return revocation;
+  };
+  const tree::Signed link =
+      WithSignatures(text("body"), {{0, text("signature_0")}, {1, text("signature_1")}});
+  auto set = alerts::VerifySigned(object(link, 1), alerts::kRevocationLabel, tree_id, verify);
+  INFO(set.status().ToString());
+  REQUIRE(set.ok());
+  CHECK(set->version == 1);
+  CHECK(set->threshold == 1);
+  CHECK(set->admins == std::vector<std::string>{text("admin_public_1"), text("admin_public_2")});
+
+  // Refused: the signature under another index, a change signed by one of the two genesis
+  // admins, and any changed byte of the change or of its signatures.
+  CHECK_FALSE(
+      alerts::VerifySigned(object(link, 0), alerts::kRevocationLabel, tree_id, verify).ok());
+  const tree::Signed one = WithSignatures(text("body"), {{1, text("signature_1")}});
+  CHECK_FALSE(alerts::VerifySigned(object(one, 1), alerts::kRevocationLabel, tree_id, verify).ok());
+  for (std::size_t i = 0; i < link.body().size(); ++i) {
+    tree::Signed changed = link;
+    (*changed.mutable_body())[i] = static_cast<char>(link.body()[i] ^ 0x01);
+    INFO("body byte " << i);
+    CHECK_FALSE(
+        alerts::VerifySigned(object(changed, 1), alerts::kRevocationLabel, tree_id, verify).ok());
+  }
+  for (int s = 0; s < 2; ++s) {
+    for (std::size_t i = 0; i < 64; ++i) {
+      tree::Signed changed = link;
+      auto& signature = *changed.mutable_signatures(s)->mutable_signature();
+      signature[i] = static_cast<char>(signature[i] ^ 0x01);
+      INFO("signature " << s << " byte " << i);
+      CHECK_FALSE(
+          alerts::VerifySigned(object(changed, 1), alerts::kRevocationLabel, tree_id, verify).ok());
+    }
   }
 }
 

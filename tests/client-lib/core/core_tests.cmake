@@ -2,7 +2,10 @@
 set(TOCSIN_CORE_TESTS_DIR ${CMAKE_CURRENT_LIST_DIR})
 tocsin_add_test(tocsin_client_core_unit_tests
                 SOURCES ${TOCSIN_CORE_TESTS_DIR}/card_test.cpp
+                        ${TOCSIN_CORE_TESTS_DIR}/client_vectors_test.cpp
                 LIBS tocsin::client)
+target_compile_definitions(tocsin_client_core_unit_tests
+                           PRIVATE TOCSIN_VECTORS_DIR="${PROJECT_SOURCE_DIR}/proto/vectors")
 
 if(TARGET tocsin_client_test_util)
   # A client process killed at a chosen crash point.

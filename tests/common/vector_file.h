@@ -1,0 +1,61 @@
+// Reads a test vector file of proto/vectors/ (SPEC.md section 10.6's block format):
+// `# comments`, a `[section]` line opening a case, then `key = value` lines, hex unless
+// the key ends in `_text` (ASCII text).
+#ifndef TOCSIN_TESTS_COMMON_VECTOR_FILE_H_
+#define TOCSIN_TESTS_COMMON_VECTOR_FILE_H_
+
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "test_bytes.h"
+
+namespace tocsin::testing {
+
+struct VectorBlock {
+  std::string section;
+  std::vector<std::pair<std::string, Bytes>> fields;
+
+  // Throws when the block has no such field.
+  const Bytes& Get(const std::string& key) const {
+    for (const auto& [k, v] : fields) {
+      if (k == key) return v;
+    }
+    throw std::out_of_range("no field " + key + " in [" + section + "]");
+  }
+  std::string Text(const std::string& key) const { return ToText(Get(key)); }
+};
+
+// Every block of `path`, in order, optionally only those of `section`.
+inline std::vector<VectorBlock> ReadVectorFile(const std::string& path,
+                                               const std::string& section = "") {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  std::vector<VectorBlock> blocks;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line[0] == '[') {
+      blocks.push_back({line.substr(1, line.find(']') - 1), {}});
+      continue;
+    }
+    const auto eq = line.find(" = ");
+    if (eq == std::string::npos || blocks.empty()) throw std::runtime_error("bad line: " + line);
+    const std::string key = line.substr(0, eq);
+    const std::string value = line.substr(eq + 3);
+    blocks.back().fields.emplace_back(key,
+                                      key.ends_with("_text") ? ToBytes(value) : FromHex(value));
+  }
+  if (section.empty()) return blocks;
+  std::vector<VectorBlock> selected;
+  for (auto& block : blocks) {
+    if (block.section == section) selected.push_back(std::move(block));
+  }
+  return selected;
+}
+
+}  // namespace tocsin::testing
+
+#endif  // TOCSIN_TESTS_COMMON_VECTOR_FILE_H_
