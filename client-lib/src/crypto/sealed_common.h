@@ -12,10 +12,18 @@
 
 namespace tocsin::crypto::sealed_detail {
 
-// Static DH through the cache when there is one.
+// Static DH through the cache when there is one (sealing: remembered).
 inline Status StaticDh(const X25519KeyPair& ours, PublicKeyView theirs, StaticDhCache* cache,
                        std::span<std::uint8_t, kX25519Size> out) {
   return cache != nullptr ? cache->Get(ours, theirs, out) : X25519(ours.private_key(), theirs, out);
+}
+
+// Static DH for opening: from the cache when there, never added to it.
+inline Status OpeningStaticDh(const X25519KeyPair& ours, PublicKeyView theirs,
+                              const StaticDhCache* cache,
+                              std::span<std::uint8_t, kX25519Size> out) {
+  return cache != nullptr ? cache->Find(ours, theirs, out)
+                          : X25519(ours.private_key(), theirs, out);
 }
 
 // Appends AEAD(key, nonce, plaintext, ad) (ciphertext || tag) to `out`.

@@ -48,7 +48,10 @@ using V2View = std::array<std::uint8_t, kV2ViewSize>;
 
 // Remembers DH(ours, theirs) outputs in secure memory, keyed by both public keys, so a
 // fan-out to known contacts costs one X25519 per recipient instead of two. An entry is
-// dropped by Forget() when either key is rotated or replaced.
+// dropped by Forget() when either key is rotated or replaced. Only sealing remembers:
+// opening uses what is there (Find) and never adds, so envelopes from keys the device
+// never sealed to (anyone holding its envelope key and a token can make such keys at
+// will) cannot grow the cache.
 class StaticDhCache {
  public:
   StaticDhCache() = default;
@@ -59,6 +62,9 @@ class StaticDhCache {
   // kCryptoFailure (and nothing remembered) for a low-order `theirs`.
   Status Get(const X25519KeyPair& ours, PublicKeyView theirs,
              std::span<std::uint8_t, kX25519Size> out);
+  // As Get, but a miss is computed and not remembered.
+  Status Find(const X25519KeyPair& ours, PublicKeyView theirs,
+              std::span<std::uint8_t, kX25519Size> out) const;
   // Wipes every entry whose own or peer public key is `key`.
   void Forget(PublicKeyView key);
   // Whether an entry has `key` as its own or peer public key.
@@ -69,6 +75,7 @@ class StaticDhCache {
   using Key = std::array<std::uint8_t, 2 * kX25519Size>;  // ours.pub || theirs
   static constexpr std::size_t kSlabEntries = 1024;
   std::uint8_t* Slot(std::size_t index);
+  const std::uint8_t* Slot(std::size_t index) const;
 
   mutable std::shared_mutex mutex_;
   std::map<Key, std::size_t> index_;     // GUARDED_BY(mutex_)

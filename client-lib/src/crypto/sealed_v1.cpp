@@ -144,7 +144,7 @@ Result<OpenedEnvelope> OpenV1(std::span<const X25519KeyPair* const> recipient_ke
   TOCSIN_RETURN_IF_ERROR(OpenHeader(recipient_keys, sealed, key, eph, opened.sender));
 
   std::uint8_t static_dh[kX25519Size];
-  Status status = sealed_detail::StaticDh(*key, opened.sender, cache, static_dh);
+  Status status = sealed_detail::OpeningStaticDh(*key, opened.sender, cache, static_dh);
   if (!status.ok()) return Status::CryptoFailure("sealed v1: low-order sender key");
   StaticKeys keys;
   DeriveStatic(static_dh, eph, sealed.subspan(1 + kX25519Size, kX25519Size + kAeadTagSize), keys);

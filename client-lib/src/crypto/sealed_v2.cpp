@@ -202,7 +202,7 @@ Result<OpenedEnvelope> OpenV2(std::span<const X25519KeyPair* const> recipient_ke
   std::copy_n(plaintext->begin(), kX25519Size, opened.sender.begin());
   std::uint8_t static_dh[kX25519Size];
   std::uint8_t tag[kV2TagSize];
-  Status status = sealed_detail::StaticDh(**key, opened.sender, cache, static_dh);
+  Status status = sealed_detail::OpeningStaticDh(**key, opened.sender, cache, static_dh);
   if (status.ok()) {
     DeriveTag(static_dh, e_public, c, opened.sender, (*key)->public_key(), tag);
     if (!ConstantTimeEquals(tag, view.last(kV2TagSize))) {

@@ -11,6 +11,10 @@ std::uint8_t* StaticDhCache::Slot(std::size_t index) {
   return slabs_[index / kSlabEntries].data() + (index % kSlabEntries) * kX25519Size;
 }
 
+const std::uint8_t* StaticDhCache::Slot(std::size_t index) const {
+  return slabs_[index / kSlabEntries].data() + (index % kSlabEntries) * kX25519Size;
+}
+
 Status StaticDhCache::Get(const X25519KeyPair& ours, PublicKeyView theirs,
                           std::span<std::uint8_t, kX25519Size> out) {
   Key key;
@@ -38,6 +42,22 @@ Status StaticDhCache::Get(const X25519KeyPair& ours, PublicKeyView theirs,
   std::memcpy(Slot(slot), out.data(), kX25519Size);
   index_.emplace(key, slot);
   return Status::Ok();
+}
+
+Status StaticDhCache::Find(const X25519KeyPair& ours, PublicKeyView theirs,
+                           std::span<std::uint8_t, kX25519Size> out) const {
+  Key key;
+  std::copy(ours.public_key().begin(), ours.public_key().end(), key.begin());
+  std::copy(theirs.begin(), theirs.end(), key.begin() + kX25519Size);
+  {
+    std::shared_lock lock(mutex_);
+    auto it = index_.find(key);
+    if (it != index_.end()) {
+      std::memcpy(out.data(), Slot(it->second), kX25519Size);
+      return Status::Ok();
+    }
+  }
+  return X25519(ours.private_key(), theirs, out);
 }
 
 void StaticDhCache::Forget(PublicKeyView key) {

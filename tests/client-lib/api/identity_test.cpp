@@ -62,8 +62,8 @@ TEST_CASE("a contact's new identity is refused until it is verified", "[client][
     REQUIRE(bob != nullptr);
     return bob->envelope_key().public_key();
   });
-  REQUIRE(DhCacheHolds(*a, old_identity));
-  REQUIRE(DhCacheHolds(*a, old_envelope_key));
+  CHECK_FALSE(DhCacheHolds(*a, old_identity));  // only opened from: never cached
+  REQUIRE(DhCacheHolds(*a, old_envelope_key));  // sealed to
   CHECK(Take(a->SafetyNumber(pair.b_at_a)) == Take(b2->SafetyNumber(a_at_b2)));
   Check(a->MarkVerified(pair.b_at_a));
   // The old identity's cached DH outputs (and its envelope key's) are gone.

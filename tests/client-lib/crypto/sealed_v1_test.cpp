@@ -135,7 +135,18 @@ TEST_CASE("v1: the static DH cache changes nothing but the cost", "[sealed][v1][
   CHECK(cache.Contains(p.bob.public_key()));
   const X25519KeyPair* keys[] = {&p.bob};
   StaticDhCache bob_cache;
-  CHECK(OpenV1(keys, *cached, &bob_cache).ok());
+  // Opening never adds: anyone with Bob's envelope key can seal from fresh keys.
+  auto opened = OpenV1(keys, *cached, &bob_cache);
+  REQUIRE(opened.ok());
+  CHECK(opened->content == ToBytes("x"));
+  CHECK(bob_cache.size() == 0);
+  // Once Bob sealed to Alice, opening from her uses the entry, with the same result.
+  ReplayRng rng_c(ephemeral);
+  REQUIRE(SealV1(p.bob, p.alice.public_key(), ToBytes("y"), rng_c, &bob_cache).ok());
+  CHECK(bob_cache.size() == 1);
+  auto again = OpenV1(keys, *cached, &bob_cache);
+  REQUIRE(again.ok());
+  CHECK(again->content == ToBytes("x"));
   CHECK(bob_cache.size() == 1);
   cache.Forget(p.bob.public_key());
   CHECK(cache.size() == 0);

@@ -164,6 +164,13 @@ TEST_CASE("v2: several threads and a warm cache give the same views", "[sealed][
   CHECK(parallel.value().views == serial.views);
   CHECK(warm.value().views == serial.views);
   CHECK(warm->blob == serial.blob);
+  // A receiver's opening never adds to its cache.
+  StaticDhCache receiver_cache;
+  const X25519KeyPair* keys[] = {&g.members[0]};
+  auto opened = OpenV2(keys, serial.blob, serial.views[0], &receiver_cache);
+  REQUIRE(opened.ok());
+  CHECK(opened->content == ToBytes("x"));
+  CHECK(receiver_cache.size() == 0);
 }
 
 TEST_CASE("v2: padding hides the content length within a bucket", "[sealed][v2][padding]") {
