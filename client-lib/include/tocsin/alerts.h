@@ -26,7 +26,8 @@
 // (kSecurityFlag event) and reported to the tree's dispatchers. They change nothing.
 // Trees are kept apart: a message naming an alert with another tree than the alert's is
 // dropped the same way, a view naming a group that is not its tree's is refused, and a
-// key revoked in one tree stays a contact while another tree held here lists it.
+// key revoked in one tree stays a contact while another tree held here lists it or the
+// user holds it as a contact of its own.
 //
 // Time: every timer (ack timeout, verifier timeout, coalescing, expiry, retention) reads
 // the injected Clock (AlertOptions::clock, else the client's clock). With
@@ -425,13 +426,15 @@ class AlertService {
 
   // Removes a member: a signed revocation (version up), pushed at once to every member
   // whose view mentions the key and to every member whose card the removed key's view
-  // held, and views pushed. Receivers drop the key from every authorisation, remove it
-  // from their groups (new sender keys) and forget its contact (its delivery tokens are
-  // revoked on their relays at once), unless another tree they hold lists it. A view
-  // older than the revocation does not bring the key back. Every member whose card the
-  // removed key held (the admins included) replaces its ALERT token (grace 0: the removed
-  // device's copy is refused by the relays) and sends the new card to its neighbours and
-  // the admins.
+  // held, and views pushed. Receivers (and this device) drop the key from the tree's
+  // authorisations and group senders, and forget its contact (its delivery tokens are
+  // revoked on their relays at once, it leaves their groups: new sender keys) unless
+  // another tree they hold lists it or it is a contact of the user's own (the user added
+  // its card, or it wrote first): a tree takes back only the contacts trees brought. A
+  // view older than the revocation does not bring the key back. Every member whose card
+  // the removed key held (the admins included) replaces its ALERT token (grace 0: the
+  // removed device's copy is refused by the relays) and sends the new card to its
+  // neighbours and the admins.
   // kNotFound for a key not in the roster; kInvalidArgument for our own key.
   Status RemoveMember(const TreeId& tree, const MemberKey& member);
 

@@ -18,6 +18,13 @@ constexpr std::uint64_t kMsPerDay = 24 * 3600 * 1000ull;
 
 store::ByteView AsBytes(std::string_view bytes) { return core::Bytes(bytes); }
 
+// On the client's worker: whether the contact with identity `key` is the user's own
+// (added from its card, or a contact request), not one only trees brought.
+core::Awaitable<Result<bool>> IsPersonal(const core::CoreContext& context, std::string key) {
+  const client::ContactRecord* record = context.contacts->FindByIdentity(key);
+  co_return record != nullptr && record->origin() != client::TREE;
+}
+
 }  // namespace
 
 std::string TreeRowName(const std::string& tree_id) {
@@ -77,12 +84,16 @@ Status ClientPort::Introduce(const tree::MemberEntry& entry) {
     if (it != cards_.end() && it->second == entry.card()) return Status::Ok();
   }
   // A known contact keeps its name and its own addresses; a card with a long-term token
-  // replaces intro addresses (Client::AddContact's rules).
+  // replaces intro addresses (Client::AddContact's rules). A new one is the tree's
+  // (origin TREE) until the user adds its card.
+  auto& core = client_.core();
+  const std::string card = entry.card();
+  const std::string name = ContactOf(entry.identity_key()).ok() ? "" : entry.name();
   auto id =
-      client_.AddContact(entry.card(), ContactOf(entry.identity_key()).ok() ? "" : entry.name());
+      core.Run<std::string>([&core, card, name] { return core.AddContact(card, name, true); });
   if (!id.ok()) return id.status();
   std::lock_guard lock(mutex_);
-  contacts_[entry.identity_key()] = *id;
+  contacts_[entry.identity_key()] = core::ToHex(*id);
   cards_[entry.identity_key()] = entry.card();
   return Status::Ok();
 }
@@ -123,6 +134,11 @@ Status ClientPort::Forget(const std::string& key) {
     cards_.erase(key);
   }
   return client_.RemoveContact(*id);
+}
+
+Result<bool> ClientPort::PersonalContact(const std::string& key) {
+  auto& core = client_.core();
+  return core.Run<bool>([&core, key] { return IsPersonal(core.context(), key); });
 }
 
 Status ClientPort::SendTo(const std::string& key, const std::string& payload,

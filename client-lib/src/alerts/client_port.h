@@ -30,6 +30,7 @@ class ClientPort final : public AlertPort {
   Status Introduce(const tree::MemberEntry& entry) override;
   Result<std::string> KeyOfCard(std::string_view card) override;
   Status Forget(const std::string& key) override;
+  Result<bool> PersonalContact(const std::string& key) override;
   Status SendTo(const std::string& key, const std::string& payload, std::uint64_t ttl_ms) override;
   Status SendToGroup(const std::string& group_id, const std::string& payload,
                      std::uint64_t ttl_ms) override;

@@ -153,7 +153,7 @@ class AlertLogic {
   const tree::MemberEntry* Known(const tree::TreeRecord& record, const std::string& key) const;
   bool IsRevoked(const tree::TreeRecord& record, const std::string& key) const;
   // Forgets a key revoked in `record`'s tree (its tokens revoked, out of our groups),
-  // unless another tree held here still lists it.
+  // unless another tree held here still lists it or it is a contact of the user's own.
   Status ForgetRevoked(const tree::TreeRecord& record, const std::string& key);
 
   // ---- alerts

@@ -52,11 +52,14 @@ bool AlertLogic::IsRevoked(const tree::TreeRecord& record, const std::string& ke
 Status AlertLogic::ForgetRevoked(const tree::TreeRecord& record, const std::string& key) {
   if (key == port_.IdentityKey()) return Status::Ok();
   // A tree's revocation speaks for that tree: a key that another tree held here still
-  // lists stays a contact, until that tree's admins revoke it too.
+  // lists stays a contact, until that tree's admins revoke it too; and a tree takes back
+  // only what trees gave, never a contact of the user's own (anyone can make a tree).
   for (const auto& [id, other] : trees_) {
     if (id != record.tree_id() && Known(other, key) != nullptr) return Status::Ok();
   }
-  return port_.Forget(key);
+  auto personal = port_.PersonalContact(key);
+  if (!personal.ok()) return personal.status();
+  return *personal ? Status::Ok() : port_.Forget(key);
 }
 
 const tree::MemberEntry* AlertLogic::Known(const tree::TreeRecord& record,
@@ -132,7 +135,7 @@ Status AlertLogic::Revoke(tree::TreeRecord& record, const std::string& key,
   // the key at once either way.
   auto published = Publish(record, update, targets, "");
   if (!published.ok()) return published.status();
-  TOCSIN_RETURN_IF_ERROR(port_.Forget(key));
+  TOCSIN_RETURN_IF_ERROR(ForgetRevoked(record, key));
   TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(record));
   TOCSIN_RETURN_IF_ERROR(port_.SaveTree(record));
   emit_(AlertEvent{.kind = AlertEventKind::kRevoked,

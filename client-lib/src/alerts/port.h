@@ -41,6 +41,10 @@ class AlertPort {
   virtual Result<std::string> KeyOfCard(std::string_view card) = 0;
   // Forgets a revoked member: its tokens revoked, its sessions deleted, out of groups.
   virtual Status Forget(const std::string& key) = 0;
+  // Whether `key` is a contact of the user's own, whatever the trees say: the user added
+  // its card, or it wrote to us first (a contact request). False for a contact that only
+  // trees' views brought (Introduce), and for a key that is no contact.
+  virtual Result<bool> PersonalContact(const std::string& key) = 0;
 
   virtual Status SendTo(const std::string& key, const std::string& payload,
                         std::uint64_t ttl_ms) = 0;

@@ -86,7 +86,10 @@ class ClientCore {
   // registered once and kept; `rotate` replaces it (RotateToken, grace 0: a revoked
   // member's copy stops at once).
   Awaitable<Result<std::string>> AlertCard(std::string name, bool rotate);
-  Awaitable<Result<std::string>> AddContact(std::string card, std::string name);
+  // `by_tree`: an alert tree's view brought the card (origin TREE for a new contact); a
+  // card the user adds makes a TREE contact ADDED.
+  Awaitable<Result<std::string>> AddContact(std::string card, std::string name,
+                                            bool by_tree = false);
   Awaitable<Status> OfferNewIdentity(std::string contact_id, std::string card);
   Awaitable<Status> MarkVerified(std::string contact_id);
   Awaitable<Status> RemoveContact(std::string contact_id);

@@ -118,7 +118,8 @@ Awaitable<Result<std::string>> ClientCore::AlertCard(std::string name, bool rota
   co_return EncodeCard(*signal_, keys_->identity(), card);
 }
 
-Awaitable<Result<std::string>> ClientCore::AddContact(std::string text, std::string name) {
+Awaitable<Result<std::string>> ClientCore::AddContact(std::string text, std::string name,
+                                                      bool by_tree) {
   auto parsed = DecodeCard(*signal_, text);
   if (!parsed.ok()) co_return parsed.status();
   const std::string identity = ToString(parsed->identity);
@@ -135,12 +136,13 @@ Awaitable<Result<std::string>> ClientCore::AddContact(std::string text, std::str
     if (newer_key) *record.mutable_envelope_key() = parsed->card.envelope_key();
     if (record.addresses().empty() || record.addresses_are_intro()) CopyCardInto(*parsed, record);
     if (!name.empty()) record.set_name(name);
+    if (!by_tree && record.origin() == client::TREE) record.set_origin(client::ADDED);
   } else {
     record.set_contact_id(context_.env.RandomString(16));
     record.set_identity_key(identity);
     record.set_name(name.empty() ? parsed->card.suggested_name() : name);
     CopyCardInto(*parsed, record);
-    record.set_origin(client::ADDED);
+    record.set_origin(by_tree ? client::TREE : client::ADDED);
     record.set_added_ms(context_.env.NowMs());
     record.set_announce(true);
     for (const auto& mailbox : mailboxes_->all()) {

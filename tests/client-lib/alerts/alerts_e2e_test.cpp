@@ -395,5 +395,40 @@ TEST_CASE("A replaced phone keeps its place and the old phone is revoked", "[ale
   CHECK(r1.Count(AlertEventKind::kAlert) == 0);
 }
 
+bool HasContact(Member& m, const std::string& key) {
+  const auto contacts = Take(m.client->Contacts());
+  return std::any_of(contacts.begin(), contacts.end(),
+                     [&key](const ContactInfo& contact) { return contact.identity_key == key; });
+}
+
+TEST_CASE("Another tree's revocation leaves a contact the user added and forgets the tree's own",
+          "[alerts][relay]") {
+  Network net;
+  Member& r1 = net.Add("r1");
+  Member& p = net.Add("p");
+  Member& q = net.Add("q");
+  Member& r3 = net.Add("r3");
+  EventLog r1_log(*r1.client);
+  EventLog p_log(*p.client);
+  const Pair pair = Introduce(*r1.client, r1_log, *p.client, p_log);  // R1 added P's card
+  // R3 makes a tree of its own with R1, and P and Q under R1: R1's view names them both.
+  const TreeId other = Take(r3.alerts->CreateTree(Spec()));
+  AddTo(r3, other, r1, MemberRole::kCoordinator, r3.key());
+  AddTo(r3, other, p, MemberRole::kResponder, r1.key());
+  AddTo(r3, other, q, MemberRole::kResponder, r1.key());
+  Take(r3.alerts->PushViews(other));
+  REQUIRE(WaitUntil([&] { return HasContact(r1, q.key()); }));  // the tree brought Q
+
+  Check(r3.alerts->RemoveMember(other, p.key()));
+  Check(r3.alerts->RemoveMember(other, q.key()));
+  REQUIRE(r1.WaitFor(AlertEventKind::kRevoked, 2));
+  CHECK_FALSE(HasContact(r1, q.key()));  // what the tree gave, it took back
+  CHECK(HasContact(r1, p.key()));        // the user's own contact stays
+  Take(p.client->SendText(pair.a_at_b, "still here"));
+  CHECK(r1_log.WaitForText("still here"));
+  Take(r1.client->SendText(pair.b_at_a, "me too"));
+  CHECK(p_log.WaitForText("me too"));
+}
+
 }  // namespace
 }  // namespace tocsin::testing

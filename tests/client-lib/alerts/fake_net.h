@@ -42,6 +42,7 @@ class FakePort final : public alerts::AlertPort {
   Status Introduce(const tree::MemberEntry& entry) override;
   Result<std::string> KeyOfCard(std::string_view card) override;
   Status Forget(const std::string& key) override;
+  Result<bool> PersonalContact(const std::string& key) override { return personal.count(key) != 0; }
   Status SendTo(const std::string& key, const std::string& payload, std::uint64_t ttl_ms) override;
   Status SendToGroup(const std::string& group_id, const std::string& payload,
                      std::uint64_t ttl_ms) override;
@@ -66,6 +67,7 @@ class FakePort final : public alerts::AlertPort {
   std::map<std::string, std::string> cards;             // key -> the card last introduced
   std::map<std::string, int> member_cards_from;         // MemberCard payloads received
   std::set<std::string> forgotten;                      // keys whose tokens we revoked
+  std::set<std::string> personal;                       // the user's own contacts (not trees')
   std::map<std::string, std::set<std::string>> joined;  // group -> accepted senders
   std::set<std::string> made;                           // groups we send to
   std::map<std::string, tree::TreeRecord> trees;

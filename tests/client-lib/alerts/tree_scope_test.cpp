@@ -218,5 +218,25 @@ TEST_CASE("A revocation in another tree does not make a device forget its own tr
   CHECK(f.d.Count(AlertEventKind::kAck) == 1);
 }
 
+TEST_CASE("A tree's revocation leaves the user's own contact and forgets one only trees brought") {
+  TreeFixture f;
+  Device& p = f.net.Add("P");  // R1 added P's card itself: P is in no tree of R1's
+  Device& q = f.net.Add("Q");  // R1 knows Q only through R3's tree
+  f.r1.port->personal.insert(p.key());
+  const TreeId other = TreeOfR3(f, {&f.r1, &p});  // P under R1 there
+  Take(f.r3.logic->AddMember(other, {.card = q.card(), .name = "Q", .parent = f.r1.hex()}));
+  Take(f.r3.logic->PushViews(other, false));
+  f.net.Deliver();
+  REQUIRE(f.r1.port->cards.count(q.key()) == 1);  // R3's tree made Q a contact of R1
+  Check(f.r3.logic->RemoveMember(other, p.hex()));
+  Check(f.r3.logic->RemoveMember(other, q.hex()));
+  f.net.Deliver();
+  // Both are out of R3's tree on R1: that tree's word.
+  CHECK(f.r1.Count(AlertEventKind::kRevoked) == 2);
+  CHECK(f.r1.port->forgotten.count(p.key()) == 0);  // P still reaches R1
+  CHECK(f.r1.port->forgotten.count(q.key()) == 1);  // what the tree gave, it takes back
+  CHECK(f.r3.port->forgotten.count(q.key()) == 1);  // on the admin's device too
+}
+
 }  // namespace
 }  // namespace tocsin::testing
