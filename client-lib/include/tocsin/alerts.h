@@ -27,7 +27,8 @@
 // Trees are kept apart: a message naming an alert with another tree than the alert's is
 // dropped the same way, a view naming a group that is not its tree's is refused, and a
 // key revoked in one tree stays a contact while another tree held here lists it or the
-// user holds it as a contact of its own.
+// user holds it as a contact of its own. The ALERT token is the device's: a rotation
+// that one tree causes brings the new card to every tree the device is in.
 //
 // Time: every timer (ack timeout, verifier timeout, coalescing, expiry, retention) reads
 // the injected Clock (AlertOptions::clock, else the client's clock). With
@@ -434,7 +435,7 @@ class AlertService {
   // view older than the revocation does not bring the key back. Every member whose card
   // the removed key held (the admins included) replaces its ALERT token (grace 0: the
   // removed device's copy is refused by the relays) and sends the new card to its
-  // neighbours and the admins.
+  // neighbours and the admins, in this tree and in every other tree it is in.
   // kNotFound for a key not in the roster; kInvalidArgument for our own key.
   Status RemoveMember(const TreeId& tree, const MemberKey& member);
 

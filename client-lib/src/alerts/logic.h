@@ -137,8 +137,17 @@ class AlertLogic {
   Status Revoke(tree::TreeRecord& record, const std::string& key,
                 const RevocationAudience& audience);
   // Sends our long-term card for the tree to its dispatchers (`rotate`: new tokens, and
-  // the card goes to the neighbours who write to us too).
+  // the card goes to the neighbours who write to us too, and to every other tree here).
   Status SendMyCard(const tree::TreeRecord& record, bool rotate);
+  // Sends `card` to the tree's dispatchers and, with `to_neighbours`, to the members we know
+  // who write to us (parent, children, backup, the coordinators we back up).
+  Status SendCard(const tree::TreeRecord& record, const std::string& card, bool to_neighbours);
+  // After our ALERT token was replaced for the tree `rotated_for`: the new card to every
+  // other tree held here (its dispatchers and our neighbours; as its admin, our roster
+  // entry and the views holding it). Best effort.
+  void CardToOtherTrees(const std::string& rotated_for);
+  // Admin: our roster entry takes our current card; the views holding it are sent.
+  Status RefreshOwnEntry(tree::TreeRecord& record);
   // Replaces our ALERT token when our view names a revoked key that held it and we have
   // not done so yet. True when it did.
   bool RotateIfDue(tree::TreeRecord& record);

@@ -18,6 +18,17 @@ bool Mentions(const tree::View& view, const std::string& key) {
   return in(view.roster());
 }
 
+// The members of `record`'s roster (`key` excepted) whose view holds `key`'s entry.
+std::vector<std::string> Mentioning(const tree::TreeRecord& record, const std::string& key) {
+  std::vector<std::string> members;
+  for (const auto& entry : record.roster()) {
+    if (entry.identity_key() == key) continue;
+    auto view = MakeView(record, entry.identity_key());
+    if (view.ok() && Mentions(*view, key)) members.push_back(entry.identity_key());
+  }
+  return members;
+}
+
 void Unauthorise(google::protobuf::RepeatedPtrField<std::string>* keys, const std::string& key) {
   keys->erase(std::remove(keys->begin(), keys->end(), key), keys->end());
 }
@@ -82,11 +93,7 @@ const tree::MemberEntry* AlertLogic::Known(const tree::TreeRecord& record,
 RevocationAudience AlertLogic::AudienceOf(const tree::TreeRecord& record,
                                           const std::string& key) const {
   RevocationAudience audience;
-  for (const auto& entry : record.roster()) {
-    if (entry.identity_key() == key) continue;
-    auto view = MakeView(record, entry.identity_key());
-    if (view.ok() && Mentions(*view, key)) audience.told.push_back(entry.identity_key());
-  }
+  audience.told = Mentioning(record, key);
   auto revoked_view = MakeView(record, key);
   if (revoked_view.ok()) audience.holders = HeldKeys(*revoked_view);
   return audience;
@@ -109,6 +116,7 @@ Status AlertLogic::Revoke(tree::TreeRecord& record, const std::string& key,
     auto card = port_.MyCard(mine->name(), true);
     if (!card.ok()) return card.status();
     mine->set_card(*card);
+    CardToOtherTrees(record.tree_id());
   }
   if (!Contains(record.rotated_for(), key)) record.add_rotated_for(key);
   tree::Revocation revocation;
@@ -378,11 +386,17 @@ bool AlertLogic::RotateIfDue(tree::TreeRecord& record) {
 Status AlertLogic::SendMyCard(const tree::TreeRecord& record, bool rotate) {
   auto card = port_.MyCard(record.view().member().name(), rotate);
   if (!card.ok()) return card.status();
+  if (rotate) CardToOtherTrees(record.tree_id());
+  return SendCard(record, *card, rotate);
+}
+
+Status AlertLogic::SendCard(const tree::TreeRecord& record, const std::string& card,
+                            bool to_neighbours) {
   app::Payload payload;
   payload.mutable_member_card()->set_tree_id(record.tree_id());
-  payload.mutable_member_card()->set_card(*card);
+  payload.mutable_member_card()->set_card(card);
   TOCSIN_RETURN_IF_ERROR(SendToDispatchers(record, payload));
-  if (!rotate) return Status::Ok();
+  if (!to_neighbours) return Status::Ok();
   // After a rotation the old token is refused at once: the members whose view holds our
   // entry and who we know (parent, children, backup, the coordinators we back up) get the
   // new card directly, the others with their next view.
@@ -398,6 +412,35 @@ Status AlertLogic::SendMyCard(const tree::TreeRecord& record, bool rotate) {
     (void)port_.SendTo(key, payload.SerializeAsString(), 0);      // best effort: views follow
   }
   return Status::Ok();
+}
+
+void AlertLogic::CardToOtherTrees(const std::string& rotated_for) {
+  // Our ALERT token is the device's, not a tree's: every tree here wrote to the old one.
+  for (auto& [id, other] : trees_) {
+    if (id == rotated_for) continue;
+    if (other.admin()) {
+      (void)RefreshOwnEntry(other);  // best effort: a view not sent goes with the next push
+      continue;
+    }
+    auto card = port_.MyCard(other.view().member().name(), false);
+    if (card.ok()) (void)SendCard(other, *card, true);
+  }
+}
+
+Status AlertLogic::RefreshOwnEntry(tree::TreeRecord& record) {
+  const std::string& me = port_.IdentityKey();
+  tree::MemberEntry* mine = FindEntry(*record.mutable_roster(), me);
+  if (mine == nullptr) return Status::Ok();
+  auto card = port_.MyCard(mine->name(), false);
+  if (!card.ok()) return card.status();
+  if (mine->card() == *card) return Status::Ok();
+  mine->set_card(*card);
+  record.set_roster_version(record.roster_version() + 1);
+  TOCSIN_RETURN_IF_ERROR(SignAndKeepOwnView(record));
+  const std::vector<std::string> holders = Mentioning(record, me);
+  if (holders.empty()) return port_.SaveTree(record);
+  auto sent = SendViews(record, false, holders);
+  return sent.ok() ? Status::Ok() : sent.status();
 }
 
 Status AlertLogic::OnMemberCard(const std::string& sender, const app::MemberCard& card) {

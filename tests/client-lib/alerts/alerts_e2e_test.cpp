@@ -430,5 +430,46 @@ TEST_CASE("Another tree's revocation leaves a contact the user added and forgets
   CHECK(p_log.WaitForText("me too"));
 }
 
+TEST_CASE("An ALERT token another tree had replaced still takes this tree's acks and alerts",
+          "[alerts][relay]") {
+  Network net;
+  Member& d = net.Add("dispatcher");
+  Member& c1 = net.Add("c1");
+  Member& r1 = net.Add("r1");
+  Member& r3 = net.Add("r3");
+  Member& w = net.Add("w");
+  const TreeId tree = Take(d.alerts->CreateTree(Spec()));
+  AddTo(d, tree, c1, MemberRole::kCoordinator, d.key());
+  AddTo(d, tree, r1, MemberRole::kResponder, c1.key(), {"legal_observer"});
+  Take(d.alerts->PushViews(tree));
+  for (Member* m : {&c1, &r1}) {
+    INFO(m->name);
+    REQUIRE(WaitUntil(
+        [&] { return m->Count(AlertEventKind::kViewAccepted) > 0 && AllCardsIn(*m, tree); }));
+  }
+  // C1 is also in R3's tree, with W under it: W's view holds C1's card.
+  const TreeId other = Take(r3.alerts->CreateTree(Spec()));
+  AddTo(r3, other, c1, MemberRole::kCoordinator, r3.key());
+  AddTo(r3, other, w, MemberRole::kResponder, c1.key());
+  Take(r3.alerts->PushViews(other));
+  REQUIRE(WaitUntil([&] { return w.Count(AlertEventKind::kViewAccepted) > 0; }));
+  REQUIRE(WaitUntil([&] { return c1.alerts->Tree(other).ok(); }));
+  const std::string c1_held = AlertCardOf(c1);  // what R1 holds from the dispatcher's tree
+
+  // W's removal makes C1 replace its ALERT token (grace 0), at R3's tree's word.
+  Check(r3.alerts->RemoveMember(other, w.key()));
+  REQUIRE(WaitUntil([&] { return TokenOf(AlertCardOf(c1)) != TokenOf(c1_held); }));
+  CHECK(TokenRefused(SendWithCard(*net.relay, c1_held)));
+
+  // The dispatcher's next alert reaches C1 and R1, and R1's ack reaches C1, its parent.
+  AlertSpec spec{.zones = {"boyle-heights"}, .texts = {{"es", "ALERTA", ""}, {"en", "ALERT", ""}}};
+  const AlertId id = Take(d.alerts->SendAlert(tree, spec));
+  REQUIRE(c1.WaitFor(AlertEventKind::kAlert));
+  REQUIRE(r1.WaitFor(AlertEventKind::kAlert));
+  Check(r1.alerts->Ack(id, {.kind = AckKind::kResponding, .eta_minutes = 5}));
+  REQUIRE(d.WaitFor(AlertEventKind::kAck));
+  CHECK(c1.WaitFor(AlertEventKind::kAck));
+}
+
 }  // namespace
 }  // namespace tocsin::testing

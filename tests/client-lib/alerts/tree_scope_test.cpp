@@ -238,5 +238,47 @@ TEST_CASE("A tree's revocation leaves the user's own contact and forgets one onl
   CHECK(f.r3.port->forgotten.count(q.key()) == 1);  // on the admin's device too
 }
 
+// The card `device`'s roster entry holds in the admin's record of `tree`.
+std::string RosterCard(Device& admin, const TreeId& tree, Device& device) {
+  for (const auto& entry : admin.port->trees.at(Raw(tree)).roster()) {
+    if (entry.identity_key() == device.key()) return entry.card();
+  }
+  FAIL("not in the roster");
+  return "";
+}
+
+TEST_CASE("An ALERT token another tree had replaced reaches this tree's members as a new card") {
+  TreeFixture f;
+  Device& w = f.net.Add("W");
+  SECTION("a member: the dispatcher and its neighbours get the card") {
+    // W under R1 in R3's tree: W's view holds R1's card, so W's removal rotates it.
+    const TreeId other = TreeOfR3(f, {&f.r1, &w});
+    Check(f.r3.logic->RemoveMember(other, w.hex()));
+    f.net.Deliver();
+    REQUIRE(f.r1.port->rotations == 1);
+    CHECK(RosterCard(f.d, f.tree, f.r1) == f.r1.card());
+    CHECK(f.c1.port->cards[f.r1.key()] == f.r1.card());  // its parent, directly
+    CHECK(f.b1.port->cards[f.r1.key()] == f.r1.card());  // C1's backup, from its new view
+  }
+  SECTION("the admin: its roster entry and the views holding it") {
+    const TreeId other = TreeOfR3(f, {&f.d, &w});
+    Check(f.r3.logic->RemoveMember(other, w.hex()));
+    f.net.Deliver();
+    REQUIRE(f.d.port->rotations == 1);
+    CHECK(RosterCard(f.d, f.tree, f.d) == f.d.card());
+    for (Device* member : {&f.c1, &f.c2, &f.r1, &f.v1, &f.s}) {
+      INFO(member->name);
+      CHECK(member->port->cards[f.d.key()] == f.d.card());
+    }
+  }
+  CHECK(f.r1.Count(AlertEventKind::kSecurityFlag) == 0);
+  const AlertId id = f.Dispatch();
+  REQUIRE(f.r1.Count(AlertEventKind::kAlert) == 1);
+  Check(f.r1.logic->Ack(id, {.kind = AckKind::kResponding}));
+  f.net.Deliver();
+  CHECK(f.c1.Count(AlertEventKind::kAck) == 1);
+  CHECK(f.d.Count(AlertEventKind::kAck) == 1);
+}
+
 }  // namespace
 }  // namespace tocsin::testing
