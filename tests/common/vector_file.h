@@ -4,6 +4,7 @@
 #ifndef TOCSIN_TESTS_COMMON_VECTOR_FILE_H_
 #define TOCSIN_TESTS_COMMON_VECTOR_FILE_H_
 
+#include <cstdint>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -25,7 +26,14 @@ struct VectorBlock {
     }
     throw std::out_of_range("no field " + key + " in [" + section + "]");
   }
-  std::string Text(const std::string& key) const { return ToText(Get(key)); }
+  // Throws unless the value is printable ASCII, as the file format promises.
+  std::string Text(const std::string& key) const {
+    const Bytes& bytes = Get(key);
+    for (std::uint8_t b : bytes) {
+      if (b < 0x20 || b > 0x7e) throw std::invalid_argument(key + " is not printable ASCII");
+    }
+    return ToText(bytes);
+  }
 };
 
 // Every block of `path`, in order, optionally only those of `section`.
@@ -41,10 +49,10 @@ inline std::vector<VectorBlock> ReadVectorFile(const std::string& path,
       blocks.push_back({line.substr(1, line.find(']') - 1), {}});
       continue;
     }
-    const auto eq = line.find(" = ");
+    const auto eq = line.find(" =");  // `key =` alone: an empty value
     if (eq == std::string::npos || blocks.empty()) throw std::runtime_error("bad line: " + line);
     const std::string key = line.substr(0, eq);
-    const std::string value = line.substr(eq + 3);
+    const std::string value = line.size() > eq + 3 ? line.substr(eq + 3) : "";
     blocks.back().fields.emplace_back(key,
                                       key.ends_with("_text") ? ToBytes(value) : FromHex(value));
   }

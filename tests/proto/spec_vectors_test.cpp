@@ -20,6 +20,7 @@
 #include "test_bytes.h"
 #include "tocsin/frame_codec.h"
 #include "tocsin/relay_address.h"
+#include "vector_file.h"
 
 namespace {
 
@@ -28,25 +29,7 @@ using tocsin::testing::FromHex;
 using tocsin::testing::ToBytes;
 
 // One block of relay.txt. Keys ending in "_text" hold ASCII text, the others hex.
-struct Case {
-  std::string section;
-  std::vector<std::pair<std::string, Bytes>> fields;
-
-  const Bytes& Get(const std::string& key) const {
-    for (const auto& [k, v] : fields) {
-      if (k == key) return v;
-    }
-    throw std::out_of_range("no field " + key + " in [" + section + "]");
-  }
-  // Throws unless the value is printable ASCII, as the file format promises.
-  std::string Text(const std::string& key) const {
-    const Bytes& bytes = Get(key);
-    for (std::uint8_t b : bytes) {
-      if (b < 0x20 || b > 0x7e) throw std::invalid_argument(key + " is not printable ASCII");
-    }
-    return std::string(bytes.begin(), bytes.end());
-  }
-};
+using Case = tocsin::testing::VectorBlock;
 
 Bytes Concat(std::initializer_list<std::span<const std::uint8_t>> parts) {
   Bytes out;
@@ -55,24 +38,7 @@ Bytes Concat(std::initializer_list<std::span<const std::uint8_t>> parts) {
 }
 
 std::vector<Case> ReadVectors() {
-  const std::string path = std::string(TOCSIN_VECTORS_DIR) + "/relay.txt";
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  std::vector<Case> cases;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    if (line[0] == '[') {
-      cases.push_back({line.substr(1, line.find(']') - 1), {}});
-      continue;
-    }
-    const auto eq = line.find(" =");
-    if (eq == std::string::npos || cases.empty()) throw std::runtime_error("bad line: " + line);
-    const std::string key = line.substr(0, eq);
-    const std::string value = line.size() > eq + 3 ? line.substr(eq + 3) : "";
-    cases.back().fields.emplace_back(key, key.ends_with("_text") ? ToBytes(value) : FromHex(value));
-  }
-  return cases;
+  return tocsin::testing::ReadVectorFile(std::string(TOCSIN_VECTORS_DIR) + "/relay.txt");
 }
 
 bool Same(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b) {

@@ -74,6 +74,9 @@ class StaticDhCache {
  private:
   using Key = std::array<std::uint8_t, 2 * kX25519Size>;  // ours.pub || theirs
   static constexpr std::size_t kSlabEntries = 1024;
+  static Key KeyOf(const X25519KeyPair& ours, PublicKeyView theirs);
+  // Copies the remembered output of `key` to `out`; false when there is none.
+  bool Lookup(const Key& key, std::span<std::uint8_t, kX25519Size> out) const;
   std::uint8_t* Slot(std::size_t index);
   const std::uint8_t* Slot(std::size_t index) const;
 

@@ -15,19 +15,25 @@ const std::uint8_t* StaticDhCache::Slot(std::size_t index) const {
   return slabs_[index / kSlabEntries].data() + (index % kSlabEntries) * kX25519Size;
 }
 
-Status StaticDhCache::Get(const X25519KeyPair& ours, PublicKeyView theirs,
-                          std::span<std::uint8_t, kX25519Size> out) {
+StaticDhCache::Key StaticDhCache::KeyOf(const X25519KeyPair& ours, PublicKeyView theirs) {
   Key key;
   std::copy(ours.public_key().begin(), ours.public_key().end(), key.begin());
   std::copy(theirs.begin(), theirs.end(), key.begin() + kX25519Size);
-  {
-    std::shared_lock lock(mutex_);
-    auto it = index_.find(key);
-    if (it != index_.end()) {
-      std::memcpy(out.data(), Slot(it->second), kX25519Size);
-      return Status::Ok();
-    }
-  }
+  return key;
+}
+
+bool StaticDhCache::Lookup(const Key& key, std::span<std::uint8_t, kX25519Size> out) const {
+  std::shared_lock lock(mutex_);
+  auto it = index_.find(key);
+  if (it == index_.end()) return false;
+  std::memcpy(out.data(), Slot(it->second), kX25519Size);
+  return true;
+}
+
+Status StaticDhCache::Get(const X25519KeyPair& ours, PublicKeyView theirs,
+                          std::span<std::uint8_t, kX25519Size> out) {
+  const Key key = KeyOf(ours, theirs);
+  if (Lookup(key, out)) return Status::Ok();
   TOCSIN_RETURN_IF_ERROR(X25519(ours.private_key(), theirs, out));
   std::unique_lock lock(mutex_);
   if (index_.contains(key)) return Status::Ok();  // another thread computed it meanwhile
@@ -46,17 +52,7 @@ Status StaticDhCache::Get(const X25519KeyPair& ours, PublicKeyView theirs,
 
 Status StaticDhCache::Find(const X25519KeyPair& ours, PublicKeyView theirs,
                            std::span<std::uint8_t, kX25519Size> out) const {
-  Key key;
-  std::copy(ours.public_key().begin(), ours.public_key().end(), key.begin());
-  std::copy(theirs.begin(), theirs.end(), key.begin() + kX25519Size);
-  {
-    std::shared_lock lock(mutex_);
-    auto it = index_.find(key);
-    if (it != index_.end()) {
-      std::memcpy(out.data(), Slot(it->second), kX25519Size);
-      return Status::Ok();
-    }
-  }
+  if (Lookup(KeyOf(ours, theirs), out)) return Status::Ok();
   return X25519(ours.private_key(), theirs, out);
 }
 

@@ -12,27 +12,13 @@
 #include "crypto/random.h"
 #include "crypto/signal_keys.h"
 #include "crypto/signal_xeddsa.h"
+#include "replay_rng.h"
 #include "vector_file.h"
 
 namespace tocsin::testing {
 namespace {
 
 const std::string kVectors = std::string(TOCSIN_VECTORS_DIR) + "/client.txt";
-
-// Hands out exactly the bytes it was given (libsignal's 64 signing bytes), then throws.
-class ReplayRng final : public crypto::Rng {
- public:
-  explicit ReplayRng(Bytes bytes) : bytes_(std::move(bytes)) {}
-  void Fill(std::span<std::uint8_t> out) override {
-    if (out.size() > bytes_.size() - used_) throw std::logic_error("ReplayRng exhausted");
-    std::copy_n(bytes_.begin() + static_cast<std::ptrdiff_t>(used_), out.size(), out.begin());
-    used_ += out.size();
-  }
-
- private:
-  Bytes bytes_;
-  std::size_t used_ = 0;
-};
 
 crypto::PublicKey KeyOf(const Bytes& bytes) {
   REQUIRE(bytes.size() == 32);

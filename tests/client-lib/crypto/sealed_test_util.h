@@ -13,24 +13,10 @@
 
 #include "crypto/random.h"
 #include "crypto/x25519.h"
+#include "replay_rng.h"
 #include "test_bytes.h"
 
 namespace tocsin::testing {
-
-// Hands out exactly the bytes it was given, then fails the test by throwing.
-class ReplayRng final : public crypto::Rng {
- public:
-  explicit ReplayRng(Bytes bytes) : bytes_(std::move(bytes)) {}
-  void Fill(std::span<std::uint8_t> out) override {
-    if (out.size() > bytes_.size() - used_) throw std::logic_error("ReplayRng exhausted");
-    std::copy_n(bytes_.begin() + static_cast<std::ptrdiff_t>(used_), out.size(), out.begin());
-    used_ += out.size();
-  }
-
- private:
-  Bytes bytes_;
-  std::size_t used_ = 0;
-};
 
 // One block of proto/vectors/sealed_sender.txt: its section and its (key, hex) lines in
 // order (a key may repeat, as recipient_private / view do).
