@@ -71,6 +71,20 @@ inline Code TryGroupDecrypt(Client& member, const GroupId& group, const ContactI
   });
 }
 
+// A client and its event log, as the group tests drive them.
+struct Device {
+  std::unique_ptr<Client> client;
+  std::unique_ptr<EventLog> log;
+};
+
+// Waits for `from`'s invite to `group`, then joins it.
+inline void AcceptInvite(Device& device, const GroupId& group, const ContactId& from) {
+  REQUIRE(device.log->WaitFor([&](const Event& e) {
+    return e.kind == EventKind::kGroupInvite && e.group == group && e.contact == from;
+  }));
+  Check(device.client->JoinGroup(group, "zone 4", {from}));
+}
+
 }  // namespace tocsin::testing
 
 #endif  // TOCSIN_TESTS_GROUP_TEST_UTIL_H_

@@ -5,11 +5,6 @@
 namespace tocsin::testing {
 namespace {
 
-struct Device {
-  std::unique_ptr<Client> client;
-  std::unique_ptr<EventLog> log;
-};
-
 // A card's intro token takes one pre-key bundle; here several devices use each card.
 std::unique_ptr<RelayProcess> StartSharedCardRelay() {
   return StartRelay({{"tokens.intro.max_prekey_fetches", "0"}});
@@ -22,14 +17,6 @@ Device Make(HookedTransports& hooks, const std::string& label, const std::filesy
   device.client = Take(Client::Create(dir / label, TestPassphrase(), {spec}, FastOptions()));
   device.log = std::make_unique<EventLog>(*device.client);
   return device;
-}
-
-// The contact that invited `device` to `group` (waits for the invite from `from`).
-void AcceptInvite(Device& device, const GroupId& group, const ContactId& from) {
-  REQUIRE(device.log->WaitFor([&](const Event& e) {
-    return e.kind == EventKind::kGroupInvite && e.group == group && e.contact == from;
-  }));
-  Check(device.client->JoinGroup(group, "zone 4", {from}));
 }
 
 std::vector<ContactId> MembersOf(Client& client, const GroupId& group) {

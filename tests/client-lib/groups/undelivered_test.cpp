@@ -12,24 +12,12 @@
 namespace tocsin::testing {
 namespace {
 
-struct Device {
-  std::unique_ptr<Client> client;
-  std::unique_ptr<EventLog> log;
-};
-
 Device Make(const std::string& label, const std::filesystem::path& dir,
             const std::vector<RelaySpec>& relays) {
   Device device;
   device.client = Take(Client::Create(dir / label, TestPassphrase(), relays, FastOptions()));
   device.log = std::make_unique<EventLog>(*device.client);
   return device;
-}
-
-void AcceptInvite(Device& device, const GroupId& group, const ContactId& from) {
-  REQUIRE(device.log->WaitFor([&](const Event& e) {
-    return e.kind == EventKind::kGroupInvite && e.group == group && e.contact == from;
-  }));
-  Check(device.client->JoinGroup(group, "zone 4", {from}));
 }
 
 bool IsUndelivered(const Event& e, const MessageId& id) {
