@@ -1,5 +1,4 @@
 // Contact cards, QR codes and safety numbers, without relays.
-#include <google/protobuf/stubs/logging.h>
 
 #include <catch2/catch.hpp>
 #include <string>
@@ -10,10 +9,13 @@
 #include "crypto/random.h"
 #include "crypto/signal_keys.h"
 #include "crypto/signal_xeddsa.h"
+#include "quiet_protobuf.h"
 #include "tocsin/contact_card.h"
 
 namespace tocsin::core {
 namespace {
+
+using testing::QuietProtobuf;
 
 constexpr std::string_view kRelay =
     "tocsin://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@relay.example.org:7443";
@@ -73,16 +75,6 @@ TEST_CASE("a card round-trips through its text code", "[card]") {
   CHECK(info->identity_key == ToHex(alice.identity->public_key()));
   CHECK(info->relays == std::vector<std::string>{std::string(kRelay)});
 }
-
-// Mistyped cards make libprotobuf log about invalid UTF-8 in string fields: expected here.
-class QuietProtobuf {
- public:
-  QuietProtobuf() : previous_(google::protobuf::SetLogHandler(nullptr)) {}
-  ~QuietProtobuf() { google::protobuf::SetLogHandler(previous_); }
-
- private:
-  google::protobuf::LogHandler* previous_;
-};
 
 TEST_CASE("every mistyped character of a card is caught", "[card]") {
   QuietProtobuf quiet;

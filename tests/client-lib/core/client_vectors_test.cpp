@@ -1,7 +1,6 @@
 // SPEC.md's contact card (13.2) and safety number (13.7) vectors (proto/vectors/client.txt),
 // made by an independent generator (tests/vectors/gen_client_vectors.py) and checked here
 // against the client library byte for byte.
-#include <google/protobuf/stubs/logging.h>
 
 #include <catch2/catch.hpp>
 #include <string>
@@ -12,6 +11,7 @@
 #include "crypto/random.h"
 #include "crypto/signal_keys.h"
 #include "crypto/signal_xeddsa.h"
+#include "quiet_protobuf.h"
 #include "replay_rng.h"
 #include "vector_file.h"
 
@@ -37,16 +37,6 @@ std::string CardText(const std::string& card, const std::string& signature) {
   return std::string(core::kCardPrefix) +
          Base32Encode(core::Bytes(signed_card.SerializeAsString()));
 }
-
-// Mistyped cards make libprotobuf log about invalid UTF-8 in string fields: expected here.
-class QuietProtobuf {
- public:
-  QuietProtobuf() : previous_(google::protobuf::SetLogHandler(nullptr)) {}
-  ~QuietProtobuf() { google::protobuf::SetLogHandler(previous_); }
-
- private:
-  google::protobuf::LogHandler* previous_;
-};
 
 TEST_CASE("a contact card signs and encodes as SPEC.md's vector byte for byte", "[card][vectors]") {
   const auto blocks = ReadVectorFile(kVectors, "card");
