@@ -60,6 +60,27 @@ TEST_CASE("Admit counts what it lets through and refuses past the burst without 
   CHECK(gate.Admit(key, kStart + 1000) > 0);
 }
 
+TEST_CASE("Refund gives an admitted envelope back to both buckets, never past the burst",
+          "[relay][rate]") {
+  DeliveryRateLimiter limiter(Rates(1, 3, 1, 2));
+  DeliveryGate& gate = limiter;
+  const auto key = limiter.KeyFor(Mailbox(1), TokenOf(1));
+  const auto other = limiter.KeyFor(Mailbox(1), TokenOf(2));
+  CHECK(gate.Admit(key, kStart) == 0);
+  CHECK(gate.Admit(key, kStart) == 0);
+  CHECK(gate.Admit(other, kStart) == 1000);  // the mailbox's burst of 2 is used
+  gate.Refund(key, kStart);
+  CHECK(gate.Admit(other, kStart) == 0);  // the mailbox's bucket had one back
+
+  // More refunds than admissions: the bucket stops at its burst.
+  DeliveryRateLimiter roomy(Rates(1, 3, 1000, 1000));
+  const auto k = roomy.KeyFor(Mailbox(2), TokenOf(1));
+  CHECK(roomy.Admit(k, kStart) == 0);
+  for (int i = 0; i < 5; ++i) roomy.Refund(k, kStart);
+  for (int i = 0; i < 3; ++i) CHECK(roomy.Admit(k, kStart) == 0);
+  CHECK(roomy.Admit(k, kStart) == 1000);
+}
+
 TEST_CASE("the mailbox's total bucket limits many tokens together", "[relay][rate]") {
   DeliveryRateLimiter limiter(Rates(1000, 1000, 2, 4));
   for (std::uint8_t t = 1; t <= 4; ++t) {

@@ -12,6 +12,7 @@
 #include "cat.h"
 #include "protocol/session.h"
 #include "protocol/wire_encoding.h"
+#include "store/kv_faults.h"
 #include "store/kv_store.h"
 #include "tocsin/frame_codec.h"
 
@@ -39,7 +40,7 @@ class Harness : public SessionDirectory {
     StoreOptions options = config_.MakeStoreOptions();
     options.sweep_interval_ms = 0;
     options.now_ms = [this] { return now_.load(); };
-    auto store = MailboxStore::OpenOn(NewMemoryKv(), std::move(options));
+    auto store = MailboxStore::OpenOn(faults_->NewStore(), std::move(options));
     REQUIRE(store.ok());
     store_ = std::move(*store);
     store_->SetStoredListener([this](std::span<const QueuedEntry> e) { fanout_.OnStored(e); });
@@ -144,6 +145,8 @@ class Harness : public SessionDirectory {
   }
 
   Config config_;
+  std::shared_ptr<FaultInjector> faults_ =
+      std::make_shared<FaultInjector>(std::shared_ptr<KvStore>(NewMemoryKv()));
   std::unique_ptr<MailboxStore> store_;
   Fanout fanout_{*this};
   std::shared_ptr<DeliveryRateLimiter> limiter_ =
@@ -158,6 +161,7 @@ class Harness : public SessionDirectory {
 
  public:
   MailboxStore& store() { return *store_; }
+  FaultInjector& faults() { return *faults_; }
 };
 
 wire::Request Hello(wire::ConnectionKind kind, std::uint64_t id = 1) {
@@ -326,6 +330,55 @@ TEST_CASE("session: send / push within the window / ack releases the next", "[re
   REQUIRE(after.size() == 2);
   CHECK(after[0].push().delivery().envelope() == "e2");  // released at once from the store
   CHECK(after[1].response().acked().deleted() == 1);
+}
+
+TEST_CASE("session: an envelope whose commit failed does not count against the rates",
+          "[relay][session]") {
+  Config config;
+  config.token_burst = 2;
+  config.token_envelopes_per_second = 1;
+  config.mailbox_total_burst = 2;
+  config.mailbox_total_envelopes_per_second = 1;
+  Harness h(config);
+  const Key key;
+  const SessionId owner = h.Open();
+  const std::string nonce = Nonce(h.Request(owner, Hello(wire::OWNER))[0]);
+  const std::string mailbox = NewMailbox(h, owner, nonce, key);
+  const std::string token(16, 't');
+  wire::Request set;
+  set.set_id(5);
+  set.mutable_set_tokens()->set_mailbox_id(mailbox);
+  auto* t = set.mutable_set_tokens()->add_tokens();
+  t->set_token_class(wire::CONTACT);
+  Token raw;
+  std::copy(token.begin(), token.end(), raw.begin());
+  const TokenHash hash = HashToken(raw);
+  t->set_token_hash(std::string(hash.begin(), hash.end()));
+  REQUIRE(h.Request(owner, set)[0].response().has_tokens_set());
+
+  const SessionId sender = h.Open();
+  h.Request(sender, Hello(wire::SEND));
+  std::uint64_t id = 10;
+  const auto send = [&] {
+    wire::Request r;
+    r.set_id(++id);
+    r.mutable_send()->set_mailbox_id(mailbox);
+    r.mutable_send()->set_token(token);
+    r.mutable_send()->set_envelope("e");
+    auto answer = h.Request(sender, r);
+    REQUIRE(answer.size() == 1);
+    return answer[0].response();
+  };
+  // Two commits fail (the disk, say): neither envelope was stored.
+  h.faults().FailNextWrites(2);
+  CHECK(send().error().code() == wire::UNAVAILABLE);
+  CHECK(send().error().code() == wire::UNAVAILABLE);
+  // The burst of two is still whole, at the same instant; the third is over it.
+  CHECK(send().has_stored());
+  CHECK(send().has_stored());
+  const auto third = send();
+  CHECK(third.error().code() == wire::RATE_LIMITED);
+  CHECK(third.error().retry_after_ms() == 1000);
 }
 
 TEST_CASE("session: authentication signs this session's nonce", "[relay][session]") {

@@ -49,6 +49,11 @@ void TokenBucket::Charge(double n, std::uint64_t now_ms) {
   tokens_ = std::max(0.0, tokens_ - n);
 }
 
+void TokenBucket::Refund(double n, std::uint64_t now_ms) {
+  Refill(now_ms);
+  tokens_ = std::min(burst_, tokens_ + n);
+}
+
 bool TokenBucket::Full(std::uint64_t now_ms) {
   Refill(now_ms);
   return tokens_ >= burst_;
@@ -98,6 +103,17 @@ std::uint32_t DeliveryRateLimiter::Admit(const DeliveryRateKey& key, std::uint64
   const std::uint32_t wait = CheckLocked(key, now_ms);
   if (wait == 0) ChargeLocked(key, 1, now_ms);
   return wait;
+}
+
+// A bucket pruned since (full again) has nothing to give back.
+void DeliveryRateLimiter::Refund(const DeliveryRateKey& key, std::uint64_t now_ms) {
+  std::lock_guard lock(mu_);
+  if (auto it = token_buckets_.find(key.token_digest); it != token_buckets_.end()) {
+    it->second.Refund(1, now_ms);
+  }
+  if (auto it = mailbox_buckets_.find(key.mailbox); it != mailbox_buckets_.end()) {
+    it->second.Refund(1, now_ms);
+  }
 }
 
 std::uint32_t DeliveryRateLimiter::CheckLocked(const DeliveryRateKey& key, std::uint64_t now_ms) {

@@ -25,6 +25,8 @@ class TokenBucket {
   std::uint32_t WaitFor(double n, std::uint64_t now_ms);
   // Takes up to `n` tokens without failing (the bucket may go empty).
   void Charge(double n, std::uint64_t now_ms);
+  // Puts `n` tokens back, up to the burst.
+  void Refund(double n, std::uint64_t now_ms);
   bool Full(std::uint64_t now_ms);
 
  private:
@@ -68,6 +70,8 @@ class DeliveryRateLimiter final : public DeliveryGate {
   std::uint32_t Check(const DeliveryRateKey& key, std::uint64_t now_ms);
   // Check, and when it passes, Charge one, under one lock.
   std::uint32_t Admit(const DeliveryRateKey& key, std::uint64_t now_ms) override;
+  // Gives one admitted envelope back to the pair's token bucket and its mailbox's.
+  void Refund(const DeliveryRateKey& key, std::uint64_t now_ms) override;
   // Counts `n` stored envelopes against the pair's token bucket and its mailbox's.
   void Charge(const DeliveryRateKey& key, double n, std::uint64_t now_ms);
   // Buckets held (token buckets + mailbox buckets), for tests of the pruning.

@@ -176,6 +176,8 @@ class DeliveryGate {
   virtual ~DeliveryGate() = default;
   // 0: admitted and counted against `key`'s rates. Otherwise the ms until it would be.
   virtual std::uint32_t Admit(const DeliveryRateKey& key, std::uint64_t now_ms) = 0;
+  // Gives back one envelope Admit counted whose commit then failed: it was never stored.
+  virtual void Refund(const DeliveryRateKey& key, std::uint64_t now_ms) = 0;
 };
 
 struct ViewRequest {

@@ -221,7 +221,7 @@ class StoreEngine {
   void RemoveTokenIndex(const MailboxId& id, const TokenState& token);
   std::uint64_t TokenIndexTime(const TokenRecord& r) const;
   // The delivery gate's answer for one more envelope of `rate` (0: admitted and counted;
-  // always 0 without a gate).
+  // always 0 without a gate). A batch whose commit fails gives its admissions back.
   std::uint32_t Admit(const DeliveryRateKey& rate);
   // kQuotaExceeded when one more entry of `bytes` would pass the class's queue quota.
   Status CheckQueueQuota(const MailboxMeta& meta, TokenClass c, std::uint64_t bytes) const;
@@ -317,6 +317,7 @@ class StoreEngine {
   mutable std::mutex gate_mutex_;
   std::shared_ptr<DeliveryGate> gate_;        // GUARDED_BY(gate_mutex_)
   std::shared_ptr<DeliveryGate> batch_gate_;  // writer thread: gate_ when the batch began
+  std::vector<DeliveryRateKey> admitted_;     // what batch_gate_ admitted in this batch
   std::uint64_t batch_number_ = 0;
   std::uint64_t op_stamp_ = 0;
   WriteBatch batch_;

@@ -127,6 +127,7 @@ void StoreEngine::RunBatch(std::vector<std::unique_ptr<WriteOp>>& ops) {
     }
   } else {
     Rollback();
+    for (const DeliveryRateKey& key : admitted_) batch_gate_->Refund(key, now_ms_);
     kv_failed_ = true;
     next_recovery_ = std::chrono::steady_clock::now();
   }
@@ -177,6 +178,7 @@ void StoreEngine::Rollback() {
 void StoreEngine::ResetBatch() {
   batch_.Clear();
   stored_.clear();
+  admitted_.clear();
   touched_mailboxes_.clear();
   touched_blobs_.clear();
   deleted_entries_.clear();
@@ -252,7 +254,10 @@ void StoreEngine::SetDeliveryGate(std::shared_ptr<DeliveryGate> gate) {
 }
 
 std::uint32_t StoreEngine::Admit(const DeliveryRateKey& rate) {
-  return batch_gate_ ? batch_gate_->Admit(rate, now_ms_) : 0;
+  if (!batch_gate_) return 0;
+  const std::uint32_t wait = batch_gate_->Admit(rate, now_ms_);
+  if (wait == 0) admitted_.push_back(rate);
+  return wait;
 }
 
 }  // namespace tocsin::relay
