@@ -26,6 +26,16 @@ struct VectorBlock {
     }
     throw std::out_of_range("no field " + key + " in [" + section + "]");
   }
+  // Every value of a key that repeats in the block (recipient_private, view), in order.
+  std::vector<Bytes> All(const std::string& key) const {
+    std::vector<Bytes> out;
+    for (const auto& [k, v] : fields) {
+      if (k == key) out.push_back(v);
+    }
+    return out;
+  }
+  // The value's bytes in a std::string (protobuf's bytes fields, keys, nonces).
+  std::string Raw(const std::string& key) const { return ToText(Get(key)); }
   // Throws unless the value is printable ASCII, as the file format promises.
   std::string Text(const std::string& key) const {
     const Bytes& bytes = Get(key);

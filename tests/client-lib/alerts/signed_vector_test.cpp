@@ -2,9 +2,7 @@
 // and a revocation's admin signatures cover, and the signatures themselves; and the
 // admin-set change of proto/vectors/client.txt (made by tests/vectors/gen_client_vectors.py).
 #include <catch2/catch.hpp>
-#include <fstream>
 #include <iostream>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -20,35 +18,6 @@
 namespace tocsin::testing {
 namespace {
 
-using Block = std::map<std::string, std::string>;
-
-std::vector<std::pair<std::string, Block>> ReadVectors() {
-  std::ifstream in(TOCSIN_TREE_VECTORS);
-  REQUIRE(in.good());
-  std::vector<std::pair<std::string, Block>> blocks;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    if (line[0] == '[') {
-      blocks.emplace_back(line.substr(1, line.size() - 2), Block{});
-      continue;
-    }
-    const auto eq = line.find(" = ");
-    REQUIRE(eq != std::string::npos);
-    REQUIRE(!blocks.empty());
-    blocks.back().second[line.substr(0, eq)] = line.substr(eq + 3);
-  }
-  return blocks;
-}
-
-std::string Raw(const Block& block, const std::string& key) {
-  auto it = block.find(key);
-  REQUIRE(it != block.end());
-  auto bytes = core::FromHex(it->second);
-  REQUIRE(bytes);
-  return *bytes;
-}
-
 alerts::Verifier VerifierOf(const crypto::SignalContext& context) {
   return [&context](std::string_view key, std::string_view message, std::string_view signature) {
     if (key.size() != 32) return Status(Code::kCryptoFailure, "not a key");
@@ -59,23 +28,24 @@ alerts::Verifier VerifierOf(const crypto::SignalContext& context) {
 
 TEST_CASE("Tree signatures match the vectors, and any changed byte fails", "[vectors]") {
   auto context = *crypto::SignalContext::Create();
-  const auto blocks = ReadVectors();
+  const auto blocks = ReadVectorFile(TOCSIN_TREE_VECTORS);
   REQUIRE(blocks.size() == 2);
-  for (const auto& [kind, block] : blocks) {
+  for (const VectorBlock& block : blocks) {
+    const std::string& kind = block.section;
     INFO(kind);
     const std::string label =
         kind == "view" ? std::string(alerts::kViewLabel) : std::string(alerts::kRevocationLabel);
-    const std::string genesis = Raw(block, "genesis");
-    const std::string body = Raw(block, "body");
-    CHECK(alerts::TreeIdOf(genesis) == Raw(block, "tree_id"));
-    CHECK(alerts::SignedBytes(label, body) == Raw(block, "signed_bytes"));
+    const std::string genesis = block.Raw("genesis");
+    const std::string body = block.Raw("body");
+    CHECK(alerts::TreeIdOf(genesis) == block.Raw("tree_id"));
+    CHECK(alerts::SignedBytes(label, body) == block.Raw("signed_bytes"));
     tree::Signed signed_object;
     signed_object.set_body(body);
     signed_object.set_genesis(genesis);
     auto* signature = signed_object.add_signatures();
     signature->set_admin(0);
-    signature->set_signature(Raw(block, "signature"));
-    CHECK(alerts::VerifySigned(signed_object, label, Raw(block, "tree_id"), VerifierOf(*context))
+    signature->set_signature(block.Raw("signature"));
+    CHECK(alerts::VerifySigned(signed_object, label, block.Raw("tree_id"), VerifierOf(*context))
               .ok());
     for (std::size_t i = 0; i < body.size(); i += 7) {
       tree::Signed changed = signed_object;
@@ -83,13 +53,13 @@ TEST_CASE("Tree signatures match the vectors, and any changed byte fails", "[vec
       bytes[i] = static_cast<char>(bytes[i] ^ 0x01);
       changed.set_body(bytes);
       CHECK_FALSE(
-          alerts::VerifySigned(changed, label, Raw(block, "tree_id"), VerifierOf(*context)).ok());
+          alerts::VerifySigned(changed, label, block.Raw("tree_id"), VerifierOf(*context)).ok());
     }
     const std::string other_label =
         kind == "view" ? std::string(alerts::kRevocationLabel) : std::string(alerts::kViewLabel);
-    CHECK_FALSE(alerts::VerifySigned(signed_object, other_label, Raw(block, "tree_id"),
-                                     VerifierOf(*context))
-                    .ok());
+    CHECK_FALSE(
+        alerts::VerifySigned(signed_object, other_label, block.Raw("tree_id"), VerifierOf(*context))
+            .ok());
   }
 }
 

@@ -12,12 +12,8 @@ using namespace tocsin::testing;
 
 namespace {
 
-std::vector<VectorCase> Cases(const std::string& section) {
-  std::vector<VectorCase> out;
-  for (auto& c : ReadVectors(std::string(TOCSIN_VECTORS_DIR) + "/sealed_sender.txt")) {
-    if (c.section == section) out.push_back(std::move(c));
-  }
-  return out;
+std::vector<VectorBlock> Cases(const std::string& section) {
+  return ReadVectorFile(std::string(TOCSIN_VECTORS_DIR) + "/sealed_sender.txt", section);
 }
 
 }  // namespace

@@ -6,8 +6,6 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
-#include <fstream>
-#include <map>
 #include <set>
 #include <string>
 
@@ -182,27 +180,9 @@ TEST_CASE("an envelope key signature verifies and fails when any signed field ch
                std::span<const std::uint8_t>(signature).first(63)) == Code::kCryptoFailure);
 }
 
-// The [envelope_key] cases of proto/vectors/relay.txt (SPEC.md 10.4.2), each as its
-// hex fields by name.
-std::vector<std::map<std::string, Bytes>> EnvelopeKeyVectors() {
-  std::ifstream in(TOCSIN_VECTORS_DIR "/relay.txt");
-  REQUIRE(in);
-  std::vector<std::map<std::string, Bytes>> cases;
-  std::string line;
-  bool in_case = false;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    if (line[0] == '[') {
-      in_case = line == "[envelope_key]";
-      if (in_case) cases.emplace_back();
-      continue;
-    }
-    const auto eq = line.find(" = ");
-    if (in_case && eq != std::string::npos) {
-      cases.back()[line.substr(0, eq)] = tocsin::testing::FromHex(line.substr(eq + 3));
-    }
-  }
-  return cases;
+// The [envelope_key] cases of proto/vectors/relay.txt (SPEC.md 10.4.2).
+std::vector<tocsin::testing::VectorBlock> EnvelopeKeyVectors() {
+  return tocsin::testing::ReadVectorFile(TOCSIN_VECTORS_DIR "/relay.txt", "envelope_key");
 }
 
 std::uint64_t BigEndian(const Bytes& bytes) {
@@ -215,21 +195,22 @@ TEST_CASE("envelope key signatures reproduce SPEC.md's vectors byte for byte", "
   const auto cases = EnvelopeKeyVectors();
   REQUIRE(cases.size() >= 2);
   for (const auto& v : cases) {
-    const X25519KeyPair identity = tocsin::testing::KeyPairOf(v.at("identity_private"));
+    const X25519KeyPair identity = tocsin::testing::KeyPairOf(v.Get("identity_private"));
     REQUIRE(Bytes(identity.public_key().begin(), identity.public_key().end()) ==
-            v.at("identity_public"));
-    const auto key_id = static_cast<std::uint32_t>(BigEndian(v.at("key_id")));
-    const std::uint64_t created_ms = BigEndian(v.at("created_ms"));
-    const PublicKey public_key = tocsin::testing::ToKey(v.at("public_key"));
-    CHECK(tocsin::crypto::EnvelopeKeySignedBytes(key_id, created_ms, public_key) == v.at("signed"));
+            v.Get("identity_public"));
+    const auto key_id = static_cast<std::uint32_t>(BigEndian(v.Get("key_id")));
+    const std::uint64_t created_ms = BigEndian(v.Get("created_ms"));
+    const PublicKey public_key = tocsin::testing::ToKey(v.Get("public_key"));
+    CHECK(tocsin::crypto::EnvelopeKeySignedBytes(key_id, created_ms, public_key) ==
+          v.Get("signed"));
     // libsignal draws the signature's 64 random bytes from the context's Rng.
-    tocsin::testing::ReplayRng z(v.at("random"));
+    tocsin::testing::ReplayRng z(v.Get("random"));
     auto context = Take(SignalContext::Create(z));
     const auto signature =
         Take(tocsin::crypto::SignEnvelopeKey(*context, identity, key_id, created_ms, public_key));
-    CHECK(Bytes(signature.begin(), signature.end()) == v.at("signature"));
+    CHECK(Bytes(signature.begin(), signature.end()) == v.Get("signature"));
     CHECK(tocsin::crypto::VerifyEnvelopeKey(*context, identity.public_key(), key_id, created_ms,
-                                            public_key, v.at("signature"))
+                                            public_key, v.Get("signature"))
               .ok());
   }
 }

@@ -24,40 +24,40 @@ AuthKeyPair KeyFromSeed(const std::string& seed) {
 }
 
 TEST_CASE("Authenticate signs SPEC.md's bytes as in the auth vectors", "[net][auth]") {
-  const std::vector<VectorCase> cases = RelayVectors("auth");
+  const std::vector<VectorBlock> cases = RelayVectors("auth");
   REQUIRE_FALSE(cases.empty());
-  for (const VectorCase& v : cases) {
-    const AuthKeyPair key = KeyFromSeed(Unhex(v.at("seed")));
-    CHECK(ToHex(key.public_key) == v.at("public_key"));
+  for (const VectorBlock& v : cases) {
+    const AuthKeyPair key = KeyFromSeed(v.Raw("seed"));
+    CHECK(ToHex(key.public_key) == ToHex(v.Get("public_key")));
     MailboxId mailbox{};
-    const std::string id = Unhex(v.at("mailbox_id"));
+    const std::string id = v.Raw("mailbox_id");
     std::memcpy(mailbox.data(), id.data(), mailbox.size());
-    const std::string nonce = Unhex(v.at("server_nonce"));
-    CHECK(ToHex(AuthSignedBytes(nonce, mailbox)) == v.at("signed"));
+    const std::string nonce = v.Raw("server_nonce");
+    CHECK(ToHex(AuthSignedBytes(nonce, mailbox)) == ToHex(v.Get("signed")));
     const wire::Request request = MakeAuthenticate(mailbox, key, nonce);
     CHECK(request.authenticate().mailbox_id() == id);
-    CHECK(ToHex(request.authenticate().signature()) == v.at("signature"));
+    CHECK(ToHex(request.authenticate().signature()) == ToHex(v.Get("signature")));
   }
 }
 
 TEST_CASE("CreateMailbox signs SPEC.md's bytes as in the create_mailbox vectors", "[net][auth]") {
-  const std::vector<VectorCase> cases = RelayVectors("create_mailbox");
+  const std::vector<VectorBlock> cases = RelayVectors("create_mailbox");
   REQUIRE_FALSE(cases.empty());
-  for (const VectorCase& v : cases) {
-    const AuthKeyPair key = KeyFromSeed(Unhex(v.at("seed")));
-    const std::string nonce = Unhex(v.at("server_nonce"));
-    CHECK(ToHex(CreateMailboxSignedBytes(nonce, key.public_key)) == v.at("signed"));
+  for (const VectorBlock& v : cases) {
+    const AuthKeyPair key = KeyFromSeed(v.Raw("seed"));
+    const std::string nonce = v.Raw("server_nonce");
+    CHECK(ToHex(CreateMailboxSignedBytes(nonce, key.public_key)) == ToHex(v.Get("signed")));
     const wire::Request request = MakeCreateMailbox(std::string(16, 'i'), key, nonce);
-    CHECK(ToHex(request.create_mailbox().auth_public_key()) == v.at("public_key"));
-    CHECK(ToHex(request.create_mailbox().signature()) == v.at("signature"));
+    CHECK(ToHex(request.create_mailbox().auth_public_key()) == ToHex(v.Get("public_key")));
+    CHECK(ToHex(request.create_mailbox().signature()) == ToHex(v.Get("signature")));
     CHECK(request.create_mailbox().invite() == std::string(16, 'i'));
   }
 }
 
 TEST_CASE("invites are read from their text (either case) or their bytes", "[net][auth]") {
-  for (const VectorCase& v : RelayVectors("invite")) {
-    const std::string bytes = Unhex(v.at("invite"));
-    std::string text = v.at("invite_text");
+  for (const VectorBlock& v : RelayVectors("invite")) {
+    const std::string bytes = v.Raw("invite");
+    std::string text = v.Text("invite_text");
     CHECK(*InviteBytes(text) == bytes);
     for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     CHECK(*InviteBytes(text) == bytes);

@@ -32,14 +32,14 @@ std::unique_ptr<X509, X509Free> CertificateFor(const std::string& seed) {
 }
 
 TEST_CASE("a certificate's pin is SHA-256 of its SPKI as in the relay_pin vectors", "[net][tls]") {
-  const std::vector<VectorCase> cases = RelayVectors("relay_pin");
+  const std::vector<VectorBlock> cases = RelayVectors("relay_pin");
   REQUIRE_FALSE(cases.empty());
-  for (const VectorCase& v : cases) {
-    auto cert = CertificateFor(Unhex(v.at("seed")));
+  for (const VectorBlock& v : cases) {
+    auto cert = CertificateFor(v.Raw("seed"));
     const std::optional<Pin> pin = CertificatePin(cert.get());
     REQUIRE(pin.has_value());
-    CHECK(std::string(pin->begin(), pin->end()) == Unhex(v.at("pin")));
-    CHECK(Base32Encode(*pin) == v.at("pin_text"));
+    CHECK(std::string(pin->begin(), pin->end()) == v.Raw("pin"));
+    CHECK(Base32Encode(*pin) == v.Text("pin_text"));
     CHECK(CertificateMatchesPin(cert.get(), *pin));
     for (std::size_t i = 0; i < pin->size(); ++i) {
       Pin other = *pin;
