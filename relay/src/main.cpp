@@ -52,6 +52,7 @@ int WithConfig(const Where& where, const std::function<int(const Config&)>& run)
 }  // namespace
 
 int main(int argc, char** argv) {
+  LogToStderr();
   if (sodium_init() < 0) {
     std::cerr << "tocsin-relay: libsodium failed to initialise\n";
     return 1;
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
                          "existing relay.toml: its data_dir and listen are used, the file "
                          "is left as it is");
   init_where->require_option(1);
-  init_cmd->add_option("--listen", init.listen, "HOST:PORT to accept connections on (--data)")
+  init_cmd->add_option("--listen", init.listen, "IP:PORT to accept connections on (--data)")
       ->capture_default_str()
       ->needs(init_data);
   init_cmd->add_option("--address", init.public_host, "host name clients use (for the address)");
@@ -115,7 +116,10 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
-  if (*init_cmd) return RunInit(init);
+  if (*init_cmd) {
+    init.listen_given = init_cmd->count("--listen") > 0;
+    return RunInit(init);
+  }
   if (*serve_cmd) {
     return WithConfig(serve_where, [&](const Config& c) {
       const std::string hint =
@@ -146,6 +150,10 @@ int main(int argc, char** argv) {
     return WithConfig(check_where, [](const Config& c) { return RunAdmin(c, "check"); });
   if (*backup_cmd) {
     const std::string dir = std::filesystem::absolute(backup_dir).lexically_normal().string();
+    if (dir.find('\n') != std::string::npos) {  // the admin request is one line
+      std::cerr << "tocsin-relay: backup: the folder's name holds a line break\n";
+      return 2;
+    }
     return WithConfig(backup_where, [&](const Config& c) { return RunAdmin(c, "backup " + dir); });
   }
   return 1;

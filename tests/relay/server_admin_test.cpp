@@ -1,5 +1,8 @@
 // Operating the relay: init, admin commands while serving and while stopped, backup and
 // restore, restart, SIGTERM, config errors, metrics.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -82,6 +85,132 @@ TEST_CASE("admin commands work while serving and while stopped", "[relay][admin]
     INFO("stopped");
     ExerciseAdmin(*relay, backups + "/stopped");
   }
+  fs::remove_all(backups);
+}
+
+TEST_CASE("admin commands on a stopped relay refuse what would harm its folder", "[relay][admin]") {
+  RelayProcess relay;
+  REQUIRE(relay.init_status().ok());
+  SECTION("a folder with no relay identity: no store is made there") {
+    const std::string dir = RelayProcess::MakeTempDir("tocsin-noid-");
+    const CommandResult reference = RelayProcess::RunBinary(
+        {"config-reference", "--toml", "--listen", "127.0.0.1:7443", "--data-dir", "."});
+    REQUIRE(reference.exit_code == 0);
+    WriteText(dir + "/relay.toml", reference.output);
+    for (const std::vector<std::string>& command :
+         {std::vector<std::string>{"invite", "create"}, {"stats"}, {"check"}}) {
+      std::vector<std::string> args = command;
+      args.insert(args.end(), {"--config", dir + "/relay.toml"});
+      const CommandResult r = RelayProcess::RunBinary(args);
+      INFO(command[0]);
+      CHECK(r.exit_code == 2);
+      CHECK(r.output.empty());
+      CHECK(r.errors.find("holds no relay identity") != std::string::npos);
+    }
+    CHECK_FALSE(fs::exists(dir + "/store"));
+    fs::remove_all(dir);
+  }
+  SECTION("root in a folder the relay's user owns leaves no file of root's there") {
+    if (::geteuid() != 0) {
+      WARN("not root: the owner check applies to root only");
+      return;
+    }
+    const uid_t nobody = 65534;
+    const auto chown_all = [&](uid_t uid) {
+      for (const auto& entry : fs::recursive_directory_iterator(relay.data_dir())) {
+        REQUIRE(::lchown(entry.path().c_str(), uid, uid) == 0);
+      }
+      REQUIRE(::chown(relay.data_dir().c_str(), uid, uid) == 0);
+    };
+    chown_all(nobody);
+    for (const std::vector<std::string>& command :
+         {std::vector<std::string>{"invite", "create"}, {"stats"}, {"check"}}) {
+      const CommandResult r = relay.RunCommand(command);
+      INFO(command[0]);
+      CHECK(r.exit_code == 1);
+      CHECK(r.errors.find("belongs to") != std::string::npos);
+      CHECK(r.errors.find("sudo -u") != std::string::npos);
+    }
+    for (const auto& entry : fs::recursive_directory_iterator(relay.data_dir())) {
+      struct stat st {};
+      REQUIRE(::lstat(entry.path().c_str(), &st) == 0);
+      INFO(entry.path());
+      CHECK(st.st_uid == nobody);
+    }
+    chown_all(0);
+  }
+}
+
+TEST_CASE("admin commands print only their answer on stdout, warnings on stderr",
+          "[relay][admin]") {
+  RelayProcess relay;
+  REQUIRE(relay.init_status().ok());
+  std::string text = ReadText(relay.config_path());
+  const std::string current = "\ntoken_burst = ";
+  REQUIRE(text.find(current) != std::string::npos);
+  text.replace(text.find(current), current.size(), "\nmailbox_burst = ");  // its old name
+  WriteText(relay.config_path(), text);
+  const CommandResult invite = relay.RunCommand({"invite", "create"});
+  INFO(invite.errors);
+  REQUIRE(invite.exit_code == 0);
+  CHECK(invite.output.size() == 27);  // the invite alone: 26 base32 characters and a newline
+  CHECK(invite.errors.find("mailbox_burst is the old name") != std::string::npos);
+}
+
+TEST_CASE("init keeps a relay.toml already in the folder and prints the address it listens on",
+          "[relay][admin]") {
+  const std::string dir = RelayProcess::MakeTempDir("tocsin-kept-");
+  const CommandResult reference = RelayProcess::RunBinary(
+      {"config-reference", "--toml", "--listen", "127.0.0.1:7555", "--data-dir", "."});
+  REQUIRE(reference.exit_code == 0);
+  for (const char* folder : {"/a", "/b"}) {
+    fs::create_directories(dir + folder);
+    WriteText(dir + folder + "/relay.toml", reference.output);
+  }
+  const CommandResult kept = RelayProcess::RunBinary({"init", "--data", dir + "/a"});
+  INFO(kept.errors);
+  REQUIRE(kept.exit_code == 0);
+  auto address = ParseRelayAddress(kept.output.substr(0, kept.output.find('\n')));
+  REQUIRE(address.ok());
+  CHECK(address->host == "127.0.0.1");
+  CHECK(address->port == 7555);
+  CHECK(ReadText(dir + "/a/relay.toml") == reference.output);
+  // Another --listen than the kept file's would print an address the relay never serves.
+  const CommandResult other =
+      RelayProcess::RunBinary({"init", "--data", dir + "/b", "--listen", "127.0.0.1:7000"});
+  CHECK(other.exit_code != 0);
+  CHECK(other.errors.find("listens on 127.0.0.1:7555") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir + "/b/relay.key"));
+  // A host name is not an address to bind: refused before anything is made.
+  const CommandResult name =
+      RelayProcess::RunBinary({"init", "--data", dir + "/c", "--listen", "localhost:7443"});
+  CHECK(name.exit_code != 0);
+  CHECK(name.errors.find("not an IP address") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir + "/c"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a relative admin_socket is the config file's, and a backup folder may hold spaces",
+          "[relay][admin]") {
+  RelayProcess relay;
+  REQUIRE(relay.init_status().ok());
+  REQUIRE(relay.Reconfigure({{"server.admin_socket", "\"adm.sock\""}}).ok());
+  REQUIRE(relay.Start().ok());
+  CHECK(fs::exists(relay.data_dir() + "/adm.sock"));
+  // This process's working folder is not the data folder: the command still finds the
+  // socket (opening the store itself would fail on the serving relay's lock).
+  REQUIRE(fs::current_path() != fs::path(relay.data_dir()));
+  const CommandResult stats = relay.RunCommand({"stats"});
+  INFO(stats.errors);
+  CHECK(stats.exit_code == 0);
+  const std::string backups = RelayProcess::MakeTempDir("tocsin-backup-");
+  const std::string spaced = backups + "/monday morning";
+  const CommandResult backup = relay.RunCommand({"backup", spaced});
+  INFO(backup.errors);
+  CHECK(backup.exit_code == 0);
+  CHECK(fs::exists(spaced + "/relay.key"));
+  CHECK(fs::exists(spaced + "/store"));
+  CHECK(relay.Terminate() == 0);
   fs::remove_all(backups);
 }
 

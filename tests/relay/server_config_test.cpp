@@ -100,6 +100,8 @@ TEST_CASE("bad configs are refused with the setting's name", "[relay][config]") 
       {"[limits]\nmax_window = -4\n", "limits.max_window"},
       {"[server]\ndurability = \"maybe\"\n", "server.durability"},
       {"[server]\nlisten = \"nohostport\"\n", "server.listen"},
+      {"[server]\nlisten = \"localhost:7443\"\n", "server.listen: not an IP address"},
+      {"[server]\nmetrics_listen = \"localhost:9464\"\n", "server.metrics_listen: not an IP"},
       {"[server]\nlog_level = 3\n", "server.log_level: expected a string"},
       {"[limits]\ndefault_window = 20\nmax_window = 10\n", "default_window"},
       {"[limits\n", "line 1"},
@@ -124,12 +126,22 @@ TEST_CASE("host:port and durations parse", "[relay][config]") {
   CHECK(v6->host == "::");
   CHECK_FALSE(ParseHostPort("host:70000").ok());
   CHECK_FALSE(ParseHostPort(":80").ok());
+  // The relay binds an address of its own host, never a name to look up.
+  const auto name = ParseHostPort("localhost:7443");
+  REQUIRE_FALSE(name.ok());
+  CHECK(name.status().message().find("not an IP address: \"localhost\"") != std::string::npos);
+  CHECK_FALSE(ParseHostPort("[relay.example]:7443").ok());
+  CHECK(ParseHostPort("[2001:db8::1]:7443").ok());
   CHECK(*ParseDurationSeconds("7d") == 7 * 86400);
   CHECK(*ParseDurationSeconds("12h") == 12 * 3600);
   CHECK(*ParseDurationSeconds("90") == 90);
   CHECK(*ParseDurationSeconds("never") == 0);
   CHECK_FALSE(ParseDurationSeconds("7y").ok());
   CHECK_FALSE(ParseDurationSeconds("d").ok());
+  // Zero is refused with or without a unit: only "never" means no expiry.
+  CHECK_FALSE(ParseDurationSeconds("0").ok());
+  CHECK_FALSE(ParseDurationSeconds("0s").ok());
+  CHECK(ParseDurationSeconds("0h").status().message().find("never") != std::string::npos);
 }
 
 }  // namespace

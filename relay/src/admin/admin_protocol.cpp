@@ -115,7 +115,11 @@ Result<std::string> RunAdminCommand(MailboxStore& store, const Config& config,
   }
   if (w[0] == "stats" && w.size() == 1) return Stats(store);
   if (w[0] == "check" && w.size() == 1) return Check(store);
-  if (w[0] == "backup" && w.size() == 2) return Backup(store, config, std::string(w[1]));
+  if (w[0] == "backup" && w.size() >= 2) {
+    // The folder is the rest of the line, spaces and all.
+    return Backup(store, config,
+                  std::string(line.substr(static_cast<std::size_t>(w[1].data() - line.data()))));
+  }
   return Status::InvalidArgument("unknown admin command: " + std::string(w[0]));
 }
 

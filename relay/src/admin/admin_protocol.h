@@ -5,7 +5,7 @@
 //   invite <uses> <expires_at_unix_ms>      (0: never expires)
 //   stats
 //   check
-//   backup <absolute folder>                (must not exist yet)
+//   backup <absolute folder>                (must not exist yet; the rest of the line)
 // Reply: zero or more lines "| <text>" to print, then one line "ok" or
 // "error <message>". The server closes the connection after the reply.
 //

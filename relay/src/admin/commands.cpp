@@ -45,22 +45,35 @@ struct InitPlan {
 };
 
 Result<InitPlan> PlanInit(const InitOptions& options) {
-  if (options.config_path.empty()) return InitPlan{options.data_dir, options.listen, true};
-  Result<Config> config = LoadConfigFile(options.config_path);
+  std::string path = options.config_path;
+  if (path.empty()) {
+    // A relay.toml left in the data folder (an init that stopped halfway, a restored
+    // folder) is kept: the address printed must be the one it listens on.
+    const fs::path kept = fs::path(options.data_dir) / "relay.toml";
+    std::error_code ec;
+    if (!fs::exists(kept, ec)) return InitPlan{options.data_dir, options.listen, true};
+    path = kept.string();
+  }
+  Result<Config> config = LoadConfigFile(path);
   if (!config.ok()) return config.status();
+  if (options.config_path.empty() && options.listen_given && options.listen != config->listen) {
+    return Status::InvalidArgument(path + " is kept and listens on " + config->listen + ", not " +
+                                   options.listen + ": edit it or remove it first");
+  }
   return InitPlan{config->data_dir, config->listen, false};
 }
 
-// Root making the identity in a folder that the service user owns would leave a key
-// that the relay, running as that user, cannot read.
-Status CheckOwner(const std::string& dir) {
+// Root working in a folder that the service user owns would leave files that the
+// relay, running as that user, cannot read: a key made by init, or the store's log,
+// manifest and tables written by an admin command that opens the store itself.
+Status CheckOwner(const std::string& dir, const std::string& command) {
   struct stat st {};
   if (::geteuid() != 0 || ::stat(dir.c_str(), &st) != 0 || st.st_uid == 0) return Status::Ok();
   const passwd* pw = ::getpwuid(st.st_uid);
   const std::string owner = pw != nullptr ? pw->pw_name : std::to_string(st.st_uid);
-  return Status::InvalidArgument(dir + " belongs to " + owner +
-                                 ": run init as that user (sudo -u " + owner +
-                                 " tocsin-relay init ...)");
+  return Status::InvalidArgument(dir + " belongs to " + owner + ": run " + command +
+                                 " as that user (sudo -u " + owner + " tocsin-relay " + command +
+                                 " ...)");
 }
 
 Status WriteConfigIfMissing(const std::string& data_dir, const std::string& listen) {
@@ -75,15 +88,21 @@ Status WriteConfigIfMissing(const std::string& data_dir, const std::string& list
   return Status::Ok();
 }
 
-// Connects to the admin socket; -1 when no relay listens there.
-int ConnectAdmin(const std::string& path) {
+// Connects to the admin socket; -1 when no relay listens there, with the reason in
+// `error` (EACCES: a relay may be there, but the socket is its user's only).
+int ConnectAdmin(const std::string& path, int* error) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
+  *error = ENAMETOOLONG;
   if (path.size() >= sizeof(addr.sun_path)) return -1;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
+  if (fd < 0) {
+    *error = errno;
+    return -1;
+  }
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    *error = errno;
     ::close(fd);
     return -1;
   }
@@ -154,7 +173,7 @@ int RunInit(const InitOptions& options) {
   if (!plan.ok()) return PrintError(plan.status().message());
   Result<HostPort> listen = ParseHostPort(plan->listen);
   if (!listen.ok()) return PrintError("listen address: " + listen.status().message());
-  if (Status s = CheckOwner(plan->data_dir); !s.ok()) return PrintError(s.message());
+  if (Status s = CheckOwner(plan->data_dir, "init"); !s.ok()) return PrintError(s.message());
   std::error_code ec;
   fs::create_directories(plan->data_dir, ec);
   if (ec) return PrintError("cannot create " + plan->data_dir + ": " + ec.message());
@@ -183,11 +202,27 @@ int RequireIdentity(const Config& config, const std::string& config_hint) {
 
 int RunAdmin(const Config& config, const std::string& line) {
   Result<std::string> result = Status::Internal("unreached");
-  const int fd = ConnectAdmin(config.AdminSocketPath());
+  const std::string socket = config.AdminSocketPath();
+  int error = 0;
+  const int fd = ConnectAdmin(socket, &error);
   if (fd >= 0) {
     result = AskRelay(fd, line);
     ::close(fd);
+  } else if (error == EACCES) {
+    return PrintError("permission denied on " + socket +
+                      ": the admin socket is the relay's user's only; run this as that user");
   } else {
+    // No relay serves: the command opens the store itself, but never makes one (an
+    // invite in a store no relay will serve is useless), nor leaves root's files in it.
+    if (!IdentityExists(config.data_dir)) {
+      std::cerr << "tocsin-relay: no relay answers on " << socket << " and " << config.data_dir
+                << " holds no relay identity: is this the relay's config? (`tocsin-relay "
+                   "init` makes a relay)\n";
+      return 2;
+    }
+    const std::string command = line.substr(0, line.find(' '));
+    const std::string name = command == "invite" ? "invite create" : command;
+    if (Status s = CheckOwner(config.data_dir, name); !s.ok()) return PrintError(s.message());
     result = RunDirect(config, line);
   }
   if (!result.ok()) return PrintError(result.status().message());
@@ -196,7 +231,7 @@ int RunAdmin(const Config& config, const std::string& line) {
 }
 
 Result<std::uint64_t> ParseDurationSeconds(std::string_view text) {
-  if (text == "never" || text == "0") return std::uint64_t{0};
+  if (text == "never") return std::uint64_t{0};
   std::uint64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
@@ -209,6 +244,12 @@ Result<std::uint64_t> ParseDurationSeconds(std::string_view text) {
   if (ec != std::errc() || scale == 0 || value > UINT64_MAX / scale / 1000) {
     return Status::InvalidArgument("not a duration: \"" + std::string(text) +
                                    "\" (use e.g. 45s, 30m, 12h, 7d, 2w or never)");
+  }
+  // Zero would be an invite dead on arrival, or (as it once was) one that never expires.
+  if (value == 0) {
+    std::string message(text);
+    message += " is no lifetime: give one (45s, 30m, 12h, 7d, 2w) or never";
+    return Status::InvalidArgument(message);
   }
   return value * scale;
 }

@@ -19,13 +19,16 @@ struct InitOptions {
   std::string data_dir;
   std::string config_path;
   std::string listen = "0.0.0.0:7443";  // with data_dir only
+  bool listen_given = false;            // --listen was on the command line
   // Host written in the printed address; empty: the listen host, or this machine's
   // name when listening on every interface.
   std::string public_host;
 };
 
 // Creates the data folder (mode 0700), key and certificate, plus DATA/relay.toml when
-// initialising by data folder, and prints the relay address. Refuses to touch an
+// initialising by data folder, and prints the relay address. A DATA/relay.toml already
+// there is kept, and its listen address is the one printed (a different --listen is
+// refused). Refuses to touch an
 // existing identity, and refuses to run as root on a folder another user owns (the
 // relay, running as that user, could not read a key owned by root).
 // REQUIRES: exactly one of data_dir and config_path is set.
@@ -43,10 +46,13 @@ std::string ConfigReferenceMarkdown();
 std::string ConfigReferenceToml(const std::string& listen, const std::string& data_dir);
 
 // Sends one admin request line (admin_protocol.h) to the serving relay, or runs it on
-// the store directly when no relay serves; prints the answer.
+// the store directly when no relay serves; prints the answer. Without a serving relay,
+// refuses (exit 2) a data folder with no relay identity, and refuses root in a folder
+// that another user owns (the relay's user would be left with root's files).
 int RunAdmin(const Config& config, const std::string& line);
 
-// "7d", "12h", "30m", "45s", "2w", a bare number of seconds; "0" or "never": 0.
+// "7d", "12h", "30m", "45s", "2w", a bare number of seconds; "never": 0. A zero
+// duration is refused.
 Result<std::uint64_t> ParseDurationSeconds(std::string_view text);
 
 // The relay's config: --config FILE, or DATA/relay.toml with --data DATA.

@@ -27,10 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 
 void SetUpLogging(const Config& config) {
-  auto logger = spdlog::stderr_color_mt("tocsin-relay");
-  spdlog::set_default_logger(logger);
+  LogToStderr();
   spdlog::set_level(spdlog::level::from_str(config.log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 }
 
 std::string EndpointText(const asio::ip::tcp::endpoint& e) {
@@ -139,6 +137,12 @@ void RaiseOpenFileLimit(const Config& config) {
 }
 
 }  // namespace
+
+void LogToStderr() {
+  if (spdlog::get("tocsin-relay") != nullptr) return;
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tocsin-relay"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+}
 
 int RunServe(const Config& config) {
   std::signal(SIGPIPE, SIG_IGN);  // a peer gone mid-write is an error code, not a signal

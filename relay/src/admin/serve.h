@@ -19,6 +19,10 @@ inline constexpr const char* kServingFile = "serving.txt";
 
 int RunServe(const Config& config);
 
+// Every command logs to stderr (stdout carries only what a command prints: an address,
+// an invite, stats), warnings about the config file included: main calls this first.
+void LogToStderr();
+
 }  // namespace tocsin::relay
 
 #endif  // TOCSIN_RELAY_ADMIN_SERVE_H_

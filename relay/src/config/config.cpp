@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <arpa/inet.h>
+
 #include <spdlog/spdlog.h>
 #include <toml++/toml.h>
 #include <charconv>
@@ -147,6 +149,12 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin,
     if (joined.size() > 1 && joined.back() == '/') joined.pop_back();  // "base/." -> "base"
     config.data_dir = joined;
   }
+  // The admin socket too: every command finds it wherever it is started from.
+  if (!config.admin_socket.empty() && std::filesystem::path(config.admin_socket).is_relative() &&
+      !base_dir.empty()) {
+    config.admin_socket =
+        (std::filesystem::path(base_dir) / config.admin_socket).lexically_normal().string();
+  }
   return config;
 }
 
@@ -190,7 +198,7 @@ Result<HostPort> ParseHostPort(std::string_view text) {
     port_text = text.substr(close + 2);
   } else {
     const std::size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) return Status::InvalidArgument("expected HOST:PORT");
+    if (colon == std::string_view::npos) return Status::InvalidArgument("expected IP:PORT");
     hp.host = std::string(text.substr(0, colon));
     port_text = text.substr(colon + 1);
   }
@@ -199,7 +207,15 @@ Result<HostPort> ParseHostPort(std::string_view text) {
       std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (hp.host.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
       port > 65535) {
-    return Status::InvalidArgument("expected HOST:PORT with a port in 0..65535");
+    return Status::InvalidArgument("expected IP:PORT with a port in 0..65535");
+  }
+  // The relay binds what this names, so it is an address of this host, never a name to
+  // look up (which could change under a running relay); clients use names.
+  unsigned char ip[16];
+  if (::inet_pton(AF_INET, hp.host.c_str(), ip) != 1 &&
+      ::inet_pton(AF_INET6, hp.host.c_str(), ip) != 1) {
+    return Status::InvalidArgument("not an IP address: \"" + hp.host +
+                                   "\" (expected IP:PORT, e.g. 0.0.0.0:7443 or [::]:7443)");
   }
   hp.port = static_cast<std::uint16_t>(port);
   return hp;

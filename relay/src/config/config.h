@@ -80,7 +80,8 @@ struct Config {
 
 // Parses relay.toml text. `origin` names the file in messages. Unknown keys, values of
 // the wrong type or out of range, and unparseable TOML are kInvalidArgument with the
-// key's name and the reason. A relative data_dir is taken relative to `base_dir`.
+// key's name and the reason. A relative data_dir or admin_socket is taken relative to
+// `base_dir`.
 Result<Config> ParseConfig(std::string_view toml_text, std::string_view origin,
                            std::string_view base_dir);
 
@@ -91,7 +92,8 @@ Result<Config> LoadConfigFile(const std::string& path);
 // listen address and data folder.
 std::string GenerateConfigText(std::string_view listen, std::string_view data_dir);
 
-// "HOST:PORT" or "[V6]:PORT" split; kInvalidArgument when malformed.
+// "IPV4:PORT" or "[IPV6]:PORT" split; kInvalidArgument when malformed or when the host
+// is not an IP address (a host name).
 struct HostPort {
   std::string host;
   std::uint16_t port = 0;

@@ -59,7 +59,7 @@ constexpr std::uint64_t kYear = 366ull * 24 * 3600;
 
 void AddServer(std::vector<Setting>* s) {
   s->push_back(String(
-      "listen", "Address the relay accepts TLS connections on (HOST:PORT)",
+      "listen", "Address the relay accepts TLS connections on (IP:PORT)",
       [](Config& c) -> std::string& { return c.listen; },
       [](std::string_view v) { return CheckAddress(v, false); }));
   s->push_back(String(
@@ -73,8 +73,8 @@ void AddServer(std::vector<Setting>* s) {
       [](Config& c) -> std::string& { return c.data_dir; }, CheckNonEmpty));
   s->push_back(String(
       "admin_socket",
-      "Unix socket for the admin commands (mode 0600); empty: "
-      "<data_dir>/admin.sock",
+      "Unix socket for the admin commands (mode 0600), relative to this file's folder; "
+      "empty: <data_dir>/admin.sock",
       [](Config& c) -> std::string& { return c.admin_socket; },
       [](std::string_view) { return std::string(); }));
   s->push_back(String(

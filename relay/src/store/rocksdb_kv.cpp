@@ -58,10 +58,14 @@ class ForwardingLogger final : public rocksdb::Logger {
          at = text.find(dir_, at)) {
       text.replace(at, dir_.size(), "<store>");
     }
-    log_(Level(level), text);
+    log_(Routine(text) ? KvLogLevel::kDebug : Level(level), text);
   }
 
  private:
+  // RocksDB 7.8 warns around every checkpoint (a backup) that file deletions were
+  // disabled and enabled again: routine, so debug like the rest of its routine lines.
+  static bool Routine(std::string_view text) { return text.starts_with("File Deletions "); }
+
   static KvLogLevel Level(rocksdb::InfoLogLevel level) {
     switch (level) {
       case rocksdb::InfoLogLevel::DEBUG_LEVEL:
