@@ -40,7 +40,8 @@ Status WriteInitialMeta(StoreCore& core, const crypto::SecretBytes& passphrase,
   batch.Put(meta, std::string(kMetaKdf), params).PermitUncheckedError();
   batch.Put(meta, std::string(kMetaDataKey), WrapDataKey(*kek, data_key, params, *core.rng))
       .PermitUncheckedError();
-  batch.Put(meta, std::string(kMetaNextSequence), SealNextSequence(*core.keys, 0, *core.rng))
+  batch.Put(meta, std::string(kMetaNextSequence),
+            SealNextSequence(*core.keys, kFirstSequence, *core.rng))
       .PermitUncheckedError();
   rocksdb::WriteOptions options;
   options.sync = true;
@@ -102,6 +103,7 @@ Result<std::unique_ptr<DeviceStore>> DeviceStore::Create(const std::filesystem::
   core->rng->Fill(data_key.span());
   core->keys = KeySet::Derive(data_key);
   TOCSIN_RETURN_IF_ERROR(WriteInitialMeta(*core, passphrase, data_key, options.kdf));
+  core->next_sequence = kFirstSequence;
   return std::unique_ptr<DeviceStore>(new DeviceStore(std::move(core)));
 }
 

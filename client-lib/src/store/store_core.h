@@ -32,6 +32,9 @@ inline constexpr std::string_view kMetaFormat = "format";
 inline constexpr std::string_view kMetaKdf = "kdf";
 inline constexpr std::string_view kMetaDataKey = "data_key";
 inline constexpr std::string_view kMetaNextSequence = "next_sequence";
+// A new store's first sequence: 0 names no row, so that an EventId of 0 can mean an
+// event that is not stored (a relay's state) and a stored event is never taken for one.
+inline constexpr std::uint64_t kFirstSequence = 1;
 inline constexpr std::string_view kMetaCompactPending = "compact_pending";
 inline constexpr std::string_view kFormatV1 = "tocsin-device-store/1";
 

@@ -74,8 +74,8 @@ TEST_CASE("a row moved to another column is refused", "[store][tamper]") {
   CHECK(IsRefused(pending->status().code()));
   auto sessions = store->NewCursor(Column::kSessions);
   CHECK(IsRefused(sessions->status().code()));
-  CHECK(GetText(*store, Column::kOutbox, std::string(AsStringView(SequenceName(0)))) ==
-        "outbox entry");
+  CHECK(GetText(*store, Column::kOutbox,
+                std::string(AsStringView(SequenceName(kFirstSequence)))) == "outbox entry");
 }
 
 TEST_CASE("an outbox row replayed under another counter is refused", "[store][tamper]") {
@@ -84,7 +84,7 @@ TEST_CASE("an outbox row replayed under another counter is refused", "[store][ta
     auto store = CreateStore(dir.store());
     REQUIRE(store);
     auto txn = store->Begin();
-    REQUIRE(*txn.Append(Column::kOutbox, AsByteView("send once")) == 0);
+    REQUIRE(*txn.Append(Column::kOutbox, AsByteView("send once")) == kFirstSequence);
     REQUIRE(txn.Commit().ok());
   }
   {
