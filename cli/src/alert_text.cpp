@@ -44,6 +44,28 @@ std::vector<LocalizedText> InReadingOrder(std::vector<LocalizedText> texts,
   return texts;
 }
 
+// Every text a tree's members wrote (names, zones, texts, notes), each on one line: a
+// newline in it could otherwise print a line that looks like the CLI's own (a banner).
+// SafeTerminalBuf shows any control character in them.
+void OneLineEach(std::vector<std::string>& texts) {
+  for (std::string& text : texts) text = OneLine(text);
+}
+
+AlertInfo Shown(AlertInfo alert) {
+  OneLineEach(alert.zones);
+  OneLineEach(alert.roles_needed);
+  for (LocalizedText& text : alert.texts) {
+    text.language = OneLine(text.language);
+    text.text = OneLine(text.text);
+    text.instructions = OneLine(text.instructions);
+  }
+  alert.report_text = OneLine(alert.report_text);
+  alert.report_source = OneLine(alert.report_source);
+  alert.cancel_reason = OneLine(alert.cancel_reason);
+  alert.verify_note = OneLine(alert.verify_note);
+  return alert;
+}
+
 std::string Headline(const AlertInfo& alert) {
   std::string kind = "ALERT";
   if (alert.state == AlertState::kReported || alert.state == AlertState::kVerifying) {
@@ -174,8 +196,9 @@ Json TreeJson(const TreeInfo& tree) {
   return json;
 }
 
-std::string AlertBlock(const AlertInfo& alert, const std::vector<std::string>& languages,
+std::string AlertBlock(const AlertInfo& received, const std::vector<std::string>& languages,
                        const Colours& colours) {
+  const AlertInfo alert = Shown(received);
   std::ostringstream out;
   for (const std::string& banner : Banners(alert)) {
     out << colours.Paint("*** " + banner + " ***", kRedBanner) << "\n";
@@ -197,7 +220,12 @@ std::string AlertBlock(const AlertInfo& alert, const std::vector<std::string>& l
   return out.str();
 }
 
-std::string EventLine(const AlertEvent& event, const Colours& colours) {
+std::string EventLine(const AlertEvent& received, const Colours& colours) {
+  AlertEvent event = received;
+  event.from_name = OneLine(event.from_name);
+  event.text = OneLine(event.text);
+  event.reason = OneLine(event.reason);
+  if (event.ack) event.ack->name = OneLine(event.ack->name);
   const std::string who = event.from_name.empty() ? ShortId(event.from) : event.from_name;
   const std::string id = ShortId(event.alert);
   switch (event.kind) {
@@ -232,7 +260,13 @@ std::string EventLine(const AlertEvent& event, const Colours& colours) {
   }
 }
 
-std::string StatusText(const AlertStatusInfo& status, const Colours& colours) {
+std::string StatusText(const AlertStatusInfo& received, const Colours& colours) {
+  AlertStatusInfo status = received;
+  status.alert = Shown(status.alert);
+  for (BranchInfo& branch : status.branches) {
+    branch.coordinator_name = OneLine(branch.coordinator_name);
+    OneLineEach(branch.to_reach_names);
+  }
   std::ostringstream out;
   out << Headline(status.alert) << "  state " << ToString(status.alert.state) << "\n";
   for (const std::string& banner : Banners(status.alert)) out << "  *** " << banner << " ***\n";
@@ -257,7 +291,10 @@ std::string StatusText(const AlertStatusInfo& status, const Colours& colours) {
   return out.str();
 }
 
-std::string TreeText(const TreeInfo& tree) {
+std::string TreeText(const TreeInfo& received) {
+  TreeInfo tree = received;
+  tree.name = OneLine(tree.name);
+  for (MemberInfo& member : tree.members) member.name = OneLine(member.name);
   std::ostringstream out;
   out << "tree " << tree.name << " (" << ShortId(tree.id) << ") version " << tree.version
       << (tree.is_admin ? ", you are an admin" : "") << "\n";

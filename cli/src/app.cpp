@@ -57,7 +57,7 @@ int ForwardWatch(const std::filesystem::path& socket, std::vector<std::string> a
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(action.watch_for);
   const bool clear = &out == &std::cout && IsTerminal(1);
   while (action.watch_for <= 0 || std::chrono::steady_clock::now() < end) {
-    if (clear) out << "\033[H\033[2J";
+    if (clear) out << kClearScreenMarker;
     if (int code = Forward(socket, args, "", out, err); code != kExitOk) return code;
     std::this_thread::sleep_for(std::chrono::duration<double>(action.watch_interval));
   }

@@ -107,7 +107,7 @@ int ShowStatus(Session& session, AlertService& alerts, const AlertId& id, bool r
   if (!status.ok()) return session.Fail(status.status(), "alert status");
   Colours colours;
   colours.enabled = !session.json() && !session.served_by_listen() && IsTerminal(1);
-  if (redraw && colours.enabled) session.out() << "\033[H\033[2J";
+  if (redraw && colours.enabled) session.out() << kClearScreenMarker;
   if (session.json()) {
     session.out() << StatusJson(*status).ToString() << "\n" << std::flush;
   } else {

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "contacts.h"
+#include "safe_output.h"
 
 namespace tocsin::cli {
 
@@ -36,7 +37,7 @@ int RunAdd(Session& session, const ContactOptions& options) {
   Result<ContactInfo> info = (*client)->GetContact(*id);
   if (!info.ok()) return session.Fail(info.status());
   return session.Done(ContactJson(*info),
-                      "Added " + info->name + " (" + info->id +
+                      "Added " + OneLine(info->name) + " (" + info->id +
                           "), unverified: compare safety numbers with `tocsin contact verify`.");
 }
 
@@ -49,7 +50,7 @@ int RunList(Session& session) {
   std::ostringstream text;
   for (const ContactInfo& contact : *contacts) {
     list.push_back(ContactJson(contact));
-    text << std::left << std::setw(34) << contact.id << std::setw(20) << contact.name
+    text << std::left << std::setw(34) << contact.id << std::setw(20) << OneLine(contact.name)
          << (contact.identity_changed ? "NEW IDENTITY, not verified"
              : contact.verified       ? "verified"
                                       : "unverified")

@@ -72,10 +72,13 @@ const char* LinkStateName(LinkState state) {
   return "?";
 }
 
-std::string EventText(Client& client, const Event& event, const std::string& name) {
+// One line per event: a newline in a name or a text (shown as "⏎") cannot print a line
+// that looks like another event.
+std::string EventText(Client& client, const Event& event, const std::string& received_name) {
+  const std::string name = OneLine(received_name);
   switch (event.kind) {
     case EventKind::kMessage:
-      return name + ": " + event.text.value_or("(a message this version cannot show)");
+      return name + ": " + OneLine(event.text.value_or("(a message this version cannot show)"));
     case EventKind::kContactRequest:
       return name + " wrote to you for the first time (new contact, unverified)";
     case EventKind::kUndelivered:
@@ -186,7 +189,7 @@ void ListenOutput::Emit(const Json& json, const std::string& text, bool ring, bo
     if (options_.json) {
       out_ << line << "\n" << std::flush;
     } else {
-      out_ << (ring && options_.bell ? "\a" : "") << text << "\n" << std::flush;
+      out_ << (ring && options_.bell ? kBellMarker : "") << text << "\n" << std::flush;
     }
     if (hook && !options_.exec.empty()) RunHook(line);
   }

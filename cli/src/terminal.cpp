@@ -14,7 +14,10 @@ bool IsTerminal(int fd) { return ::isatty(fd) == 1; }
 
 std::string Colours::Paint(const std::string& text, const char* code) const {
   if (!enabled) return text;
-  return std::string("\033[") + code + "m" + text + "\033[0m";
+  // Markers, made into the escape sequences by SafeTerminalBuf (safe_output.h).
+  std::string painted(kColourMarker);
+  painted.append(code).append(kColourEndMarker).append(text).append(kResetMarker);
+  return painted;
 }
 
 RawKeys::RawKeys() {

@@ -6,11 +6,14 @@
 #include <optional>
 #include <string>
 
+#include "safe_output.h"
+
 namespace tocsin::cli {
 
 bool IsTerminal(int fd);
 
-// ANSI colours (empty strings when `enabled` is false).
+// ANSI colours (nothing added when `enabled` is false), written as the markers of
+// safe_output.h.
 struct Colours {
   bool enabled = false;
   std::string Paint(const std::string& text, const char* code) const;

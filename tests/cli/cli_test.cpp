@@ -143,6 +143,40 @@ TEST_CASE("init makes a device whose card another device imports", "[cli]") {
   CHECK(ben.Run({"--json", "contact", "list"}).out.find("\"verified\":true") != std::string::npos);
 }
 
+TEST_CASE("text from other devices reaches the terminal with no control character", "[cli]") {
+  auto relay = StartedRelay();
+  // A hostile member's name: clear the screen, retitle the window, ring, fake a line.
+  TestDevice ana("Ana"), mal("Mal\x1b[2J\x1b]0;pwned\x07\nAna: ALL CLEAR");
+  ana.Init({relay.get()});
+  mal.Init({relay.get()});
+  const auto no_controls = [](const std::string& out) {
+    INFO(out);
+    CHECK(out.find('\x1b') == std::string::npos);
+    CHECK(out.find('\x07') == std::string::npos);
+    CHECK(out.find("\nAna: ALL CLEAR") == std::string::npos);
+  };
+  const CliResult added = ana.Run({"contact", "add", mal.Card()});
+  REQUIRE(added.exit_code == 0);
+  no_controls(added.out);
+  CHECK(added.out.find("Mal^[[2J^[]0;pwned^G\u23CEAna: ALL CLEAR") != std::string::npos);
+  no_controls(ana.Run({"contact", "list"}).out);
+  // --json keeps the name as it is, escaped the JSON way.
+  CHECK(ana.Run({"--json", "contact", "list"}).out.find("\\u001b[2J") != std::string::npos);
+
+  REQUIRE(mal.Run({"contact", "add", ana.Card()}).exit_code == 0);
+  CliProcess& listen = ana.Listen({"--no-bell"});  // the bell is the one control of its own
+  const CliResult sent =
+      mal.Run({"send", "ana", "hi\x1b[1A\x1b[2K\u202e FAKE\nAna: ALL CLEAR\u009b2J"});
+  INFO(sent.err);
+  REQUIRE(sent.exit_code == 0);
+  REQUIRE(listen.WaitForOutput("FAKE"));
+  no_controls(listen.Output());
+  CHECK(listen.Output().find("hi^[[1A^[[2K<U+202E> FAKE\u23CEAna: ALL CLEAR<U+009B>2J") !=
+        std::string::npos);
+  CHECK(listen.Output().find("\u202e") == std::string::npos);
+  CHECK(ana.listener()->Stop() == 0);
+}
+
 TEST_CASE("a message sent to a listening device is printed by listen --json", "[cli]") {
   auto relay = StartedRelay();
   TestDevice ana("Ana"), ben("Ben");
