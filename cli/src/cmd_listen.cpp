@@ -1,12 +1,17 @@
 // tocsin listen: keeps the device open and prints what arrives, as it arrives. It also
 // serves other `tocsin` commands on the same data folder through its control socket
 // (control.h), so a responder can ack from another terminal while it runs.
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <ctime>
+#include <iostream>
 #include <memory>
 #include <ostream>
 #include <sstream>
@@ -203,17 +208,54 @@ void ListenOutput::Note(const std::string& text) {
 }
 
 // The hook runs through the shell, like a user's command line; the alert's JSON is its
-// standard input. A failing hook is reported and listening goes on.
+// standard input. It inherits standard output and error only: no descriptor of the
+// device (relay connections, store files, a --passphrase-fd). Listening does not wait
+// for it: a slow hook holds up no event. Hooks that ended are reaped at the next one,
+// and a failure is reported on standard error; listening goes on.
 void ListenOutput::RunHook(const std::string& json_line) {
-  FILE* pipe = ::popen(options_.exec.c_str(), "w");
-  if (pipe == nullptr) {
-    out_ << "tocsin: --exec could not start\n";
+  ReapHooks();
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    std::cerr << "tocsin: --exec could not start\n";
     return;
   }
-  std::fwrite(json_line.data(), 1, json_line.size(), pipe);
-  std::fputc('\n', pipe);
-  const int status = ::pclose(pipe);
-  if (status != 0 && !options_.json) out_ << "tocsin: --exec exited with " << status << "\n";
+  // Everything the child needs is made before fork: after it, only calls that are safe
+  // in a child of a threaded process.
+  std::string command = options_.exec;
+  char sh[] = "sh";
+  char dash_c[] = "-c";
+  char* argv[] = {sh, dash_c, command.data(), nullptr};
+  const long max_fd = ::sysconf(_SC_OPEN_MAX);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::dup2(fds[0], STDIN_FILENO) < 0) ::_exit(127);
+    if (::close_range(3, ~0U, 0) != 0) {
+      for (long fd = 3; fd < max_fd; ++fd) ::close(static_cast<int>(fd));
+    }
+    ::execve("/bin/sh", argv, environ);
+    ::_exit(127);
+  }
+  ::close(fds[0]);
+  if (pid < 0) {
+    ::close(fds[1]);
+    std::cerr << "tocsin: --exec could not start\n";
+    return;
+  }
+  const std::string input = json_line + "\n";
+  for (std::size_t written = 0; written < input.size();) {
+    const ssize_t n = ::write(fds[1], input.data() + written, input.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // the hook does not read its input (SIGPIPE is ignored)
+    written += static_cast<std::size_t>(n);
+  }
+  ::close(fds[1]);
+}
+
+void ListenOutput::ReapHooks() {
+  int status = 0;
+  for (pid_t pid; (pid = ::waitpid(-1, &status, WNOHANG)) > 0;) {
+    if (status != 0) std::cerr << "tocsin: --exec exited with " << status << "\n";
+  }
 }
 
 void AddListenCommand(CLI::App& app, Invocation& invocation) {

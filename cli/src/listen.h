@@ -41,6 +41,7 @@ class ListenOutput {
 
  private:
   void RunHook(const std::string& json_line);
+  void ReapHooks();
 
   std::ostream& out_;
   ListenOptions options_;

@@ -207,12 +207,18 @@ TEST_CASE("listen --exec runs the hook with the event as JSON on stdin", "[cli]"
   ben.Init({relay.get()});
   REQUIRE(ben.Run({"contact", "add", ana.Card()}).exit_code == 0);
   const std::string hooked = ana.data() + "/../hooked.json";
-  ana.Listen({"--exec", "cat >> " + hooked});
+  const std::string fds = ana.data() + "/../hook-fds.txt";
+  // The hook also lists the descriptors it was given (ls's own directory is the last).
+  ana.Listen({"--exec", "cat >> " + hooked + "; ls /proc/self/fd > " + fds});
   REQUIRE(ben.Run({"send", "ana", "hook me"}).exit_code == 0);
   REQUIRE(Eventually([&] {
     CliResult cat = RunProgram("/bin/cat", {hooked});
     return cat.out.find("\"text\":\"hook me\"") != std::string::npos;
   }));
+  // Standard input, output and error, and ls's directory: nothing of the device (its
+  // relay connections, its store's files).
+  REQUIRE(Eventually([&] { return !RunProgram("/bin/cat", {fds}).out.empty(); }));
+  CHECK(RunProgram("/bin/cat", {fds}).out == "0\n1\n2\n3\n");
 }
 
 }  // namespace
