@@ -40,8 +40,9 @@ Status WriteInitialMeta(StoreCore& core, const crypto::SecretBytes& passphrase,
   batch.Put(meta, std::string(kMetaKdf), params).PermitUncheckedError();
   batch.Put(meta, std::string(kMetaDataKey), WrapDataKey(*kek, data_key, params, *core.rng))
       .PermitUncheckedError();
-  batch.Put(meta, std::string(kMetaNextSequence),
-            SealNextSequence(*core.keys, kFirstSequence, *core.rng))
+  batch
+      .Put(meta, std::string(kMetaNextSequence),
+           SealNextSequence(*core.keys, kFirstSequence, *core.rng))
       .PermitUncheckedError();
   rocksdb::WriteOptions options;
   options.sync = true;

@@ -74,8 +74,8 @@ TEST_CASE("a row moved to another column is refused", "[store][tamper]") {
   CHECK(IsRefused(pending->status().code()));
   auto sessions = store->NewCursor(Column::kSessions);
   CHECK(IsRefused(sessions->status().code()));
-  CHECK(GetText(*store, Column::kOutbox,
-                std::string(AsStringView(SequenceName(kFirstSequence)))) == "outbox entry");
+  CHECK(GetText(*store, Column::kOutbox, std::string(AsStringView(SequenceName(kFirstSequence)))) ==
+        "outbox entry");
 }
 
 TEST_CASE("an outbox row replayed under another counter is refused", "[store][tamper]") {
