@@ -24,11 +24,25 @@ Result<Passphrase> Prompted(bool confirm) {
   return first;
 }
 
+// A passphrase source that cannot be read (no such file, a closed descriptor, nothing in
+// it) is a passphrase problem, exit code 2 like a wrong one (docs/cli.md), not a
+// network one.
+Result<Passphrase> AsPassphraseProblem(Result<Passphrase> read, const std::string& source) {
+  if (read.ok()) return read;
+  return Status::Unauthorized("cannot read it from " + source + ": " + read.status().message());
+}
+
 }  // namespace
 
 Result<Passphrase> ReadPassphrase(const GlobalOptions& options, bool confirm) {
-  if (options.passphrase_fd >= 0) return Passphrase::FromFd(options.passphrase_fd);
-  if (!options.passphrase_file.empty()) return Passphrase::FromFile(options.passphrase_file);
+  if (options.passphrase_fd >= 0) {
+    return AsPassphraseProblem(Passphrase::FromFd(options.passphrase_fd),
+                               "--passphrase-fd " + std::to_string(options.passphrase_fd));
+  }
+  if (!options.passphrase_file.empty()) {
+    return AsPassphraseProblem(Passphrase::FromFile(options.passphrase_file),
+                               "--passphrase-file " + options.passphrase_file);
+  }
   if (std::getenv(kPassphraseVariable) != nullptr) {
     return Passphrase::FromEnvironment(kPassphraseVariable);
   }

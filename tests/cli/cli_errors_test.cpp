@@ -62,6 +62,15 @@ TEST_CASE("no device, wrong passphrase, unknown contact, unreachable relay", "[c
               .exit_code == 0);
     CHECK(RunCli({"--data", ana.data(), "--passphrase-fd", "0", "contact", "list"}, {}, "wrong\n")
               .exit_code == 2);
+    // A source that cannot be read is a passphrase problem too, not a network one.
+    const CliResult missing =
+        RunCli({"--data", ana.data(), "--passphrase-file", file + ".gone", "contact", "list"});
+    CHECK(missing.exit_code == 2);
+    CHECK(missing.err.find("--passphrase-file") != std::string::npos);
+    std::ofstream(file, std::ios::trunc).flush();  // empty
+    CHECK(RunCli({"--data", ana.data(), "--passphrase-file", file, "contact", "list"}).exit_code ==
+          2);
+    CHECK(RunCli({"--data", ana.data(), "--passphrase-fd", "9", "contact", "list"}).exit_code == 2);
   }
   SECTION("no passphrase source and no terminal: 2") {
     ana.Init({relay.get()});
