@@ -77,10 +77,11 @@ int RunSend(Session& session, const GroupOptions& o) {
   if (!group.ok()) return session.Fail(group.status());
   Result<MessageId> id = client.SendGroupText(group->id, text);
   if (!id.ok()) return session.Fail(id.status(), "group send");
-  LingerForDelivery(session);
-  return session.Done(
-      Json().Set("message_id", *id).Set("group", group->id),
-      "Sent to " + std::to_string(group->members.size()) + " member(s) of " + group->name + ".");
+  const std::optional<DeliveryState> state = LingerForMessage(session, client, *id);
+  Json json = Json().Set("message_id", *id).Set("group", group->id);
+  if (state) json.Set("recipients_waiting", static_cast<std::uint64_t>(state->recipients_waiting));
+  return session.Done(json, "Sent to " + std::to_string(group->members.size()) + " member(s) of " +
+                                OneLine(group->name) + "." + QueuedNote(state));
 }
 
 int RunList(Session& session, const GroupOptions&) {

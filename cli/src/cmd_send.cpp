@@ -34,9 +34,11 @@ int RunSend(Session& session, const SendOptions& options) {
   send_options.ttl = std::chrono::seconds(options.ttl_seconds);
   Result<MessageId> id = client.SendText(contact->id, text, send_options);
   if (!id.ok()) return session.Fail(id.status(), "send to " + contact->name);
-  LingerForDelivery(session);
-  return session.Done(Json().Set("message_id", *id).Set("contact", contact->id),
-                      "Sent to " + contact->name + " (" + *id + ").");
+  const std::optional<DeliveryState> state = LingerForMessage(session, client, *id);
+  Json json = Json().Set("message_id", *id).Set("contact", contact->id);
+  if (state) json.Set("recipients_waiting", static_cast<std::uint64_t>(state->recipients_waiting));
+  return session.Done(json,
+                      "Sent to " + OneLine(contact->name) + " (" + *id + ")." + QueuedNote(state));
 }
 
 }  // namespace

@@ -98,6 +98,22 @@ TEST_CASE("no device, wrong passphrase, unknown contact, unreachable relay", "[c
     CHECK(r.err.find("relay") != std::string::npos);
     CHECK(ana.Run({"card"}).exit_code == 3);  // nothing was left behind
   }
+  SECTION("a message no relay took says so, and waits in the outbox") {
+    TestDevice ben("Ben");
+    ana.Init({relay.get()});
+    ben.Init({relay.get()});
+    REQUIRE(ana.Run({"contact", "add", ben.Card()}).exit_code == 0);
+    const CliResult sent = ana.Run({"--json", "send", "ben", "reached"});
+    INFO(sent.err);
+    REQUIRE(sent.exit_code == 0);
+    CHECK(sent.out.find("\"recipients_waiting\":0") != std::string::npos);
+    REQUIRE(relay->Terminate() == 0);
+    const CliResult queued = ana.Run({"send", "ben", "not yet"});
+    INFO(queued.err);
+    CHECK(queued.exit_code == 0);  // it is in the outbox: sending it again would repeat it
+    CHECK(queued.out.find("NOT YET ON A RELAY for 1 recipient(s)") != std::string::npos);
+    CHECK(queued.out.find("tocsin listen") != std::string::npos);
+  }
   SECTION("a second init in the same folder: 1") {
     ana.Init({relay.get()});
     CliResult r = ana.Run({"init", "--insecure-fast-kdf", "--relay", relay->address().ToString(),

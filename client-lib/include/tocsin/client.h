@@ -149,6 +149,12 @@ class Client {
   // not verified.
   Result<MessageId> SendText(const ContactId& contact, std::string_view text,
                              const SendOptions& options = {});
+  // How far `message` (an id SendText, Send or SendToGroup returned) got: what of it is
+  // still in the outbox. Zero and zero once every relay of every recipient stored it, or
+  // it left the outbox otherwise (its TTL passed: see kUndelivered). A one-shot program
+  // can wait for copies_waiting to reach 0 before it closes.
+  Result<DeliveryState> Delivery(const MessageId& message) const;
+
   // Sends any application payload: a serialized tocsin.app.Payload
   // (proto/tocsin/alert.proto). kInvalidArgument when it does not parse or sets a field
   // the client reserves (sender_key_distribution, resend_request, receipt,

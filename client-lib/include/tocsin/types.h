@@ -136,6 +136,16 @@ struct Event {
   bool stored_on_relay = false;  // kUndelivered: see there
 };
 
+// How far a message sent by this device got (Client::Delivery).
+struct DeliveryState {
+  // Recipients for whom no relay has stored a copy yet: the message waits in the outbox
+  // for them (retried while the device runs) until a relay takes it or its TTL passes.
+  std::size_t recipients_waiting = 0;
+  // Copies still to be stored, one per relay of a recipient: those of recipients already
+  // reached included (each message goes to every relay of its recipient).
+  std::size_t copies_waiting = 0;
+};
+
 struct SendOptions {
   // How long relays keep the message, and how long the outbox retries it. Zero: the
   // client's default (ClientOptions::default_ttl). A longer TTL than

@@ -154,6 +154,14 @@ Status Client::RemoveContact(const ContactId& contact) {
   return core_->RunStatus([this, id = *id] { return core_->RemoveContact(id); });
 }
 
+Result<DeliveryState> Client::Delivery(const MessageId& message) const {
+  auto id = IdFromHex(message, "message");
+  if (!id.ok()) return id.status();
+  return core_->Run<DeliveryState>([this, id = *id]() -> Awaitable<Result<DeliveryState>> {
+    co_return core_->context().outbox->StateOf(id);
+  });
+}
+
 Result<MessageId> Client::SendText(const ContactId& contact, std::string_view text,
                                    const SendOptions& options) {
   return Send(contact, TextPayload(text), options);

@@ -140,6 +140,28 @@ std::size_t Outbox::CountFor(const std::string& message_id) const {
                     [&](const auto& e) { return e.second.record.message_id() == message_id; }));
 }
 
+// A destination not marked delivered is a recipient still without a copy; every
+// destination still here is a copy still to be stored.
+DeliveryState Outbox::StateOf(const std::string& message_id) const {
+  std::set<std::string> waiting;
+  DeliveryState state;
+  for (const auto& [seq, entry] : entries_) {
+    const client::OutboxRecord& r = entry.record;
+    if (r.message_id() != message_id) continue;
+    if (r.views_size() == 0) {
+      ++state.copies_waiting;
+      if (!r.delivered()) waiting.insert(r.contact_id());
+      continue;
+    }
+    for (const client::OutboxView& view : r.views()) {
+      ++state.copies_waiting;
+      if (!r.delivered() && !view.delivered()) waiting.insert(view.contact_id());
+    }
+  }
+  state.recipients_waiting = waiting.size();
+  return state;
+}
+
 // Rows in commit order (the map's); a lane closes at its first row that must wait, so
 // no pairwise row overtakes an older one to the same mailbox.
 void Outbox::Pump() {

@@ -49,6 +49,7 @@
 #include "store/device_store.h"
 #include "tocsin/client.pb.h"
 #include "tocsin/status.h"
+#include "tocsin/types.h"
 
 namespace tocsin::core {
 
@@ -96,6 +97,8 @@ class Outbox {
   std::size_t size() const { return entries_.size(); }
   // Rows of messages to `relay` (tests, diagnostics).
   std::size_t CountFor(const std::string& message_id) const;
+  // What of `message_id` is still to be stored (Client::Delivery).
+  DeliveryState StateOf(const std::string& message_id) const;
 
  private:
   struct Entry {

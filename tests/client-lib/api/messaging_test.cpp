@@ -198,10 +198,20 @@ TEST_CASE("with one of two relays killed and its data gone, delivery goes on thr
   // message (a receipt), or is told it did not (kUndelivered).
   SendOptions short_lived;
   short_lived.ttl = 8s;
-  const auto sent_at = std::chrono::steady_clock::now();
   ExchangeBothWays(*a, a_log, *b, b_log, pair, 5, short_lived);
   REQUIRE(WaitUntil([&] { return AwaitingReceipts(*a) == 0 && AwaitingReceipts(*b) == 0; }));
-  std::this_thread::sleep_until(sent_at + short_lived.ttl + 5 * FastOptions().maintenance_interval);
+  // B has a copy of the next one through the live relay: no recipient waits, while the
+  // copy for the dead relay is still retried until the TTL.
+  const MessageId extra = Take(a->SendText(pair.b_at_a, "one more", short_lived));
+  REQUIRE(b_log.WaitForText("one more"));
+  DeliveryState state;
+  REQUIRE(WaitUntil([&] {
+    state = Take(a->Delivery(extra));
+    return state.recipients_waiting == 0;
+  }));
+  CHECK(state.copies_waiting == 1);
+  std::this_thread::sleep_until(std::chrono::steady_clock::now() + short_lived.ttl +
+                                5 * FastOptions().maintenance_interval);
   CHECK(a_log.Count(EventKind::kUndelivered) == 0);
   CHECK(b_log.Count(EventKind::kUndelivered) == 0);
 }
@@ -315,12 +325,20 @@ TEST_CASE("a message no relay stored before its TTL is reported undelivered", "[
   SendOptions options;
   options.ttl = 2s;
   const MessageId id = Take(a->SendText(pair.b_at_a, "too late", options));
+  // While it waits, the application can tell: one recipient, one copy (B has one relay).
+  const DeliveryState waiting = Take(a->Delivery(id));
+  CHECK(waiting.recipients_waiting == 1);
+  CHECK(waiting.copies_waiting == 1);
+  CHECK(a->Delivery("not hex").status().code() == Code::kInvalidArgument);
   REQUIRE(a_log.WaitFor(
       [&](const Event& e) { return e.kind == EventKind::kUndelivered && e.message_id == id; }));
   auto event = a_log.Find([](const Event& e) { return e.kind == EventKind::kUndelivered; });
   CHECK(event->contact == pair.b_at_a);
   CHECK_FALSE(event->stored_on_relay);
   CHECK(OutboxSize(*a) == 0);
+  const DeliveryState gone = Take(a->Delivery(id));
+  CHECK(gone.recipients_waiting == 0);
+  CHECK(gone.copies_waiting == 0);
   // Reported once: the receipt it also waited for is not reported again.
   std::this_thread::sleep_for(5 * FastOptions().maintenance_interval);
   CHECK(a_log.Count(EventKind::kUndelivered) == 1);
