@@ -159,11 +159,13 @@ void SafeTerminalBuf::CodePoint(std::uint32_t cp, std::string_view raw) {
   Emit(raw);
 }
 
+// Never destroyed: the standard streams are flushed after every static object is gone
+// (std::ios_base::Init's destructor), and would flush into a destroyed buffer.
 void ProtectStandardStreams() {
-  static SafeTerminalBuf out(std::cout.rdbuf());
-  static SafeTerminalBuf err(std::cerr.rdbuf());
-  std::cout.rdbuf(&out);
-  std::cerr.rdbuf(&err);
+  static SafeTerminalBuf* const out = new SafeTerminalBuf(std::cout.rdbuf());
+  static SafeTerminalBuf* const err = new SafeTerminalBuf(std::cerr.rdbuf());
+  std::cout.rdbuf(out);
+  std::cerr.rdbuf(err);
 }
 
 }  // namespace tocsin::cli
