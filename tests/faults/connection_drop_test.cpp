@@ -56,8 +56,7 @@ TEST_CASE("connections cut in the handshake, in a frame and before Stored lose a
   TempFolder folder;
   // The recipient's mailbox is reached only through the proxy: the sender's sends and
   // the recipient's own owner connection both break.
-  auto a =
-      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto a = CreateClient(folder, "a", *relay);
   auto b = Take(Client::Create(folder.path() / "b", TestPassphrase(),
                                {RelaySpec{through.ToString(), Invite(*relay, 10)}}, FastOptions()));
   EventLog a_log(*a);

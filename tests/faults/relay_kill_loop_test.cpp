@@ -65,8 +65,7 @@ TEST_CASE("a relay killed over and over under sustained sends delivers every mes
           "[faults][relay][kill]") {
   auto relay = StartRelay();
   TempFolder folder;
-  auto receiver =
-      Take(Client::Create(folder.path() / "r", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto receiver = CreateClient(folder, "r", *relay);
   EventLog receiver_log(*receiver);
   std::vector<std::unique_ptr<Client>> senders;
   std::vector<std::unique_ptr<EventLog>> sender_logs;
@@ -74,8 +73,7 @@ TEST_CASE("a relay killed over and over under sustained sends delivers every mes
   for (int i = 0; i < kSenders; ++i) {
     std::string name = "s";
     name += std::to_string(i);
-    senders.push_back(Take(
-        Client::Create(folder.path() / name, TestPassphrase(), {SpecOf(*relay)}, FastOptions())));
+    senders.push_back(CreateClient(folder, name, *relay));
     sender_logs.push_back(std::make_unique<EventLog>(*senders.back()));
     // The receiver takes each sender's card (a card's intro token is good for one
     // session), so the sender knows the receiver as the one who wrote first.

@@ -62,8 +62,7 @@ struct Network {
   Member& Add(const std::string& name) {
     auto member = std::make_unique<Member>();
     member->name = name;
-    member->client = Take(
-        Client::Create(folder.path() / name, TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+    member->client = CreateClient(folder, name, *relay);
     member->alerts = Take(
         AlertService::Attach(*member->client, AlertOptions{.clock = clock, .run_timers = false}));
     auto events = member->events;

@@ -10,10 +10,8 @@ TEST_CASE("safety numbers match on both devices and verification is remembered",
           "[client][relay]") {
   auto relay = StartRelay();
   TempFolder folder;
-  auto a =
-      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
-  auto b =
-      Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto a = CreateClient(folder, "a", *relay);
+  auto b = CreateClient(folder, "b", *relay);
   EventLog a_log(*a);
   EventLog b_log(*b);
   const Pair pair = Introduce(*a, a_log, *b, b_log);

@@ -97,8 +97,7 @@ TEST_CASE("envelope keys and signed pre-keys rotate, open late messages, then le
   hooks.Next("b");
   auto b = Take(Client::Create(b_dir, TestPassphrase(), {SpecOf(*relay)}, b_options));
   EventLog b_log(*b);
-  auto d =
-      Take(Client::Create(folder.path() / "d", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto d = CreateClient(folder, "d", *relay);
   EventLog d_log(*d);
   const KeyState first = KeysOf(*b);
   REQUIRE(first.envelope_pairs == 1);
@@ -160,8 +159,7 @@ TEST_CASE("envelope keys and signed pre-keys rotate, open late messages, then le
   EventLog reopened(*b);
   CHECK_FALSE(HasSignedPrekey(*b, first.signed_prekey_id));
   CHECK_FALSE(HasEnvelopePrivateKey(*b, first.envelope_key_id));
-  auto e =
-      Take(Client::Create(folder.path() / "e", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto e = CreateClient(folder, "e", *relay);
   const ContactId b_at_e = Take(e->AddContact(Take(b->MyCard("B"))));
   Take(e->SendText(b_at_e, "on the new keys"));
   REQUIRE(reopened.WaitForText("on the new keys"));
@@ -184,8 +182,7 @@ TEST_CASE("a contact's replaced envelope key and a removed contact leave the DH 
   ClientOptions b_options = FastOptions();
   b_options.clock = clock;
   b_options.envelope_key_rotation = hours(8 * 24);
-  auto a =
-      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto a = CreateClient(folder, "a", *relay);
   auto b = Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, b_options));
   EventLog a_log(*a);
   EventLog b_log(*b);

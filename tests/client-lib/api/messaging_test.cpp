@@ -87,10 +87,8 @@ TEST_CASE("two clients over one relay exchange messages both ways, and acks dele
           "[client][relay]") {
   auto relay = StartRelay();
   TempFolder folder;
-  auto a =
-      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
-  auto b =
-      Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto a = CreateClient(folder, "a", *relay);
+  auto b = CreateClient(folder, "b", *relay);
   REQUIRE(a->Relays().size() == 1);
   EventLog a_log(*a);
   auto b_log = std::make_unique<EventLog>(*b);
@@ -131,10 +129,8 @@ TEST_CASE("two clients over one relay exchange messages both ways, and acks dele
 TEST_CASE("a new device's first event, once done, is not given again", "[client][relay]") {
   auto relay = StartRelay();
   TempFolder folder;
-  auto a =
-      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
-  auto b =
-      Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto a = CreateClient(folder, "a", *relay);
+  auto b = CreateClient(folder, "b", *relay);
   EventLog a_log(*a);
   auto b_log = std::make_unique<EventLog>(*b);  // marks each event done, as an application
   Introduce(*a, a_log, *b, *b_log);
@@ -290,10 +286,8 @@ TEST_CASE("a mailbox whose relay could not take a token is announced once it can
 TEST_CASE("a recipient that was offline gets its messages when it comes back", "[client][relay]") {
   auto relay = StartRelay();
   TempFolder folder;
-  auto a =
-      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
-  auto b =
-      Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto a = CreateClient(folder, "a", *relay);
+  auto b = CreateClient(folder, "b", *relay);
   EventLog a_log(*a);
   auto b_log = std::make_unique<EventLog>(*b);
   const Pair pair = Introduce(*a, a_log, *b, *b_log);
@@ -312,10 +306,8 @@ TEST_CASE("a recipient that was offline gets its messages when it comes back", "
 TEST_CASE("a message no relay stored before its TTL is reported undelivered", "[client][relay]") {
   auto relay = StartRelay();
   TempFolder folder;
-  auto a =
-      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
-  auto b =
-      Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto a = CreateClient(folder, "a", *relay);
+  auto b = CreateClient(folder, "b", *relay);
   EventLog a_log(*a);
   EventLog b_log(*b);
   const Pair pair = Introduce(*a, a_log, *b, b_log);
@@ -349,10 +341,8 @@ TEST_CASE("a message a relay stored but the recipient never confirmed is reporte
           "[client][relay]") {
   auto relay = StartRelay();
   TempFolder folder;
-  auto a =
-      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
-  auto b =
-      Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto a = CreateClient(folder, "a", *relay);
+  auto b = CreateClient(folder, "b", *relay);
   EventLog a_log(*a);
   auto b_log = std::make_unique<EventLog>(*b);
   const Pair pair = Introduce(*a, a_log, *b, *b_log);
@@ -395,8 +385,7 @@ TEST_CASE("a TTL longer than the TTL cap is sent as the cap", "[client][relay][t
   hooks.Next("a");
   auto a = Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, a_options));
   hooks.Next("b");
-  auto b =
-      Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto b = CreateClient(folder, "b", *relay);
   EventLog a_log(*a);
   EventLog b_log(*b);
   const Pair pair = Introduce(*a, a_log, *b, b_log);
@@ -428,10 +417,8 @@ TEST_CASE("a burst over the relay's rate arrives whole, in order but for the win
   auto relay = StartRelay(
       {{"rate_limits.token_envelopes_per_second", "20"}, {"rate_limits.token_burst", "20"}});
   TempFolder folder;
-  auto a =
-      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
-  auto b =
-      Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto a = CreateClient(folder, "a", *relay);
+  auto b = CreateClient(folder, "b", *relay);
   EventLog a_log(*a);
   EventLog b_log(*b);
   const Pair pair = Introduce(*a, a_log, *b, b_log);
@@ -461,11 +448,9 @@ TEST_CASE("a message its session can no longer decrypt is asked for and sent aga
   auto relay = StartRelay();
   TempFolder folder;
   HookedTransports hooks;
-  auto a =
-      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto a = CreateClient(folder, "a", *relay);
   hooks.Next("b");
-  auto b =
-      Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto b = CreateClient(folder, "b", *relay);
   EventLog a_log(*a);
   EventLog b_log(*b);
   const Pair pair = Introduce(*a, a_log, *b, b_log);
@@ -500,16 +485,14 @@ TEST_CASE("a message its session can no longer decrypt is asked for and sent aga
 TEST_CASE("one card starts sessions with several people", "[client][relay][card]") {
   auto relay = StartRelay();
   TempFolder folder;
-  auto ana = Take(
-      Client::Create(folder.path() / "ana", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto ana = CreateClient(folder, "ana", *relay);
   EventLog ana_log(*ana);
   const std::string card = Take(ana->MyCard("Ana"));
   std::vector<std::unique_ptr<Client>> others;
   for (int i = 0; i < 3; ++i) {
     std::string name = "p";
     name += std::to_string(i);
-    others.push_back(Take(
-        Client::Create(folder.path() / name, TestPassphrase(), {SpecOf(*relay)}, FastOptions())));
+    others.push_back(CreateClient(folder, name, *relay));
     const ContactId at = Take(others.back()->AddContact(card));
     std::string text = "hello from ";
     text += name;

@@ -136,10 +136,8 @@ TEST_CASE("the data folder holds no plaintext, key, token or mailbox id in the c
           "[client][relay][secrecy]") {
   auto relay = StartRelay();
   TempFolder folder;
-  auto a =
-      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
-  auto b =
-      Take(Client::Create(folder.path() / "b", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto a = CreateClient(folder, "a", *relay);
+  auto b = CreateClient(folder, "b", *relay);
   EventLog a_log(*a);
   EventLog b_log(*b, false);  // B keeps its events: they stay in its store
   const Pair pair = Introduce(*a, a_log, *b, b_log);
@@ -197,8 +195,7 @@ TEST_CASE("purged content cannot be read again, even with the passphrase",
   auto relay = StartRelay();
   TempFolder folder;
   const auto b_dir = folder.path() / "b";
-  auto a =
-      Take(Client::Create(folder.path() / "a", TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+  auto a = CreateClient(folder, "a", *relay);
   auto b = Take(Client::Create(b_dir, TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
   EventLog a_log(*a);
   auto b_log = std::make_unique<EventLog>(*b, false);

@@ -53,6 +53,12 @@ RelaySpec SpecOf(const RelayProcess& relay) {
 
 Passphrase TestPassphrase(std::string_view text) { return Take(Passphrase::FromString(text)); }
 
+std::unique_ptr<Client> CreateClient(const TempFolder& folder, const std::string& name,
+                                     const RelayProcess& relay) {
+  return Take(
+      Client::Create(folder.path() / name, TestPassphrase(), {SpecOf(relay)}, FastOptions()));
+}
+
 ClientOptions FastOptions() {
   ClientOptions options;
   options.kdf = KdfCost::kMinimum;

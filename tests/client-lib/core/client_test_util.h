@@ -65,6 +65,10 @@ std::string Invite(const RelayProcess& relay, int uses);
 
 Passphrase TestPassphrase(std::string_view text = "test passphrase");
 ClientOptions FastOptions();
+// A new client in folder/`name` with one mailbox on `relay`, the test passphrase and
+// FastOptions (REQUIREs it).
+std::unique_ptr<Client> CreateClient(const TempFolder& folder, const std::string& name,
+                                     const RelayProcess& relay);
 
 // Collects a client's events like an application: records each, then calls Done.
 class EventLog {

@@ -200,8 +200,7 @@ struct Rig {
   Pair pair = Introduce(*a, a_log, *b, b_log);
 
   std::unique_ptr<Client> Make(const std::string& name) {
-    return Take(
-        Client::Create(folder.path() / name, TestPassphrase(), {SpecOf(*relay)}, FastOptions()));
+    return CreateClient(folder, name, *relay);
   }
 };
 
