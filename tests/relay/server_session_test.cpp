@@ -214,6 +214,25 @@ std::string NewMailbox(Harness& h, SessionId owner, const std::string& nonce, co
   return frames[0].response().mailbox_created().mailbox_id();
 }
 
+// An owner session (Hello) with one new mailbox that takes CONTACT sends over `token`;
+// returns the mailbox's id bytes.
+std::string NewContactMailbox(Harness& h, SessionId owner, const Key& key,
+                              const std::string& token) {
+  const std::string nonce = Nonce(h.Request(owner, Hello(wire::OWNER))[0]);
+  const std::string mailbox = NewMailbox(h, owner, nonce, key);
+  wire::Request set;
+  set.set_id(5);
+  set.mutable_set_tokens()->set_mailbox_id(mailbox);
+  auto* t = set.mutable_set_tokens()->add_tokens();
+  t->set_token_class(wire::CONTACT);
+  Token raw;
+  std::copy(token.begin(), token.end(), raw.begin());
+  const TokenHash hash = HashToken(raw);
+  t->set_token_hash(std::string(hash.begin(), hash.end()));
+  REQUIRE(h.Request(owner, set)[0].response().has_tokens_set());
+  return mailbox;
+}
+
 TEST_CASE("session: Hello first / once - the kind decides what is allowed", "[relay][session]") {
   Harness h;
   const SessionId a = h.Open();
@@ -287,19 +306,8 @@ TEST_CASE("session: send / push within the window / ack releases the next", "[re
   Harness h;
   const Key key;
   const SessionId owner = h.Open();
-  const std::string nonce = Nonce(h.Request(owner, Hello(wire::OWNER))[0]);
-  const std::string mailbox = NewMailbox(h, owner, nonce, key);
   const std::string token(16, 't');
-  wire::Request set;
-  set.set_id(5);
-  set.mutable_set_tokens()->set_mailbox_id(mailbox);
-  auto* t = set.mutable_set_tokens()->add_tokens();
-  t->set_token_class(wire::CONTACT);
-  Token raw;
-  std::copy(token.begin(), token.end(), raw.begin());
-  const TokenHash hash = HashToken(raw);
-  t->set_token_hash(std::string(hash.begin(), hash.end()));
-  REQUIRE(h.Request(owner, set)[0].response().has_tokens_set());
+  const std::string mailbox = NewContactMailbox(h, owner, key, token);
   wire::Request sub;
   sub.set_id(6);
   sub.mutable_subscribe()->set_mailbox_id(mailbox);
@@ -342,19 +350,8 @@ TEST_CASE("session: an envelope whose commit failed does not count against the r
   Harness h(config);
   const Key key;
   const SessionId owner = h.Open();
-  const std::string nonce = Nonce(h.Request(owner, Hello(wire::OWNER))[0]);
-  const std::string mailbox = NewMailbox(h, owner, nonce, key);
   const std::string token(16, 't');
-  wire::Request set;
-  set.set_id(5);
-  set.mutable_set_tokens()->set_mailbox_id(mailbox);
-  auto* t = set.mutable_set_tokens()->add_tokens();
-  t->set_token_class(wire::CONTACT);
-  Token raw;
-  std::copy(token.begin(), token.end(), raw.begin());
-  const TokenHash hash = HashToken(raw);
-  t->set_token_hash(std::string(hash.begin(), hash.end()));
-  REQUIRE(h.Request(owner, set)[0].response().has_tokens_set());
+  const std::string mailbox = NewContactMailbox(h, owner, key, token);
 
   const SessionId sender = h.Open();
   h.Request(sender, Hello(wire::SEND));
